@@ -1,0 +1,3 @@
+from guestloyalty.cli import main
+
+main()
