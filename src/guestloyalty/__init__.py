@@ -1,3 +1,3 @@
-"""guestloyalty: which hotel guests are about to stop coming back, what each is worth, and what to do."""
+"""guestloyalty: which hotel guests will stop coming back, what each is worth, what to do."""
 
 __version__ = "0.1.0"

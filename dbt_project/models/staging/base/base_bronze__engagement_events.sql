@@ -1,0 +1,53 @@
+{{ config(materialized='view') }}
+
+with
+source as (select * from {{ source('bronze', 'engagement_events') }}),
+
+typed as (
+    select
+        {{ clean_text('event_id') }} as source_event_id,
+        {{ clean_text('guest_id') }} as guest_id,
+        coalesce({{ clean_text('source_system') }}, 'default') as source_system,
+        lower({{ clean_text('event_type') }}) as event_type,
+        {{ clean_text('campaign_id') }} as campaign_id,
+        {{ safe_timestamp('occurred_at') }} as occurred_at,
+        {{ clean_text('occurred_at') }} as raw_occurred_at,
+        _batch_id,
+        _source_file,
+        _row_number,
+        _loaded_at
+    from source
+),
+
+keyed as (
+    select
+        *,
+        coalesce(
+            source_event_id,
+            md5(concat_ws('|', source_system, guest_id, event_type,
+                cast(occurred_at as varchar), campaign_id))
+        ) as event_id
+    from typed
+),
+
+checked as (
+    select
+        *,
+        case
+            when guest_id is null then 'guest_id_blank'
+            when event_type is null then 'event_type_blank'
+            when event_type not in (
+                'email_send', 'email_open', 'email_click', 'email_unsubscribe', 'sms_send',
+                'sms_click', 'push_send', 'push_open', 'app_session', 'web_session',
+                'social_mention', 'social_share'
+            ) then 'event_type_unknown'
+            when raw_occurred_at is null then 'occurred_at_blank'
+            when occurred_at is null then 'occurred_at_unparseable'
+            when row_number() over (
+                partition by source_system, event_id order by _loaded_at, _row_number
+            ) > 1 then 'duplicate_key'
+        end as failed_rule
+    from keyed
+)
+
+select * from checked

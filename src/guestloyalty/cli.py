@@ -1,0 +1,249 @@
+"""The ``guestloyalty`` command line. Thin: parse options, call library functions.
+
+Heavy libraries (xgboost, scikit-learn, dbt) are imported inside the commands that need them,
+so ``guestloyalty --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from guestloyalty.config import DEFAULT_HORIZON_DAYS, Settings
+from guestloyalty.errors import GuestLoyaltyError
+from guestloyalty.warehouse import Layout
+
+app = typer.Typer(
+    name="guestloyalty",
+    help="Hotel guest loyalty: churn risk, lifetime value and segments from your exports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DataDir = Annotated[
+    Path,
+    typer.Option(
+        "--data-dir",
+        envvar="GUESTLOYALTY_DATA_DIR",
+        help="Data directory holding bronze/, silver/, gold/ (env GUESTLOYALTY_DATA_DIR).",
+    ),
+]
+AsOf = Annotated[
+    dt.datetime | None,
+    typer.Option(
+        "--as-of",
+        formats=["%Y-%m-%d"],
+        help="Cut-off date YYYY-MM-DD; nothing after it is used. Default: latest event date.",
+    ),
+]
+Horizon = Annotated[
+    int,
+    typer.Option("--horizon-days", min=1, max=3650, help="Churn / CLV horizon in days."),
+]
+Seed = Annotated[int, typer.Option("--seed", help="Random seed (same seed, same result).")]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _debug() -> bool:
+    return os.environ.get("GUESTLOYALTY_DEBUG", "") not in ("", "0")
+
+
+def handles_errors(command: F) -> F:
+    """Turn GuestLoyaltyError into one line on stderr and a non-zero exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except GuestLoyaltyError as error:
+            if _debug():
+                raise
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(error.exit_code) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings(
+    data_dir: Path,
+    *,
+    as_of: dt.datetime | None = None,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+    seed: int = 42,
+) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        as_of=as_of.date() if as_of else None,
+        horizon_days=horizon_days,
+        seed=seed,
+    )
+
+
+def _say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
+) -> None:
+    """Hotel guest loyalty: churn risk, lifetime value and segments from your exports."""
+    if debug:
+        os.environ["GUESTLOYALTY_DEBUG"] = "1"
+
+
+@app.command()
+@handles_errors
+def generate(
+    data_dir: DataDir = Path("data"),
+    guests: Annotated[int, typer.Option("--guests", min=1, help="Number of guests.")] = 30_000,
+    seed: Seed = 42,
+) -> None:
+    """Generate a synthetic hotel world into the landing folder."""
+    from guestloyalty.pipeline import stage_generate
+
+    layout = Layout(data_dir)
+    layout.ensure_dirs()
+    counts = stage_generate(layout, guests=guests, seed=seed)
+    for entity, rows in counts.items():
+        _say(f"{entity:>20}: {rows:>10,} rows -> {layout.landing_entity_dir(entity)}")
+
+
+@app.command()
+@handles_errors
+def ingest(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Files or folders to load (default: the whole landing folder)."),
+    ] = None,
+    data_dir: DataDir = Path("data"),
+    entity: Annotated[
+        str | None,
+        typer.Option("--entity", help="Entity of the files (default: their landing folder)."),
+    ] = None,
+) -> None:
+    """Load landing files (CSV, TSV, Parquet, JSON Lines) into bronze, as text."""
+    from guestloyalty.ingest import ingest_paths
+
+    for result in ingest_paths(Layout(data_dir), paths or None, entity=entity):
+        _say(f"{result.entity:>20}: {result.path}: {result.message}")
+
+
+@app.command()
+@handles_errors
+def transform(
+    data_dir: DataDir = Path("data"),
+    as_of: AsOf = None,
+    horizon_days: Horizon = DEFAULT_HORIZON_DAYS,
+) -> None:
+    """Build silver and the gold marts (into the gold build file) with dbt."""
+    from guestloyalty.pipeline import stage_transform
+
+    settings = _settings(data_dir, as_of=as_of, horizon_days=horizon_days)
+    details = stage_transform(Layout(data_dir), settings)
+    _say(f"dbt: {details['dbt_nodes_passed']} nodes passed; run `guestloyalty train` next")
+
+
+@app.command()
+@handles_errors
+def train(
+    data_dir: DataDir = Path("data"),
+    horizon_days: Horizon = DEFAULT_HORIZON_DAYS,
+    seed: Seed = 42,
+) -> None:
+    """Train churn and CLV models on the labeled feature snapshots and register them."""
+    from guestloyalty.pipeline import stage_train
+
+    details = stage_train(
+        Layout(data_dir), _settings(data_dir, horizon_days=horizon_days, seed=seed)
+    )
+    _say(json.dumps(details, indent=2, default=str))
+
+
+@app.command()
+@handles_errors
+def score(
+    data_dir: DataDir = Path("data"),
+    as_of: AsOf = None,
+    horizon_days: Horizon = DEFAULT_HORIZON_DAYS,
+) -> None:
+    """Score every guest at as_of with the promoted models, then publish gold."""
+    from guestloyalty.pipeline import RunReport, stage_post_scoring, stage_publish, stage_score
+
+    layout = Layout(data_dir)
+    settings = _settings(data_dir, as_of=as_of, horizon_days=horizon_days)
+    scored = stage_score(layout, settings)
+    stage_post_scoring(layout, settings)
+    run = RunReport(run_id="score")
+    stage_publish(layout, run)
+    _say(f"scored {scored['guests_scored']:,} guests; gold published at {run.gold_path}")
+
+
+@app.command()
+@handles_errors
+def pipeline(
+    data_dir: DataDir = Path("data"),
+    as_of: AsOf = None,
+    horizon_days: Horizon = DEFAULT_HORIZON_DAYS,
+    seed: Seed = 42,
+    guests: Annotated[
+        int, typer.Option("--guests", min=1, help="Guests to generate when landing is empty.")
+    ] = 30_000,
+    generate: Annotated[
+        bool | None,
+        typer.Option(
+            "--generate/--no-generate",
+            help="Generate a synthetic world first (default: only when landing is empty).",
+        ),
+    ] = None,
+) -> None:
+    """Run every stage: (generate) ingest, transform, train, score, publish gold."""
+    from guestloyalty.pipeline import run_pipeline
+
+    layout = Layout(data_dir)
+    settings = _settings(data_dir, as_of=as_of, horizon_days=horizon_days, seed=seed)
+    run = run_pipeline(layout, settings, generate=generate, guests=guests, report=_say)
+    total = sum(run.stage_seconds.values())
+    _say(f"pipeline {run.status} in {total:.1f}s; gold: {run.gold_path}")
+
+
+@app.command("score-guest")
+@handles_errors
+def score_guest(
+    guest_id: Annotated[str, typer.Argument(help="The guest's id.")],
+    data_dir: DataDir = Path("data"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Score one guest from the latest gold features with the promoted models."""
+    from guestloyalty.guest import score_one_guest
+
+    result = score_one_guest(Layout(data_dir), _settings(data_dir), guest_id)
+    if as_json:
+        typer.echo(json.dumps(result, default=str, indent=2))
+        return
+    width = max(len(key) for key in result)
+    for key, value in result.items():
+        shown = f"{value:.3f}" if isinstance(value, float) else value
+        typer.echo(f"{key:<{width}}  {shown}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except GuestLoyaltyError as error:  # raised outside a command (should not happen)
+        typer.echo(f"error: {error}", err=True)
+        sys.exit(error.exit_code)

@@ -1,0 +1,51 @@
+"""Typed, inert settings. The CLI builds a ``Settings``; library code receives it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+DEFAULT_HORIZON_DAYS = 365
+
+
+class ChurnRiskCutoffs(BaseModel):
+    """Churn probability at or above which a guest is MEDIUM, HIGH, CRITICAL risk."""
+
+    model_config = ConfigDict(frozen=True)
+
+    medium: float = 0.5
+    high: float = 0.7
+    critical: float = 0.85
+
+    @field_validator("critical")
+    @classmethod
+    def _ordered(cls, critical: float, info) -> float:  # noqa: ANN001
+        medium, high = info.data.get("medium", 0.0), info.data.get("high", 0.0)
+        if not (0.0 < medium < high < critical <= 1.0):
+            raise ValueError("cut-offs must satisfy 0 < medium < high < critical <= 1")
+        return critical
+
+
+class Settings(BaseModel):
+    """Everything a run needs to know; nothing here touches the disk."""
+
+    model_config = ConfigDict(frozen=True)
+
+    data_dir: Path = Path("data")
+    as_of: dt.date | None = Field(
+        default=None, description="Cut-off date; default: the latest event date in the data."
+    )
+    horizon_days: int = Field(default=DEFAULT_HORIZON_DAYS, ge=1, le=3650)
+    snapshot_interval_months: int = Field(default=1, ge=1, le=12)
+    max_training_snapshots: int = Field(
+        default=12, ge=1, description="Labeled snapshots used for training (most recent first)."
+    )
+    max_training_rows: int = Field(
+        default=400_000, ge=1000, description="Training rows are sampled down to this."
+    )
+    seed: int = 42
+    risk_cutoffs: ChurnRiskCutoffs = ChurnRiskCutoffs()
+    retention_spend_share: float = Field(default=0.1, ge=0.0, le=1.0)
+    min_churn_auc: float = Field(default=0.6, ge=0.0, le=1.0)

@@ -1,0 +1,55 @@
+"""Errors users see as one-line messages (the CLI prints them and exits non-zero)."""
+
+from __future__ import annotations
+
+
+class GuestLoyaltyError(Exception):
+    """Base of every error the CLI reports as a message rather than a traceback."""
+
+    exit_code: int = 2
+
+
+class ConfigError(GuestLoyaltyError):
+    """A setting or command-line value is invalid."""
+
+
+class UnknownEntityError(GuestLoyaltyError):
+    """An entity name that no contract describes."""
+
+
+class IngestError(GuestLoyaltyError):
+    """A landing file could not be loaded into bronze."""
+
+
+class ContractError(IngestError):
+    """A file's columns do not satisfy its entity contract."""
+
+
+class NoDataError(GuestLoyaltyError):
+    """A stage found nothing to work on (no landing files, empty bronze, no gold)."""
+
+
+class TransformError(GuestLoyaltyError):
+    """dbt failed to build or test a model."""
+
+
+class TrainingError(GuestLoyaltyError):
+    """A model could not be trained (too little labeled history, one class only...)."""
+
+
+class ModelNotFoundError(GuestLoyaltyError):
+    """No promoted model exists yet: run `guestloyalty train`."""
+
+
+class ArtifactIntegrityError(GuestLoyaltyError):
+    """A model artifact does not match the checksum recorded when it was saved."""
+
+
+class GuestNotFoundError(GuestLoyaltyError):
+    """No guest matches the id given."""
+
+    exit_code = 1
+
+
+class PipelineLockedError(GuestLoyaltyError):
+    """Another pipeline run holds the data directory."""

@@ -1,0 +1,255 @@
+"""The nightly run, stage by stage, with timings and a run log.
+
+    generate (when the landing folder is empty) -> ingest -> dbt pre-scoring (silver + gold
+    marts into the build file) -> train -> score -> dbt post-scoring -> publish gold
+
+Gold is only replaced at the very end, by a rename; a run that fails anywhere leaves the
+published gold as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from guestloyalty.config import Settings
+from guestloyalty.errors import NoDataError, PipelineLockedError
+from guestloyalty.warehouse import Layout, connect, copy_state_into, publish_gold
+
+RUN_LOG_DDL = """
+create table if not exists run_log (
+    run_id varchar,
+    started_at timestamp,
+    finished_at timestamp,
+    status varchar,
+    as_of_date date,
+    stage_seconds varchar,
+    message varchar
+)
+"""
+
+Reporter = Callable[[str], None]
+
+
+@dataclass
+class RunReport:
+    """What a run did: seconds per stage, rows per layer, model metrics, where gold is."""
+
+    run_id: str
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    details: dict[str, object] = field(default_factory=dict)
+    gold_path: Path | None = None
+    status: str = "running"
+
+
+@contextlib.contextmanager
+def pipeline_lock(layout: Layout) -> Iterator[None]:
+    """Hold an exclusive lock on the data directory; a second run fails with a clear message.
+
+    The lock is an OS file lock, so it disappears with the process: a killed run leaves no
+    stale lock behind.
+    """
+    layout.data_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(layout.lock_path, "a+")  # noqa: SIM115 - held for the whole run
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise PipelineLockedError(
+            f"another guestloyalty run holds {layout.data_dir} (lock {layout.lock_path}); "
+            "wait for it to finish"
+        ) from None
+    try:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        handle.close()
+
+
+def landing_has_files(layout: Layout) -> bool:
+    return layout.landing_dir.exists() and any(
+        path.is_file() for path in layout.landing_dir.rglob("*")
+    )
+
+
+def stage_generate(layout: Layout, *, guests: int, seed: int) -> dict[str, int]:
+    from guestloyalty.synth.world import WorldSpec, generate_world, write_world
+
+    frames = generate_world(WorldSpec(guests=guests, seed=seed))
+    write_world(frames, layout.landing_dir)
+    return {entity: frame.height for entity, frame in frames.items()}
+
+
+def stage_ingest(layout: Layout, paths: list[Path] | None = None) -> dict[str, int]:
+    from guestloyalty.ingest import ingest_paths
+
+    if not paths and not landing_has_files(layout):
+        raise NoDataError(
+            f"no landing files under {layout.landing_dir}: run `guestloyalty generate` or "
+            "drop exports into landing/<entity>/"
+        )
+    loaded: dict[str, int] = {}
+    for result in ingest_paths(layout, paths):
+        loaded[result.entity] = loaded.get(result.entity, 0) + result.rows
+    return loaded
+
+
+def stage_transform(layout: Layout, settings: Settings) -> dict[str, int]:
+    """Fresh gold build file, then one dbt build of silver and the pre-scoring gold marts."""
+    from guestloyalty.transform import PRE_SCORING, run_dbt
+    from guestloyalty.warehouse import start_gold_build
+
+    if not layout.bronze_path.exists():
+        raise NoDataError(f"{layout.bronze_path} does not exist: run `guestloyalty ingest` first")
+    start_gold_build(layout)
+    result = run_dbt(layout, settings, selection=PRE_SCORING)
+    return {"dbt_nodes_passed": result.passed}
+
+
+def stage_train(layout: Layout, settings: Settings) -> dict[str, object]:
+    from guestloyalty.scoring.train import train_models
+
+    _require_build(layout)
+    result = train_models(layout, settings)
+    return {
+        "model_version": result.version,
+        "promoted": result.promoted,
+        "note": result.note,
+        "churn_auc": round(result.churn_metrics["auc"], 4),
+        "clv_spearman": round(result.clv_metrics["spearman"], 4),
+        "train_rows": result.train_rows,
+        "valid_rows": result.valid_rows,
+        "valid_snapshot": str(result.valid_snapshot),
+    }
+
+
+def stage_score(layout: Layout, settings: Settings) -> dict[str, int]:
+    from guestloyalty.scoring.score import score_current
+
+    _require_build(layout)
+    return {"guests_scored": score_current(layout, settings)}
+
+
+def stage_post_scoring(layout: Layout, settings: Settings) -> dict[str, int]:
+    from guestloyalty.transform import POST_SCORING, run_dbt
+
+    result = run_dbt(layout, settings, selection=POST_SCORING)
+    return {"dbt_nodes_passed": result.passed}
+
+
+def stage_publish(layout: Layout, report: RunReport) -> dict[str, object]:
+    with connect(layout.gold_build_path) as con:
+        copy_state_into(layout, con)
+        counts = _table_counts(con)
+    report.gold_path = publish_gold(layout)
+    return {"gold_tables": counts}
+
+
+def _table_counts(con) -> dict[str, int]:  # noqa: ANN001
+    names = [
+        row[0]
+        for row in con.execute(
+            "select table_name from information_schema.tables "
+            "where table_schema = 'main' order by table_name"
+        ).fetchall()
+    ]
+    return {name: con.execute(f'select count(*) from "{name}"').fetchone()[0] for name in names}
+
+
+def _require_build(layout: Layout) -> None:
+    if not layout.gold_build_path.exists():
+        raise NoDataError(
+            f"no gold build at {layout.gold_build_path}: run `guestloyalty transform` first"
+        )
+
+
+def run_pipeline(
+    layout: Layout,
+    settings: Settings,
+    *,
+    generate: bool | None = None,
+    guests: int = 30_000,
+    report: Reporter = print,
+) -> RunReport:
+    """Run every stage; ``generate=None`` generates a world only when landing is empty."""
+    run = RunReport(run_id=dt.datetime.now(dt.UTC).strftime("run-%Y%m%dT%H%M%S"))
+    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    layout.ensure_dirs()
+    with pipeline_lock(layout):
+        try:
+            if generate or (generate is None and not landing_has_files(layout)):
+                _timed(
+                    run,
+                    "generate",
+                    report,
+                    lambda: stage_generate(layout, guests=guests, seed=settings.seed),
+                )
+            _timed(run, "ingest", report, lambda: stage_ingest(layout))
+            _timed(run, "transform", report, lambda: stage_transform(layout, settings))
+            _timed(run, "train", report, lambda: stage_train(layout, settings))
+            _timed(run, "score", report, lambda: stage_score(layout, settings))
+            _timed(run, "post_scoring", report, lambda: stage_post_scoring(layout, settings))
+            run.status = "succeeded"
+            _log_run(layout, run, started)
+            _timed(run, "publish", report, lambda: stage_publish(layout, run))
+        except BaseException as error:
+            run.status = "failed"
+            _log_run(layout, run, started, message=str(error).splitlines()[0][:500])
+            raise
+    return run
+
+
+def _timed(run: RunReport, stage: str, report: Reporter, work: Callable[[], object]) -> None:
+    report(f"[{stage}] ...")
+    began = time.perf_counter()
+    details = work()
+    seconds = time.perf_counter() - began
+    run.stage_seconds[stage] = round(seconds, 2)
+    run.details[stage] = details
+    report(f"[{stage}] done in {seconds:.1f}s: {_short(details)}")
+
+
+def _short(details: object) -> str:
+    if isinstance(details, dict):
+        return (
+            ", ".join(
+                f"{key}={value}" for key, value in details.items() if not isinstance(value, dict)
+            )
+            or "ok"
+        )
+    return str(details)
+
+
+def _log_run(layout: Layout, run: RunReport, started: dt.datetime, *, message: str = "") -> None:
+    as_of = None
+    with contextlib.suppress(Exception):
+        if layout.gold_build_path.exists():
+            with connect(layout.gold_build_path, read_only=True) as con:
+                as_of = con.execute("select as_of_date from run_context").fetchone()[0]
+    layout.state_path.parent.mkdir(parents=True, exist_ok=True)
+    with connect(layout.state_path) as con:
+        con.execute(RUN_LOG_DDL)
+        con.execute("delete from run_log where run_id = ?", [run.run_id])
+        con.execute(
+            "insert into run_log values (?, ?, ?, ?, ?, ?, ?)",
+            [
+                run.run_id,
+                started,
+                dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                run.status,
+                as_of,
+                json.dumps(run.stage_seconds),
+                message,
+            ],
+        )

@@ -1,0 +1,1 @@
+"""The Python scoring stage: features in, churn / CLV / segment models out."""

@@ -1,0 +1,112 @@
+"""Read point-in-time feature snapshots from gold into numpy, the shape every model takes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import duckdb
+
+#: Model inputs, in the order models see them. Every column exists in guest_feature_snapshots.
+FEATURES: tuple[str, ...] = (
+    "stays_count",
+    "lifetime_revenue",
+    "avg_stay_revenue",
+    "avg_nights",
+    "ancillary_share",
+    "days_since_last_stay",
+    "days_since_first_stay",
+    "mean_days_between_stays",
+    "stays_last_365d",
+    "revenue_last_365d",
+    "properties_visited",
+    "bookings_count",
+    "cancellations_count",
+    "avg_lead_days",
+    "upcoming_bookings",
+    "email_sends_180d",
+    "email_opens_180d",
+    "email_open_rate_180d",
+    "sessions_90d",
+    "days_since_last_engagement",
+    "is_loyalty_member",
+)
+
+
+@dataclass(frozen=True)
+class FeatureFrame:
+    """Feature matrix with its row keys and (on labeled snapshots) labels."""
+
+    guest_id: np.ndarray
+    snapshot_date: np.ndarray
+    X: np.ndarray
+    feature_names: tuple[str, ...]
+    churned: np.ndarray | None = None
+    future_revenue: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.guest_id)
+
+    def subset(self, mask: np.ndarray) -> FeatureFrame:
+        return FeatureFrame(
+            guest_id=self.guest_id[mask],
+            snapshot_date=self.snapshot_date[mask],
+            X=self.X[mask],
+            feature_names=self.feature_names,
+            churned=None if self.churned is None else self.churned[mask],
+            future_revenue=None if self.future_revenue is None else self.future_revenue[mask],
+        )
+
+
+def _select_sql(where: str, *, labels: bool) -> str:
+    columns = ", ".join(f"cast({name} as double) as {name}" for name in FEATURES)
+    label_sql = ", cast(churned as double) as churned, future_revenue" if labels else ""
+    return (
+        f"select guest_id, snapshot_date, {columns}{label_sql} "
+        f"from guest_feature_snapshots where {where} order by snapshot_date, guest_id"
+    )
+
+
+def _frame_from_arrow(table, *, labels: bool) -> FeatureFrame:  # noqa: ANN001
+    X = np.column_stack(
+        [table.column(name).to_numpy(zero_copy_only=False) for name in FEATURES]
+    ).astype(np.float32)
+    return FeatureFrame(
+        guest_id=np.asarray(table.column("guest_id").to_pylist(), dtype=object),
+        snapshot_date=table.column("snapshot_date").to_numpy(zero_copy_only=False),
+        X=X,
+        feature_names=FEATURES,
+        churned=table.column("churned").to_numpy(zero_copy_only=False).astype(np.float32)
+        if labels
+        else None,
+        future_revenue=table.column("future_revenue")
+        .to_numpy(zero_copy_only=False)
+        .astype(np.float32)
+        if labels
+        else None,
+    )
+
+
+def load_labeled(con: duckdb.DuckDBPyConnection) -> FeatureFrame:
+    """Every labeled snapshot row."""
+    table = con.sql(_select_sql("is_labeled", labels=True)).to_arrow_table()
+    return _frame_from_arrow(table, labels=True)
+
+
+def load_current(con: duckdb.DuckDBPyConnection, *, guest_id: str | None = None) -> FeatureFrame:
+    """The snapshot at as_of (unlabeled), optionally for one guest only."""
+    where = "not is_labeled"
+    params: list[object] = []
+    if guest_id is not None:
+        where += " and guest_id = ?"
+        params.append(guest_id)
+    table = con.sql(_select_sql(where, labels=False), params=params).to_arrow_table()
+    return _frame_from_arrow(table, labels=False)
+
+
+def as_of_date(con: duckdb.DuckDBPyConnection) -> dt.date:
+    return con.execute("select as_of_date from run_context").fetchone()[0]

@@ -1,0 +1,141 @@
+"""Model registry: versioned artifacts in safe formats, checksums, and a registry table.
+
+Artifacts live in ``<data>/models/<version>/`` (xgboost UBJSON, parameters as JSON, never
+pickle) with a ``manifest.json`` holding every file's SHA-256. ``promoted.json`` names the
+version scoring uses. Each training run appends to ``model_registry`` in the state file,
+which every published gold carries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from guestloyalty.errors import ArtifactIntegrityError, ModelNotFoundError
+from guestloyalty.warehouse import Layout, connect
+
+REGISTRY_DDL = """
+create table if not exists model_registry (
+    model_version varchar,
+    model_name varchar,
+    algorithm varchar,
+    parameters varchar,
+    features varchar,
+    train_snapshots varchar,
+    valid_snapshot date,
+    train_rows bigint,
+    valid_rows bigint,
+    metrics varchar,
+    training_seconds double,
+    trained_at timestamp,
+    is_promoted boolean,
+    note varchar
+)
+"""
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def new_version() -> str:
+    return dt.datetime.now(dt.UTC).strftime("v%Y%m%dT%H%M%S%f")
+
+
+@dataclass
+class ModelBundle:
+    """One training run's artifacts, as written to its version folder."""
+
+    version: str
+    folder: Path
+    manifest: dict[str, object] = field(default_factory=dict)
+
+    def path(self, name: str) -> Path:
+        """Path of an artifact, checked against the manifest's checksum."""
+        target = self.folder / name
+        expected = self.manifest.get("files", {}).get(name)  # type: ignore[union-attr]
+        if expected is None:
+            raise ArtifactIntegrityError(f"{target}: not listed in {self.folder}/manifest.json")
+        if not target.exists() or sha256_file(target) != expected:
+            raise ArtifactIntegrityError(
+                f"{target}: checksum does not match the manifest; retrain with `guestloyalty train`"
+            )
+        return target
+
+
+def save_bundle(
+    layout: Layout, version: str, files: dict[str, bytes], *, meta: dict[str, object]
+) -> ModelBundle:
+    """Write artifact bytes and a manifest with their checksums."""
+    folder = layout.models_dir / version
+    folder.mkdir(parents=True, exist_ok=False)
+    checksums: dict[str, str] = {}
+    for name, payload in files.items():
+        (folder / name).write_bytes(payload)
+        checksums[name] = hashlib.sha256(payload).hexdigest()
+    manifest = {"version": version, "files": checksums, **meta}
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+    return ModelBundle(version, folder, manifest)
+
+
+def promote(layout: Layout, version: str) -> None:
+    pointer = layout.models_dir / "promoted.json"
+    tmp = pointer.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"version": version}))
+    tmp.replace(pointer)
+
+
+def promoted_version(layout: Layout) -> str | None:
+    pointer = layout.models_dir / "promoted.json"
+    if not pointer.exists():
+        return None
+    return json.loads(pointer.read_text())["version"]
+
+
+def load_promoted(layout: Layout) -> ModelBundle:
+    version = promoted_version(layout)
+    if version is None:
+        raise ModelNotFoundError(
+            f"no promoted model in {layout.models_dir}: run `guestloyalty train` first"
+        )
+    folder = layout.models_dir / version
+    manifest_path = folder / "manifest.json"
+    if not manifest_path.exists():
+        raise ModelNotFoundError(f"{manifest_path} is missing: run `guestloyalty train` again")
+    return ModelBundle(version, folder, json.loads(manifest_path.read_text()))
+
+
+def record(layout: Layout, rows: list[dict[str, object]]) -> None:
+    """Append registry rows to the state file."""
+    layout.state_path.parent.mkdir(parents=True, exist_ok=True)
+    with connect(layout.state_path) as con:
+        con.execute(REGISTRY_DDL)
+        if any(row.get("is_promoted") for row in rows):
+            con.execute("update model_registry set is_promoted = false")
+        for row in rows:
+            con.execute(
+                "insert into model_registry values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    row["model_version"],
+                    row["model_name"],
+                    row["algorithm"],
+                    json.dumps(row.get("parameters", {}), default=str),
+                    json.dumps(row.get("features", [])),
+                    json.dumps(row.get("train_snapshots", []), default=str),
+                    row.get("valid_snapshot"),
+                    row.get("train_rows"),
+                    row.get("valid_rows"),
+                    json.dumps(row.get("metrics", {})),
+                    row.get("training_seconds"),
+                    row.get("trained_at"),
+                    row.get("is_promoted", False),
+                    row.get("note"),
+                ],
+            )

@@ -1,0 +1,109 @@
+"""Run dbt once per stage through its Python API (``dbtRunner``), never once per model.
+
+dbt reads bronze read-only, writes silver in place and builds gold marts into the gold build
+file; ``warehouse.publish_gold`` later renames that file over the published gold.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from guestloyalty.config import Settings
+from guestloyalty.errors import TransformError
+from guestloyalty.warehouse import Layout
+
+PRE_SCORING = "--exclude tag:post_scoring"
+POST_SCORING = "--select tag:post_scoring"
+
+
+def dbt_project_dir() -> Path:
+    """The dbt project: $GUESTLOYALTY_DBT_PROJECT, else ``dbt_project/`` of this checkout."""
+    override = os.environ.get("GUESTLOYALTY_DBT_PROJECT")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[2] / "dbt_project"
+
+
+@dataclass(frozen=True)
+class DbtResult:
+    """Summary of one dbt invocation."""
+
+    selection: str
+    passed: int
+    failed: int
+    failures: list[str]
+
+
+def dbt_vars(settings: Settings) -> dict[str, object]:
+    return {
+        "as_of": settings.as_of.isoformat() if settings.as_of else None,
+        "horizon_days": settings.horizon_days,
+        "snapshot_interval_months": settings.snapshot_interval_months,
+        "snapshot_count": settings.max_training_snapshots,
+    }
+
+
+def run_dbt(
+    layout: Layout, settings: Settings, *, selection: str, command: str = "build"
+) -> DbtResult:
+    """Run one dbt command over the layers of ``layout``; raise TransformError on failure."""
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ["GUESTLOYALTY_BRONZE_PATH"] = str(layout.bronze_path.resolve())
+    os.environ["GUESTLOYALTY_SILVER_PATH"] = str(layout.silver_path.resolve())
+    os.environ["GUESTLOYALTY_GOLD_BUILD_PATH"] = str(layout.gold_build_path.resolve())
+
+    from dbt.cli.main import dbtRunner
+
+    project = dbt_project_dir()
+    work = layout.data_dir.resolve() / "dbt"
+    args = [
+        command,
+        *selection.split(),
+        "--project-dir",
+        str(project),
+        "--profiles-dir",
+        str(project),
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+        "--vars",
+        json.dumps(dbt_vars(settings)),
+        "--quiet",
+        "--no-use-colors",
+    ]
+    try:
+        result = dbtRunner().invoke(args)
+    finally:
+        _release_duckdb()
+    if result.exception is not None:
+        raise TransformError(f"dbt {command} could not run: {result.exception}")
+    failures: list[str] = []
+    passed = 0
+    for node_result in result.result or []:
+        status = str(getattr(node_result, "status", "")).lower()
+        if status in {"error", "fail"}:
+            node = getattr(node_result, "node", None)
+            name = getattr(node, "name", "?")
+            message = (getattr(node_result, "message", "") or "").strip().splitlines()
+            failures.append(f"{name}: {message[0] if message else status}")
+        else:
+            passed += 1
+    if failures or not result.success:
+        raise TransformError(
+            f"dbt {command} failed ({len(failures)} node(s)):\n  " + "\n  ".join(failures)
+        )
+    return DbtResult(selection, passed, len(failures), failures)
+
+
+def _release_duckdb() -> None:
+    """Close the DuckDB connection dbt-duckdb keeps per process, so the files are free again."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    env = DuckDBConnectionManager._ENV
+    if env is not None:
+        env.close()
+    DuckDBConnectionManager.close_all_connections()

@@ -1,0 +1,167 @@
+"""The one place that knows where each layer lives and how to open it.
+
+Layers are files under one data directory:
+
+    landing  <data>/bronze/landing/<entity>/...   files exactly as received
+    bronze   <data>/bronze/bronze.duckdb          written by ingest only
+    silver   <data>/silver/silver.duckdb          written by dbt (staging, intermediate)
+    gold     <data>/gold/gold.duckdb              published atomically, read by analysts
+    build    <data>/gold/_build/gold.duckdb       the gold file of the run in progress
+    state    <data>/state/state.duckdb            what outlives a run: model registry,
+                                                  score history, run log
+    models   <data>/models/<kind>/<version>/      model artifacts (JSON/UBJ, no pickle)
+
+Gold is never written in place: each run builds ``_build/gold.duckdb`` and
+``publish_gold`` renames it over ``gold.duckdb`` only once everything passed. A rename keeps
+readers that already opened the old file on the old snapshot.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
+
+#: Tables that live in the state file and are copied into every published gold.
+STATE_TABLES: tuple[str, ...] = (
+    "model_registry",
+    "guest_score_history",
+    "model_evaluation",
+    "run_log",
+)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Paths of every layer under one data directory."""
+
+    data_dir: Path
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.data_dir / "bronze" / "landing"
+
+    @property
+    def bronze_path(self) -> Path:
+        return self.data_dir / "bronze" / "bronze.duckdb"
+
+    @property
+    def silver_path(self) -> Path:
+        return self.data_dir / "silver" / "silver.duckdb"
+
+    @property
+    def gold_path(self) -> Path:
+        return self.data_dir / "gold" / "gold.duckdb"
+
+    @property
+    def build_dir(self) -> Path:
+        return self.data_dir / "gold" / "_build"
+
+    @property
+    def gold_build_path(self) -> Path:
+        return self.build_dir / "gold.duckdb"
+
+    @property
+    def state_path(self) -> Path:
+        return self.data_dir / "state" / "state.duckdb"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.data_dir / ".pipeline.lock"
+
+    def landing_entity_dir(self, entity: str) -> Path:
+        return self.landing_dir / entity
+
+    def ensure_dirs(self) -> None:
+        """Create the layer folders (called by commands, never at import)."""
+        for path in (
+            self.landing_dir,
+            self.bronze_path.parent,
+            self.silver_path.parent,
+            self.gold_path.parent,
+            self.state_path.parent,
+            self.models_dir,
+        ):
+            path.mkdir(parents=True, exist_ok=True)
+
+
+def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open a DuckDB file; read-only opens fail clearly when the file is missing."""
+    import duckdb
+
+    from guestloyalty.errors import NoDataError
+
+    if read_only and not path.exists():
+        raise NoDataError(f"{path} does not exist yet: run `guestloyalty pipeline` first")
+    return duckdb.connect(str(path), read_only=read_only)
+
+
+def start_gold_build(layout: Layout) -> Path:
+    """Remove what a crashed run left behind and return a fresh build path."""
+    if layout.build_dir.exists():
+        shutil.rmtree(layout.build_dir)
+    layout.build_dir.mkdir(parents=True)
+    return layout.gold_build_path
+
+
+def copy_state_into(layout: Layout, con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Copy every state table into the database ``con`` is connected to; returns the names."""
+    if not layout.state_path.exists():
+        return []
+    con.execute(f"attach '{layout.state_path}' as state_db (read_only)")
+    try:
+        present = {
+            row[0]
+            for row in con.execute(
+                "select table_name from information_schema.tables where table_catalog = 'state_db'"
+            ).fetchall()
+        }
+        copied = [name for name in STATE_TABLES if name in present]
+        for name in copied:
+            con.execute(f"create or replace table main.{name} as select * from state_db.{name}")
+        return copied
+    finally:
+        con.execute("detach state_db")
+
+
+def publish_gold(layout: Layout) -> Path:
+    """Atomically replace the published gold with the finished build file."""
+    build = layout.gold_build_path
+    if not build.exists():
+        from guestloyalty.errors import NoDataError
+
+        raise NoDataError(f"no gold build at {build}: run `guestloyalty transform` first")
+    wal = build.with_name(build.name + ".wal")
+    if wal.exists():
+        # A clean close checkpoints the WAL; one left over means the build was not closed.
+        import duckdb
+
+        duckdb.connect(str(build)).close()
+    layout.gold_path.parent.mkdir(parents=True, exist_ok=True)
+    _fsync(build)
+    os.replace(build, layout.gold_path)
+    _fsync_dir(layout.gold_path.parent)
+    shutil.rmtree(layout.build_dir, ignore_errors=True)
+    return layout.gold_path
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
