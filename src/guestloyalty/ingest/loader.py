@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from guestloyalty.contracts import contract_for
+from guestloyalty.contracts import CONTRACTS, contract_for
 from guestloyalty.errors import ContractError, IngestError, NoDataError
 from guestloyalty.warehouse import Layout, connect
 
@@ -88,9 +88,20 @@ def ingest_paths(
     results: list[IngestResult] = []
     with connect(layout.bronze_path) as con:
         _ensure_manifest(con)
+        ensure_bronze_tables(con)
         for path in files:
             results.append(_load_file(con, layout, path, entity or _entity_from_path(path, layout)))
     return results
+
+
+def ensure_bronze_tables(con) -> None:  # noqa: ANN001
+    """Create every entity's bronze table (empty) so dbt sources resolve for absent entities."""
+    for entity, contract in CONTRACTS.items():
+        table_columns = ", ".join(f'"{c}" varchar' for c in contract.columns())
+        con.execute(
+            f"create table if not exists {entity} ({table_columns}, _batch_id varchar, "
+            "_source_file varchar, _row_number bigint, _loaded_at timestamp)"
+        )
 
 
 def _ensure_manifest(con) -> None:  # noqa: ANN001
