@@ -223,21 +223,159 @@ def pipeline(
 @app.command("score-guest")
 @handles_errors
 def score_guest(
-    guest_id: Annotated[str, typer.Argument(help="The guest's id.")],
+    guest_id: Annotated[
+        str, typer.Argument(help="The guest's id: ours, or any source system's (identity map).")
+    ],
     data_dir: DataDir = Path("data"),
+    source_system: Annotated[
+        str | None,
+        typer.Option(
+            "--source-system", help="Look the id up in this source system only (identity map)."
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON (schema: guestloyalty.guest.GuestScore).")
+    ] = False,
+) -> None:
+    """Score one guest live: churn risk, CLV, segment, reasons and the next best action."""
+    from guestloyalty.guest import render_text, score_one_guest
+
+    result = score_one_guest(
+        Layout(data_dir), _settings(data_dir), guest_id, source_system=source_system
+    )
+    typer.echo(result.model_dump_json(indent=2) if as_json else render_text(result))
+
+
+query_app = typer.Typer(
+    help="Named, parameterised questions over gold (list, show, run).", no_args_is_help=True
+)
+app.add_typer(query_app, name="query")
+
+
+@query_app.command("list")
+@handles_errors
+def query_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Score one guest from the latest gold features with the promoted models."""
-    from guestloyalty.guest import score_one_guest
+    """List the named queries with their one-line descriptions and parameters."""
+    from guestloyalty.queries import catalog
 
-    result = score_one_guest(Layout(data_dir), _settings(data_dir), guest_id)
+    queries = catalog()
     if as_json:
-        typer.echo(json.dumps(result, default=str, indent=2))
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "name": q.name,
+                        "description": q.description,
+                        "requires": list(q.requires),
+                        "params": [
+                            {"name": p.name, "type": p.type, "default": p.default, "help": p.help}
+                            for p in q.params
+                        ],
+                    }
+                    for q in queries.values()
+                ],
+                indent=2,
+                default=str,
+            )
+        )
         return
-    width = max(len(key) for key in result)
-    for key, value in result.items():
-        shown = f"{value:.3f}" if isinstance(value, float) else value
-        typer.echo(f"{key:<{width}}  {shown}")
+    width = max(len(name) for name in queries)
+    for query in queries.values():
+        typer.echo(f"{query.name:<{width}}  {query.description}")
+        for param in query.params:
+            default = "null" if param.default is None else param.default
+            typer.echo(
+                f"{'':<{width}}    --param {param.name}={default}  ({param.type}) {param.help}"
+            )
+
+
+@query_app.command("show")
+@handles_errors
+def query_show(name: Annotated[str, typer.Argument(help="Query name (see `query list`).")]) -> None:
+    """Print a named query's description, parameters and SQL."""
+    from guestloyalty.queries import get
+
+    query = get(name)
+    typer.echo(f"-- {query.description}")
+    for param in query.params:
+        default = "null" if param.default is None else param.default
+        typer.echo(f"-- @param {param.name} {param.type} = {default} : {param.help}")
+    if query.requires:
+        typer.echo(f"-- @requires {', '.join(query.requires)}")
+    typer.echo(query.sql)
+
+
+@query_app.command("run")
+@handles_errors
+def query_run(
+    name: Annotated[str, typer.Argument(help="Query name (see `query list`).")],
+    data_dir: DataDir = Path("data"),
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", help="NAME=VALUE; repeat for several (bound, never pasted)."),
+    ] = None,
+    csv_path: Annotated[
+        Path | None, typer.Option("--csv", help="Write every row to this CSV file.")
+    ] = None,
+    parquet_path: Annotated[
+        Path | None, typer.Option("--parquet", help="Write every row to this Parquet file.")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=0, help="At most this many rows.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print rows as JSON.")] = False,
+) -> None:
+    """Run a named query on the published gold (read-only) and print or save the rows."""
+    from guestloyalty.queries import get, parse_assignments, relation
+    from guestloyalty.warehouse import connect
+
+    query = get(name)
+    values = query.values(parse_assignments(param))
+    layout = Layout(data_dir)
+    with connect(layout.gold_path, read_only=True) as con:
+        rel = relation(con, query, values, limit=limit)
+        if csv_path or parquet_path:
+            for target in (csv_path, parquet_path):
+                if target is not None:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+            if csv_path:
+                rel.write_csv(str(csv_path))
+                _say(f"wrote {csv_path}")
+            if parquet_path:
+                rel.write_parquet(str(parquet_path))
+                _say(f"wrote {parquet_path}")
+            return
+        columns = list(rel.columns)
+        shown = limit if limit is not None else 50
+        rows = rel.limit(shown + 1).fetchall()
+    more = len(rows) > shown
+    rows = rows[:shown]
+    if as_json:
+        typer.echo(json.dumps([dict(zip(columns, row, strict=True)) for row in rows], default=str))
+    else:
+        typer.echo(_table(columns, rows))
+    if more:
+        _say(f"(first {shown} rows shown; --limit N for more, --csv/--parquet FILE for all)")
+
+
+def _table(columns: list[str], rows: list[tuple[Any, ...]]) -> str:
+    def cell(value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, float):
+            return f"{value:,.2f}" if abs(value) >= 1000 else f"{value:.4g}"
+        return str(value)
+
+    cells = [[cell(v) for v in row] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in cells:
+        lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(lines)
 
 
 def main() -> None:

@@ -53,3 +53,7 @@ class GuestNotFoundError(GuestLoyaltyError):
 
 class PipelineLockedError(GuestLoyaltyError):
     """Another pipeline run holds the data directory."""
+
+
+class QueryError(GuestLoyaltyError):
+    """A named query is unknown, or its parameters are wrong."""

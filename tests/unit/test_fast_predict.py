@@ -1,0 +1,174 @@
+"""The pure-Python evaluator agrees with xgboost itself (predictions and SHAP values)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from guestloyalty.errors import ArtifactIntegrityError
+from guestloyalty.scoring import fast_predict
+from guestloyalty.scoring.fast_predict import TreeEnsemble
+
+xgb = pytest.importorskip("xgboost")
+
+FEATURES = ["recency", "frequency", "spend", "opens", "member"]
+
+
+def _data(n: int = 600, seed: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = np.column_stack(
+        [
+            rng.exponential(300, n),
+            rng.poisson(2, n).astype(float),
+            rng.gamma(2.0, 200.0, n),
+            rng.uniform(0, 1, n),
+            rng.integers(0, 2, n).astype(float),
+        ]
+    ).astype(np.float32)
+    X[rng.uniform(size=n) < 0.15, 3] = np.nan  # missing values take the default branch
+    X[rng.uniform(size=n) < 0.05, 0] = np.nan
+    logit = 0.006 * np.nan_to_num(X[:, 0], nan=300) - 0.6 * X[:, 1] - 1.0
+    churned = (rng.uniform(size=n) < 1 / (1 + np.exp(-logit))).astype(np.float32)
+    revenue = np.where(churned > 0, 0.0, X[:, 2] * rng.uniform(0.5, 1.5, n)).astype(np.float32)
+    return X, churned, revenue
+
+
+@pytest.fixture(scope="module")
+def boosters():
+    X, churned, revenue = _data()
+    churn = xgb.train(
+        {"objective": "binary:logistic", "max_depth": 4, "eta": 0.2, "nthread": 1, "seed": 1},
+        xgb.DMatrix(X, label=churned, feature_names=FEATURES),
+        num_boost_round=30,
+    )
+    clv = xgb.train(
+        {
+            "objective": "reg:tweedie",
+            "tweedie_variance_power": 1.3,
+            "max_depth": 3,
+            "eta": 0.2,
+            "nthread": 1,
+            "seed": 1,
+        },
+        xgb.DMatrix(X, label=revenue, feature_names=FEATURES),
+        num_boost_round=25,
+    )
+    return X, churn, clv
+
+
+@pytest.mark.parametrize("fmt", ["ubj", "json"])
+@pytest.mark.parametrize("which", ["churn", "clv"])
+def test_predictions_match_xgboost(boosters, tmp_path, fmt, which):
+    X, churn, clv = boosters
+    booster = churn if which == "churn" else clv
+    path = tmp_path / f"model.{fmt}"
+    booster.save_model(str(path))
+    ensemble = TreeEnsemble.load(path)
+    expected = booster.predict(xgb.DMatrix(X[:200], feature_names=FEATURES))
+    got = np.array([ensemble.predict(row.tolist()) for row in X[:200]])
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    assert ensemble.feature_names == tuple(FEATURES)
+
+
+def test_best_iteration_limits_the_trees(boosters, tmp_path):
+    X, churn, _ = boosters
+    path = tmp_path / "churn.ubj"
+    churn.save_model(str(path))
+    ensemble = TreeEnsemble.load(path, best_iteration=9)
+    assert len(ensemble.trees) == 10
+    expected = churn.predict(xgb.DMatrix(X[:50], feature_names=FEATURES), iteration_range=(0, 10))
+    got = [ensemble.predict(row.tolist()) for row in X[:50]]
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_none_is_missing(boosters, tmp_path):
+    X, churn, _ = boosters
+    path = tmp_path / "churn.json"
+    churn.save_model(str(path))
+    ensemble = TreeEnsemble.load(path)
+    row = X[0].tolist()
+    row[3] = float("nan")
+    with_none = [None if np.isnan(v) else v for v in row]
+    assert ensemble.predict(row) == ensemble.predict(with_none)
+
+
+def test_shap_values_match_pred_contribs(boosters, tmp_path):
+    X, churn, _ = boosters
+    path = tmp_path / "churn.ubj"
+    churn.save_model(str(path))
+    ensemble = TreeEnsemble.load(path)
+    expected = churn.predict(xgb.DMatrix(X[:40], feature_names=FEATURES), pred_contribs=True)
+    got = np.array([ensemble.contributions(row.tolist()) for row in X[:40]])
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+    # contributions add up to the margin
+    margins = [ensemble.margin(row.tolist()) for row in X[:40]]
+    np.testing.assert_allclose(got.sum(axis=1), margins, rtol=1e-5, atol=1e-5)
+
+
+def test_ubjson_reader_reads_what_xgboost_writes(boosters):
+    _, churn, _ = boosters
+    from_ubj = fast_predict.load_ubjson(bytes(churn.save_raw("ubj")))
+    from_json = json.loads(bytes(churn.save_raw("json")))
+    assert from_ubj["learner"]["objective"] == from_json["learner"]["objective"]
+    tree_u = from_ubj["learner"]["gradient_booster"]["model"]["trees"][3]
+    tree_j = from_json["learner"]["gradient_booster"]["model"]["trees"][3]
+    assert tree_u["left_children"] == tree_j["left_children"]
+    np.testing.assert_allclose(tree_u["split_conditions"], tree_j["split_conditions"], rtol=1e-6)
+
+
+def test_unreadable_model_is_a_clear_error(tmp_path):
+    path = tmp_path / "churn.ubj"
+    path.write_bytes(b"\x00garbage")
+    with pytest.raises(ArtifactIntegrityError, match="not a readable xgboost model"):
+        TreeEnsemble.load(path)
+
+
+def test_unknown_objective_is_refused(boosters):
+    _, churn, _ = boosters
+    document = json.loads(bytes(churn.save_raw("json")))
+    document["learner"]["objective"]["name"] = "rank:pairwise"
+    with pytest.raises(ArtifactIntegrityError, match="objective"):
+        TreeEnsemble.from_document(document)
+
+
+@pytest.mark.parametrize(
+    ("calibration", "raw", "expected"),
+    [
+        (None, 0.3, 0.3),
+        ({"method": "identity"}, 0.42, 0.42),
+        ({"method": "isotonic", "x": [0.1, 0.5, 0.9], "y": [0.0, 0.4, 1.0]}, 0.3, 0.2),
+        ({"method": "isotonic", "x": [0.1, 0.5, 0.9], "y": [0.0, 0.4, 1.0]}, 0.05, 0.0),
+        ({"method": "isotonic", "x": [0.1, 0.5, 0.9], "y": [0.0, 0.4, 1.0]}, 0.95, 1.0),
+        ({"method": "platt", "a": 1.0, "b": 0.0}, 0.3, 0.3),
+    ],
+)
+def test_calibration_matches_numpy_interp(calibration, raw, expected):
+    assert fast_predict.apply_calibration(calibration, raw) == pytest.approx(expected, abs=1e-5)
+
+
+def test_isotonic_calibration_is_numpy_interp_everywhere():
+    xs, ys = [0.0, 0.2, 0.2, 0.7, 1.0], [0.05, 0.1, 0.3, 0.6, 0.9]
+    for raw in np.linspace(0, 1, 41):
+        expected = np.interp(raw, xs, ys) * (1 - 1e-6) + 1e-6 * raw
+        got = fast_predict.apply_calibration({"method": "isotonic", "x": xs, "y": ys}, raw)
+        assert got == pytest.approx(expected, abs=1e-9)
+
+
+def test_nearest_centroid_standardises_and_fills():
+    centroids = [[0.0, 0.0], [2.0, 2.0]]
+    assert fast_predict.nearest_centroid([1.0, 1.0], centroids, mean=[0, 0], scale=[2, 2]) == 0
+    assert fast_predict.nearest_centroid([None, 5.0], centroids, fill=[4.0, 0.0]) == 1
+
+
+def test_fast_predict_imports_no_heavy_library():
+    code = (
+        "import sys; import guestloyalty.scoring.fast_predict; "
+        "print(','.join(m for m in ('xgboost', 'sklearn', 'scipy', 'dbt', 'numpy') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
