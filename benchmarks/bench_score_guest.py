@@ -1,0 +1,82 @@
+"""Wall-clock of `guestloyalty score-guest ID` from the shell, start-up included.
+
+    .venv/bin/python benchmarks/bench_score_guest.py --data-dir data [--guests 100] [--json]
+
+Picks ``--guests`` guest ids from the published gold (spread over the CLV ranking), runs the
+console script once per guest as a fresh process, and prints p50 / p95 / max in seconds.
+The target is under 0.5 s on a 2-core machine. Needs a published gold (`make pipeline`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def _guest_ids(data_dir: Path, count: int) -> list[str]:
+    import duckdb
+
+    gold = data_dir / "gold" / "gold.duckdb"
+    if not gold.exists():
+        sys.exit(f"{gold} does not exist: run `make pipeline` (or pass --data-dir)")
+    with duckdb.connect(str(gold), read_only=True) as con:
+        ids = [
+            row[0]
+            for row in con.sql(
+                "select guest_id from guest_scores order by clv_12m desc, guest_id"
+            ).fetchall()
+        ]
+    step = max(1, len(ids) // count)
+    return ids[::step][:count]
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=Path("data"))
+    parser.add_argument("--guests", type=int, default=100)
+    parser.add_argument("--json", action="store_true", help="time `--json` output instead")
+    args = parser.parse_args()
+
+    script = shutil.which("guestloyalty", path=str(Path(sys.executable).parent))
+    command = [script] if script else [sys.executable, "-m", "guestloyalty"]
+    ids = _guest_ids(args.data_dir, args.guests)
+    # one warm-up run so the first measurement does not pay for a cold page cache
+    subprocess.run(
+        [*command, "score-guest", ids[0], "--data-dir", str(args.data_dir)],
+        capture_output=True,
+        check=True,
+    )
+    seconds = []
+    for guest_id in ids:
+        extra = ["--json"] if args.json else []
+        began = time.perf_counter()
+        subprocess.run(
+            [*command, "score-guest", guest_id, "--data-dir", str(args.data_dir), *extra],
+            capture_output=True,
+            check=True,
+        )
+        seconds.append(time.perf_counter() - began)
+    result = {
+        "guests": len(seconds),
+        "p50_s": round(statistics.median(seconds), 3),
+        "p95_s": round(_percentile(seconds, 0.95), 3),
+        "max_s": round(max(seconds), 3),
+        "mean_s": round(statistics.fmean(seconds), 3),
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
