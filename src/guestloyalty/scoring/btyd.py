@@ -363,43 +363,65 @@ def _softplus(d: FloatArray) -> FloatArray:
     return np.maximum(d, 0.0) + np.log1p(np.exp(-np.abs(d)))
 
 
-def _compress(*columns: FloatArray, weights: FloatArray) -> tuple[list[FloatArray], FloatArray]:
-    """Collapse identical rows of ``columns``, summing their weights."""
+def _unique_rows(*columns: FloatArray) -> tuple[list[FloatArray], NDArray[np.intp]]:
+    """Distinct rows of equal-length ``columns`` and each row's index into them.
+
+    A lexsort on the columns: much faster than ``np.unique(..., axis=0)``.
+    """
     order = np.lexsort(columns[::-1])
     sorted_cols = [c[order] for c in columns]
     new_row = np.zeros(order.shape[0], dtype=bool)
     new_row[0] = True
     for c in sorted_cols:
         new_row[1:] |= c[1:] != c[:-1]
-    starts = np.flatnonzero(new_row)
-    return [c[starts] for c in sorted_cols], np.add.reduceat(weights[order], starts)
+    inverse = np.empty(order.shape[0], dtype=np.intp)
+    inverse[order] = np.cumsum(new_row) - 1
+    return [c[new_row] for c in sorted_cols], inverse
+
+
+def _compress(*columns: FloatArray, weights: FloatArray) -> tuple[list[FloatArray], FloatArray]:
+    """Collapse identical rows of ``columns``, summing their weights."""
+    unique, inverse = _unique_rows(*columns)
+    return unique, np.bincount(inverse, weights=weights, minlength=unique[0].shape[0])
 
 
 def _minimize(
-    objective: Any, x0: FloatArray, *, model: str, n_params: int
+    objective: Any, x0: FloatArray, *, model: str, names: tuple[str, ...]
 ) -> optimize.OptimizeResult:
     """Minimise a smooth objective (value, gradient) in log-parameter space."""
-    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * n_params
+    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(names)
+    options = {"maxiter": 2000, "ftol": 1e-14, "gtol": 1e-9}
     result = optimize.minimize(
-        objective,
-        x0,
-        jac=True,
-        method="L-BFGS-B",
-        bounds=bounds,
-        options={"maxiter": 2000, "ftol": 1e-14, "gtol": 1e-9},
+        objective, x0, jac=True, method="L-BFGS-B", bounds=bounds, options=options
     )
-    _, grad = objective(result.x)
-    # L-BFGS-B may stop on a line-search failure right at the optimum; accept that when the
-    # gradient is negligible, otherwise report the failure.
-    if not np.isfinite(result.fun) or (not result.success and np.max(np.abs(grad)) > 1e-5):
-        raise ConvergenceError(
-            f"{model} fit did not converge ({result.message}); the data may not identify the "
-            "model (e.g. almost no repeat transactions)"
+    # L-BFGS-B can stop on a line-search failure on a flat ridge (e.g. a, b -> infinity when
+    # the dropout probability is the same for everyone); restart from there before judging.
+    iterations = int(result.get("nit", 0))
+    for _ in range(2):
+        if result.success or not np.isfinite(result.fun):
+            break
+        result = optimize.minimize(
+            objective, result.x, jac=True, method="L-BFGS-B", bounds=bounds, options=options
         )
-    if np.any(np.abs(result.x) >= _LOG_BOUND - 1e-6):
+        iterations += int(result.get("nit", 0))
+    _, grad = objective(result.x)
+    # The objective is a mean log-likelihood per customer: a gradient of 1e-4 per unit of
+    # log-parameter is far below anything that changes a prediction.
+    if not np.isfinite(result.fun) or (not result.success and np.max(np.abs(grad)) > 1e-4):
         raise ConvergenceError(
-            f"{model} fit ran to a parameter bound (log-parameters {np.round(result.x, 2)}); "
-            "the data do not identify the model"
+            f"{model} fit did not converge (L-BFGS-B stopped after {iterations} iterations: "
+            f"{str(result.message).strip(' :')}); the data do not identify the model (too few "
+            "customers or repeat transactions)"
+        )
+    at_bound = [
+        f"{name} -> {'infinity' if value > 0 else '0'}"
+        for name, value in zip(names, result.x, strict=True)
+        if abs(value) >= _LOG_BOUND - 1e-6
+    ]
+    if at_bound:
+        raise ConvergenceError(
+            f"{model} fit did not converge: {', '.join(at_bound)}; the data do not identify "
+            "the model (too few customers or repeat transactions)"
         )
     return result
 
@@ -523,7 +545,7 @@ def fit_bgnbd(
     mean_rate = _dot(w, x) / _dot(w, np.maximum(big_t, 1e-12))
     alpha0 = np.clip(1.0 / max(mean_rate, 1e-12), 1e-6, 1e6)
     x0 = np.log(np.array([1.0, alpha0, 1.0, 1.0]))
-    result = _minimize(likelihood, x0, model="BG/NBD", n_params=4)
+    result = _minimize(likelihood, x0, model="BG/NBD", names=("r", "alpha", "a", "b"))
     r, alpha, a, b = np.exp(result.x)
     return BGNBDParams(
         r=float(r),
@@ -599,6 +621,64 @@ def prob_no_transaction(
     return np.clip(1.0 - alive * (1.0 - p_quiet_if_alive), 0.0, 1.0)
 
 
+def _hyp2f1(p: float, q: float, c: FloatArray, z: FloatArray, *, nudge: float = 1e-9) -> FloatArray:
+    """Gauss hypergeometric 2F1(p, q; c; z); NaN where scipy cannot evaluate it.
+
+    ``scipy.special.hyp2f1`` returns inf/NaN for some integer ``q`` with large ``c`` and ``z``
+    near 1 (e.g. BG/NBD with ``a = 3``); the function is smooth in its parameters, so those
+    entries are recomputed with all three moved by a relative ``nudge``.
+    """
+    value = np.array(special.hyp2f1(p, q, c, z), dtype=np.float64)
+    bad = ~np.isfinite(value)
+    if bad.any():
+        c_b, z_b = np.broadcast_arrays(c, z)
+        shift = abs(q) * nudge if q != 0 else nudge
+        value[bad] = special.hyp2f1(p + shift, q + shift, c_b[bad] + shift, z_b[bad])
+    value[~np.isfinite(value)] = np.nan
+    return value
+
+
+def _alive_expectation_by_quadrature(
+    params: BGNBDParams,
+    horizon: FloatArray,
+    x: FloatArray,
+    big_t: FloatArray,
+    *,
+    n_nodes: int = 16,
+    chunk: int = 4096,
+) -> FloatArray:
+    """E[X(T, T + t) | alive at T] by quadrature over the dropout probability.
+
+    Given alive, ``lambda ~ Gamma(r + x, alpha + T)`` and ``p ~ Beta(a, b + x)``
+    independently, and ``E[X(t) | lambda, p] = (1 - exp(-lambda p t)) / p``, so::
+
+        E = E_p[(1 - (1 + p t / (alpha + T)) ** -(r + x)) / p]
+
+    integrated on the Beta quantile scale with Gauss-Legendre panels that shrink
+    geometrically towards 0 and 1 (the integrand is steep at small p for long horizons, the
+    quantile function steep near 1). Used where
+    the closed form's hypergeometric function cannot be evaluated (e.g. a, b in the millions).
+    """
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    nodes, weights = np.polynomial.legendre.leggauss(n_nodes)
+    to_half = np.geomspace(1e-14, 0.5, 12)
+    edges = np.concatenate(([0.0], to_half, 1.0 - to_half[-2::-1], [1.0]))
+    low, width = edges[:-1, None], np.diff(edges)[:, None]
+    u = (low + width * (nodes + 1.0) / 2.0).ravel()
+    node_weights = (width * weights / 2.0).ravel()
+    unique_x, x_index = np.unique(x, return_inverse=True)
+    dropout = special.betaincinv(a, b + unique_x[:, None], u[None, :])
+    dropout = np.maximum(dropout, np.finfo(np.float64).tiny)
+    scale = horizon / (alpha + big_t)
+    result = np.empty(x.shape[0], dtype=np.float64)
+    for start in range(0, x.shape[0], chunk):
+        rows = slice(start, start + chunk)
+        p = dropout[x_index[rows]]
+        quiet = np.log1p(p * scale[rows, None]) * (r + x[rows, None])
+        result[rows] = (-np.expm1(-quiet) / p) @ node_weights
+    return result
+
+
 def expected_transactions(
     params: BGNBDParams, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
 ) -> FloatArray:
@@ -626,23 +706,29 @@ def expected_transactions(
     """
     horizon = _as_horizon(t)
     x, t_x, big_t = _as_history(frequency, recency, T, for_fit=False)
+    horizon, x, t_x, big_t = np.broadcast_arrays(horizon, x, t_x, big_t)
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     if abs(a - 1.0) < 1e-9:
         a = 1.0 + 1e-9  # the formula has a removable singularity at a = 1
     z = horizon / (alpha + big_t + horizon)
     c = a + b + x - 1.0
-    hyp = special.hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)
+    hyp = _hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)
     # 1 - (1 - z)^(a - 1) * hyp, computed without cancellation for small z.
     log_power = (a - 1.0) * np.log1p(-z)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         bracket = np.where(
             hyp > 0,
             -np.expm1(log_power + np.log(np.where(hyp > 0, hyp, 1.0))),
             1.0 - np.exp(log_power) * hyp,
         )
+        if_alive = np.array(c / (a - 1.0) * bracket, dtype=np.float64)
+    failed = ~np.isfinite(if_alive)
+    if failed.any():
+        # Customers with the same (t, x, T) share the integral.
+        (t_u, x_u, big_t_u), inverse = _unique_rows(horizon[failed], x[failed], big_t[failed])
+        if_alive[failed] = _alive_expectation_by_quadrature(params, t_u, x_u, big_t_u)[inverse]
     alive = special.expit(-_log_dead_odds(params, x, t_x, big_t))
-    expected = c / (a - 1.0) * bracket * alive
-    return np.maximum(expected, 0.0)
+    return np.maximum(if_alive * alive, 0.0)
 
 
 @dataclass(frozen=True)
@@ -834,7 +920,7 @@ def fit_gamma_gamma(
     # Start at p = 1, q = 2 and v so that the population mean matches the data's mean.
     mean_value = _dot(w, m) / likelihood.total
     x0 = np.log(np.array([1.0, 2.0, mean_value]))
-    result = _minimize(likelihood, x0, model="Gamma-Gamma", n_params=3)
+    result = _minimize(likelihood, x0, model="Gamma-Gamma", names=("p", "q", "v"))
     p, q, v = np.exp(result.x)
     return GammaGammaParams(
         p=float(p),
