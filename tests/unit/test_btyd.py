@@ -195,6 +195,7 @@ def test_rfm_summary_unit_days_and_datetime_input() -> None:
         ([1], ["2024-03-01"], [1.0], {}, "no transaction is dated"),
         ([1], ["2024-01-01"], [1.0], {"unit_days": 0}, "unit_days"),
         ([1], ["2024-01-01"], [1.0], {"calibration_end": "soon"}, "calibration_end"),
+        (np.array(["a", None], dtype=object), ["2024-01-01"] * 2, [1.0, 1.0], {}, "sortable"),
     ],
 )
 def test_rfm_summary_rejects_bad_input(ids, dates, values, kwargs, match) -> None:
@@ -517,6 +518,14 @@ def test_json_round_trip(params: BGNBDParams | GammaGammaParams) -> None:
         ({"model": "bgnbd", "format_version": 99, "params": {}}, "format_version"),
         ({"model": "bgnbd", "format_version": 1}, "no 'params'"),
         ({"model": "gamma_gamma", "format_version": 1, "params": {"p": 1.0}}, "missing"),
+        (
+            {
+                "model": "gamma_gamma",
+                "format_version": 1,
+                "params": {"p": "6", "q": 3.7, "v": 15.4, "log_likelihood": None, "n_customers": 1},
+            },
+            "p must be a number",
+        ),
     ],
 )
 def test_from_json_rejects_bad_documents(document, match) -> None:

@@ -250,7 +250,12 @@ def rfm_summary(
         raise BTYDError(f"no transaction is dated on or before calibration_end {end}")
     ids, days, vals = ids[keep], days[keep], vals[keep]
 
-    unique_ids, customer_index = np.unique(ids, return_inverse=True)
+    try:
+        unique_ids, customer_index = np.unique(ids, return_inverse=True)
+    except TypeError as exc:
+        raise BTYDError(
+            f"customer_ids must be of one sortable type (no missing values): {exc}"
+        ) from exc
     origin = days.min()
     day_number = (days - origin).astype(np.int64)
     span = int(day_number.max()) + 1
@@ -1061,18 +1066,24 @@ def from_json(data: Mapping[str, Any] | str) -> BGNBDParams | GammaGammaParams:
     raw = data.get("params")
     if not isinstance(raw, Mapping):
         raise BTYDError("BTYD parameters document has no 'params' object")
-    fields = set(cls.__dataclass_fields__)
-    missing = fields - set(raw)
-    unknown = set(raw) - fields
+    fields = list(cls.__dataclass_fields__)
+    missing = [key for key in fields if key not in raw]
+    unknown = sorted(set(raw) - set(fields))
     if missing or unknown:
-        raise BTYDError(
-            f"{model} parameters: missing {sorted(missing)}, unexpected {sorted(unknown)}"
-        )
-    values = {key: (float("nan") if raw[key] is None else float(raw[key])) for key in fields}
-    params = cls(**values)
-    required = [key for key in fields if key not in ("log_likelihood", "n_customers")]
-    for key in required:
-        value = values[key]
-        if not (np.isfinite(value) and value > 0):
-            raise BTYDError(f"{model} parameter {key} must be a positive number, got {value}")
-    return params
+        raise BTYDError(f"{model} parameters: missing {missing}, unexpected {unknown}")
+    values: dict[str, float] = {}
+    for key in fields:
+        value = raw[key]
+        if value is None:
+            values[key] = float("nan")
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            values[key] = float(value)
+        else:
+            raise BTYDError(f"{model} parameter {key} must be a number, got {value!r}")
+    for key in fields:
+        if key not in ("log_likelihood", "n_customers"):
+            if not (np.isfinite(values[key]) and values[key] > 0):
+                raise BTYDError(
+                    f"{model} parameter {key} must be a positive number, got {values[key]}"
+                )
+    return cls(**values)
