@@ -109,17 +109,77 @@ def _root(
 @handles_errors
 def generate(
     data_dir: DataDir = Path("data"),
-    guests: Annotated[int, typer.Option("--guests", min=1, help="Number of guests.")] = 30_000,
+    guests: Annotated[int, typer.Option("--guests", min=1, help="Number of people.")] = 30_000,
     seed: Seed = 42,
+    start: Annotated[
+        dt.datetime,
+        typer.Option("--start", formats=["%Y-%m-%d"], help="First day of the world."),
+    ] = dt.datetime(2021, 1, 1),
+    end: Annotated[
+        dt.datetime,
+        typer.Option(
+            "--end", formats=["%Y-%m-%d"], help="Last day of the world (no event after it)."
+        ),
+    ] = dt.datetime(2025, 12, 31),
+    truth: Annotated[
+        Path | None,
+        typer.Option(
+            "--truth",
+            help="Where to write the truth file (latent traits, dropout dates). "
+            "Default: <data-dir>/truth/truth.parquet, never ingested.",
+        ),
+    ] = None,
+    dirty_rate: Annotated[
+        float,
+        typer.Option(
+            "--dirty-rate",
+            min=0.0,
+            max=0.2,
+            help="Share of rows per kind of wart (NULL strings, blanks, bad dates, negative "
+            "amounts, duplicates); 0 for a clean export.",
+        ),
+    ] = 0.002,
+    file_format: Annotated[
+        str, typer.Option("--format", help="File format of the landing files: parquet or csv.")
+    ] = "parquet",
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=64, help="Processes generating chunks.")
+    ] = 1,
 ) -> None:
-    """Generate a synthetic hotel world into the landing folder."""
+    """Generate a synthetic hotel world into the landing folder, and its truth file."""
     from guestloyalty.pipeline import stage_generate
+    from guestloyalty.synth.world import WorldSpec, chunk_count
 
+    spec = WorldSpec(
+        guests=guests,
+        seed=seed,
+        start=start.date(),
+        end=end.date(),
+        dirty_rate=dirty_rate,
+        file_format=file_format,  # type: ignore[arg-type]
+    )
+    spec.check()
     layout = Layout(data_dir)
     layout.ensure_dirs()
-    counts = stage_generate(layout, guests=guests, seed=seed)
+    total = chunk_count(spec)
+
+    def progress(done: int, of: int) -> None:
+        if of > 1:
+            _say(f"  chunk {done}/{of} written")
+
+    truth_path = truth or layout.truth_path
+    counts = stage_generate(
+        layout,
+        guests=guests,
+        seed=seed,
+        spec=spec,
+        truth_path=truth_path,
+        workers=workers,
+        progress=progress if total > 1 else None,
+    )
     for entity, rows in counts.items():
         _say(f"{entity:>20}: {rows:>10,} rows -> {layout.landing_entity_dir(entity)}")
+    _say(f"{'truth':>20}: {truth_path}")
 
 
 @app.command()

@@ -18,10 +18,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from guestloyalty.config import Settings
 from guestloyalty.errors import NoDataError, PipelineLockedError
 from guestloyalty.warehouse import Layout, connect, copy_state_into, publish_gold
+
+if TYPE_CHECKING:
+    from guestloyalty.synth.world import WorldSpec
 
 RUN_LOG_DDL = """
 create table if not exists run_log (
@@ -83,12 +87,33 @@ def landing_has_files(layout: Layout) -> bool:
     )
 
 
-def stage_generate(layout: Layout, *, guests: int, seed: int) -> dict[str, int]:
-    from guestloyalty.synth.world import WorldSpec, generate_world, write_world
+def stage_generate(
+    layout: Layout,
+    *,
+    guests: int,
+    seed: int,
+    spec: WorldSpec | None = None,
+    truth_path: Path | None = None,
+    workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, int]:
+    """Write a synthetic world into landing and its truth file (default ``layout.truth_path``).
 
-    frames = generate_world(WorldSpec(guests=guests, seed=seed))
-    write_world(frames, layout.landing_dir)
-    return {entity: frame.height for entity, frame in frames.items()}
+    Files a previous ``generate`` wrote (``<entity>/<entity>-NNNNN.parquet|csv``) are replaced;
+    anything else in landing is left alone.
+    """
+    from guestloyalty.synth.world import WorldSpec, remove_generated, write_world
+
+    spec = spec or WorldSpec(guests=guests, seed=seed)
+    remove_generated(layout.landing_dir)
+    result = write_world(
+        spec,
+        layout.landing_dir,
+        truth_path=truth_path or layout.truth_path,
+        workers=workers,
+        progress=progress,
+    )
+    return dict(result.rows)
 
 
 def stage_ingest(layout: Layout, paths: list[Path] | None = None) -> dict[str, int]:

@@ -10,6 +10,8 @@ Layers are files under one data directory:
     state    <data>/state/state.duckdb            what outlives a run: model registry,
                                                   score history, run log
     models   <data>/models/<kind>/<version>/      model artifacts (JSON/UBJ, no pickle)
+    truth    <data>/truth/truth.parquet           a synthetic world's ground truth (never
+                                                  ingested; read by backtests and the oracle)
 
 Gold is never written in place: each run builds ``_build/gold.duckdb`` and
 ``publish_gold`` renames it over ``gold.duckdb`` only once everything passed. A rename keeps
@@ -73,6 +75,15 @@ class Layout:
     @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"
+
+    @property
+    def truth_dir(self) -> Path:
+        """Ground truth of a synthetic world: outside landing/bronze, never ingested."""
+        return self.data_dir / "truth"
+
+    @property
+    def truth_path(self) -> Path:
+        return self.truth_dir / "truth.parquet"
 
     @property
     def lock_path(self) -> Path:

@@ -117,20 +117,35 @@ def test_churn_model_beats_recency_on_the_held_out_snapshot(gold):
     assert metrics["auc"] > 0.7
 
 
+def _day(column: str) -> pl.Expr:
+    """The date part of a date, timestamp or text column (text: unparseable -> null)."""
+    return pl.col(column).cast(pl.Utf8).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+
+
+#: entity -> the column that says when a row became known
+KNOWN_AT = {
+    "stays": "check_in_date",
+    "engagement_events": "occurred_at",
+    "loyalty_transactions": "occurred_at",
+    "reviews": "submitted_at",
+    "special_requests": "created_at",
+    "preferences": "updated_at",
+    "guests": "created_at",
+}
+
+
 def _truncate_landing(source: Layout, target: Layout, cutoff: dt.date) -> None:
     """Copy landing files keeping only what was known at the end of ``cutoff``."""
     last = pl.lit(cutoff)
     for path in source.landing_dir.rglob("*.parquet"):
         frame = pl.read_parquet(path)
         entity = path.parent.name
-        if entity == "stays":
-            frame = frame.filter(pl.col("check_in_date") <= last)
-        elif entity == "engagement_events":
-            frame = frame.filter(pl.col("occurred_at").cast(pl.Date) <= last)
+        if entity in KNOWN_AT:
+            frame = frame.filter(_day(KNOWN_AT[entity]) <= last)
         elif entity == "bookings":
-            frame = frame.filter(pl.col("booked_at").cast(pl.Date) <= last)
-            later_cancel = pl.col("cancelled_at").cast(pl.Date) > last
-            not_yet = (pl.col("status") == "checked_out") & (pl.col("arrival_date") > last)
+            frame = frame.filter(_day("booked_at") <= last)
+            later_cancel = _day("cancelled_at") > last
+            not_yet = (pl.col("status") == "checked_out") & (_day("arrival_date") > last)
             frame = frame.with_columns(
                 pl.when(later_cancel | not_yet)
                 .then(pl.lit("confirmed"))

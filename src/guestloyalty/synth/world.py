@@ -1,24 +1,62 @@
-"""A first synthetic world: guests with a latent stay rate and a silent dropout date.
+"""The synthetic hotel world: orchestration, chunking and files.
 
-Each guest has a stay rate (stays per year) and a lifetime after which they stop coming back
-without telling anyone. Engagement (email opens, app sessions) fades after dropout, so churn
-is predictable from history, but not trivially. Everything is vectorised numpy; the same seed
-gives the same files.
+``generate_world(spec)`` returns every entity as a polars frame plus the truth frame (small
+worlds, tests); ``write_world(spec, landing_dir, ...)`` writes a world of any size in chunks
+of ``CHUNK_PEOPLE`` people, each drawn from its own random stream, so memory stays flat, the
+chunks can run in parallel and the same seed always gives the same files.
+
+Per chunk: people (:mod:`guests`) and their profiles (:mod:`identity`) -> the trip process with
+silent dropout (:mod:`stays`) -> bookings, stays and requests (:mod:`bookings`) -> engagement
+(:mod:`engagement`), loyalty (:mod:`loyalty`), reviews and preferences (:mod:`reviews`) ->
+warts (:mod:`dirty`) and the truth (:mod:`truth`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import os
+import re
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import polars as pl
 
-PROPERTIES = np.array(["LIS-CITY", "ALG-RESORT", "OPO-CITY", "LIS-AIRPORT"])
-CHANNELS = np.array(["direct_web", "direct_app", "direct_phone", "ota", "gds", "corporate"])
-ROOM_TYPES = np.array(["STD", "DLX", "STE"])
-PURPOSES = np.array(["business", "leisure", "family", "group"])
+from guestloyalty.contracts import CONTRACTS
+from guestloyalty.errors import GuestLoyaltyError
+from guestloyalty.synth import dirty as dirt
+from guestloyalty.synth import params as P
+from guestloyalty.synth.bookings import FAILURES, REQUEST_TEXT, REQUESTS, build_folios
+from guestloyalty.synth.catalog import Catalog, load_catalog
+from guestloyalty.synth.engagement import EVENT_TYPES, build_events, campaign_ids
+from guestloyalty.synth.guests import draw_people
+from guestloyalty.synth.identity import build_profiles, draw_identities, profile_ids, route_trips
+from guestloyalty.synth.loyalty import build_loyalty
+from guestloyalty.synth.reviews import (
+    PREFERENCES,
+    SOURCES,
+    build_preferences,
+    rating_from_nps,
+    review_probability,
+    review_source,
+    review_text,
+)
+from guestloyalty.synth.stays import nps_from_satisfaction, simulate_trips
+from guestloyalty.synth.truth import TRUTH_COLUMNS
+
+CHUNK_PEOPLE = 100_000
+_GENERATED = re.compile(r"[a-z_]+-\d{5}\.(parquet|csv)")
+#: Trips are simulated this many days past the end so future bookings exist.
+FUTURE_DAYS = 400
+EPOCH = dt.date(1970, 1, 1)
+FileFormat = Literal["parquet", "csv"]
+
+
+class WorldSpecError(GuestLoyaltyError):
+    """The requested world cannot be generated as specified."""
 
 
 @dataclass(frozen=True)
@@ -27,180 +65,570 @@ class WorldSpec:
 
     guests: int = 30_000
     seed: int = 42
-    start: dt.date = dt.date(2022, 1, 1)
+    start: dt.date = dt.date(2021, 1, 1)
     end: dt.date = dt.date(2025, 12, 31)
+    dirty_rate: float = 0.002
+    file_format: FileFormat = "parquet"
+
+    def check(self) -> None:
+        if self.guests < 1:
+            raise WorldSpecError(f"--guests must be at least 1 (got {self.guests})")
+        if self.end <= self.start + dt.timedelta(days=30):
+            raise WorldSpecError(
+                f"--end {self.end} must be more than 30 days after --start {self.start}"
+            )
+        if not 0.0 <= self.dirty_rate <= 0.2:
+            raise WorldSpecError(f"--dirty-rate must be within 0..0.2 (got {self.dirty_rate})")
+        if self.file_format not in ("parquet", "csv"):
+            raise WorldSpecError(f"--format must be parquet or csv (got {self.file_format!r})")
 
 
-def _days(date: dt.date) -> int:
-    return (date - dt.date(1970, 1, 1)).days
+@dataclass
+class World:
+    """Every entity as a frame, and the truth."""
+
+    frames: dict[str, pl.DataFrame]
+    truth: pl.DataFrame
 
 
-def _to_date(days: np.ndarray) -> np.ndarray:
-    return days.astype("datetime64[D]")
+@dataclass
+class WriteResult:
+    """What ``write_world`` wrote."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    files: dict[str, list[Path]] = field(default_factory=dict)
+    truth_path: Path | None = None
 
 
-def generate_world(spec: WorldSpec) -> dict[str, pl.DataFrame]:
-    """Return one polars frame per entity, columns as in the contracts."""
-    rng = np.random.default_rng(spec.seed)
-    n = spec.guests
-    start, end = _days(spec.start), _days(spec.end)
-    span = end - start
+def _day(date: dt.date) -> int:
+    return (date - EPOCH).days
 
-    guest_ids = np.char.add("G", np.char.zfill(np.arange(1, n + 1).astype(str), 7))
-    created = start + rng.integers(0, max(span - 60, 1), n)
-    engagement = rng.beta(2, 3, n)
-    rate = rng.gamma(1.3, 1.0, n) * (0.6 + engagement)  # stays per year while active
-    lifetime = rng.exponential(500 + 900 * engagement)  # days until silent dropout
-    dropout = created + lifetime.astype(np.int64)
-    active_until = np.minimum(dropout, end)
-    value = rng.lognormal(0.0, 0.35, n)
-    purpose = rng.choice(PURPOSES, n, p=[0.35, 0.4, 0.17, 0.08])
-    consent = rng.random(n) < 0.7
 
-    guests = pl.DataFrame(
-        {
-            "guest_id": guest_ids,
-            "source_system": "pms",
-            "first_name": np.char.add("First", np.arange(n).astype(str)),
-            "last_name": np.char.add("Last", np.arange(n).astype(str)),
-            "email": np.char.add(np.char.add("guest", np.arange(n).astype(str)), "@example.com"),
-            "country": rng.choice(np.array(["PT", "ES", "GB", "DE", "FR", "US"]), n),
-            "created_at": _to_date(created),
-            "marketing_consent": consent,
-            "loyalty_member": rng.random(n) < 0.3 + 0.4 * engagement,
-        }
+def _dt(days: np.ndarray) -> pl.Series:
+    """Float days since 1970-01-01 -> datetime (whole seconds); nan/inf -> null."""
+    days = np.asarray(days, dtype=float)
+    finite = np.isfinite(days)
+    ms = np.floor(np.where(finite, days, 0.0) * 86_400).astype(np.int64) * 1000
+    series = pl.Series(ms.astype("datetime64[ms]"))
+    if finite.all():
+        return series
+    return pl.select(pl.when(pl.Series(finite)).then(series)).to_series()
+
+
+def _date(days: np.ndarray) -> pl.Series:
+    return pl.Series(
+        np.floor(np.asarray(days, dtype=float)).astype(np.int64).astype("datetime64[D]")
     )
 
-    # Stays: the first at sign-up, the rest a Poisson process over the active window.
-    repeat = rng.poisson(rate * (active_until - created) / 365.0)
-    counts = 1 + repeat
-    owner = np.repeat(np.arange(n), counts)
-    offsets = rng.random(owner.size) * (active_until - created)[owner]
-    first = np.zeros(owner.size, dtype=bool)
-    first[np.cumsum(counts) - counts] = True
-    check_in = created[owner] + np.where(first, 0, offsets.astype(np.int64))
-    keep = check_in < end
-    owner, check_in = owner[keep], check_in[keep]
-    m = owner.size
-    nights = 1 + rng.poisson(np.where(purpose[owner] == "business", 1.0, 2.5))
-    rate_per_night = 90 * value[owner] * rng.lognormal(0, 0.15, m)
-    room_revenue = np.round(nights * rate_per_night, 2)
-    fnb_revenue = np.round(room_revenue * rng.uniform(0.05, 0.3, m), 2)
-    stay_ids = np.char.add("S", np.char.zfill(np.arange(1, m + 1).astype(str), 8))
-    booking_ids = np.char.add("B", np.char.zfill(np.arange(1, m + 1).astype(str), 8))
-    property_id = rng.choice(PROPERTIES, m)
-    channel = rng.choice(CHANNELS, m)
-    room_type = rng.choice(ROOM_TYPES, m, p=[0.7, 0.22, 0.08])
-    lead = rng.integers(0, 120, m)
 
+def _ids(prefix: str, chunk: int, count: int) -> pl.Series:
+    """``<prefix><chunk:03d><row:08d>``: unique across chunks, stable for a seed."""
+    rows = pl.Series(np.arange(1, count + 1, dtype=np.int64)).cast(pl.Utf8).str.zfill(8)
+    return f"{prefix}{chunk:03d}" + rows
+
+
+def build_chunk(spec: WorldSpec, chunk: int, cat: Catalog | None = None) -> World:
+    """One chunk of people, everything they did, and their truth rows."""
+    cat = cat or load_catalog()
+    first_person = chunk * CHUNK_PEOPLE
+    n = min(CHUNK_PEOPLE, spec.guests - first_person)
+    rng = np.random.default_rng([spec.seed, chunk])
+    start_day, end_day = _day(spec.start), _day(spec.end)
+
+    people = draw_people(
+        rng, cat, first_person=first_person, n=n, start_day=start_day, end_day=end_day + 1
+    )
+    identities = draw_identities(rng, n)
+    trips, fates = simulate_trips(rng, cat, people, until_day=end_day + 1 + FUTURE_DAYS)
+    folios = build_folios(rng, cat, people, trips)
+    o = folios.order
+    person = trips.person[o]
+    channel = trips.channel[o]
+    on_dup = route_trips(rng, cat, identities, person, channel)
+    system = np.where(on_dup, identities.duplicate_system[person], 0).astype(np.int64)
+    guest_id = profile_ids(people.person[person], system)
+    honoured = ~(trips.cancelled[o] | trips.no_show[o])
+    booked = folios.booked_at < end_day + 1
+    m = o.size
+    # Trip rows in (person, time) order; ids are per chunk.
+    booking_id = _ids("B", chunk, m)
+    stay_id = _ids("S", chunk, m)
+
+    # ---- guests: created when they first booked; duplicates when first used (or signed up).
+    created = np.full(n, np.inf)
+    np.minimum.at(created, person, folios.booked_at)
+    dup_created = np.full(n, np.inf)
+    np.minimum.at(dup_created, person[on_dup], folios.booked_at[on_dup])
+    signup = created + rng.uniform(5, 400, n)
+    dup_created = np.where(np.isfinite(dup_created), dup_created, signup)
+    dup_created = np.minimum(dup_created, end_day + 0.9)
+    guests = build_profiles(
+        rng,
+        people,
+        identities,
+        created_at=_dt(created),
+        duplicate_created_at=_dt(dup_created),
+    )
+
+    # ---- bookings
+    cancelled_known = trips.cancelled[o] & (folios.cancelled_at < end_day + 1)
+    arrived = folios.arrival <= end_day
+    departed = folios.departure <= end_day
+    status = np.select(
+        [cancelled_known, trips.no_show[o] & arrived, honoured & departed],
+        [0, 1, 2],
+        3,
+    )
+    status_name = np.array(["cancelled", "no_show", "checked_out", "confirmed"])
+    amount = np.round(folios.room_revenue, 2)
+    purpose = people.purpose[person]
+    bookings = pl.DataFrame(
+        {
+            "booking_id": booking_id,
+            "guest_id": guest_id,
+            "source_system": pl.Series(["pms", "crm", "ota"]).gather(system),
+            "property_id": pl.Series(cat.property_id).gather(trips.property[o]),
+            "booked_at": _dt(folios.booked_at),
+            "arrival_date": _date(folios.arrival),
+            "departure_date": _date(folios.departure),
+            "room_type": pl.Series(cat.room_types).gather(folios.room_type),
+            "rate_plan": pl.Series(cat.rate_plans).gather(folios.rate_plan),
+            "channel": pl.Series(cat.channels).gather(channel),
+            "adults": folios.adults.astype(np.int32),
+            "children": folios.children.astype(np.int32),
+            "status": pl.Series(status_name).gather(status),
+            "cancelled_at": _dt(np.where(cancelled_known, folios.cancelled_at, np.nan)),
+            "amount": amount,
+            "currency": "EUR",
+            "purpose": pl.Series(P.PURPOSES).gather(purpose),
+            "booking_changes": folios.changes.astype(np.int32),
+        }
+    ).filter(pl.Series(booked))
+
+    # ---- stays: honoured trips that checked out by the end.
+    is_stay = honoured & departed
+    s = np.flatnonzero(is_stay)
+    total = np.round(
+        folios.room_revenue[s]
+        + folios.fnb_revenue[s]
+        + folios.spa_revenue[s]
+        + folios.other_revenue[s],
+        2,
+    )
     stays = pl.DataFrame(
         {
-            "stay_id": stay_ids,
-            "booking_id": booking_ids,
-            "guest_id": guest_ids[owner],
-            "property_id": property_id,
-            "check_in_date": _to_date(check_in),
-            "check_out_date": _to_date(check_in + nights),
-            "nights": nights,
-            "room_type": room_type,
-            "room_revenue": room_revenue,
-            "fnb_revenue": fnb_revenue,
-            "total_revenue": np.round(room_revenue + fnb_revenue, 2),
+            "stay_id": stay_id.gather(s),
+            "booking_id": booking_id.gather(s),
+            "guest_id": guest_id.gather(s),
+            "source_system": pl.Series(["pms", "crm", "ota"]).gather(system[s]),
+            "property_id": pl.Series(cat.property_id).gather(trips.property[o][s]),
+            "check_in_date": _date(folios.arrival[s]),
+            "check_out_date": _date(folios.departure[s]),
+            "nights": trips.nights[o][s].astype(np.int32),
+            "room_type": pl.Series(cat.room_types).gather(folios.room_type[s]),
+            "room_revenue": folios.room_revenue[s],
+            "fnb_revenue": folios.fnb_revenue[s],
+            "spa_revenue": folios.spa_revenue[s],
+            "other_revenue": folios.other_revenue[s],
+            "total_revenue": total,
             "currency": "EUR",
-        }
-    ).sort("check_in_date", "stay_id")
-
-    honoured = pl.DataFrame(
-        {
-            "booking_id": booking_ids,
-            "guest_id": guest_ids[owner],
-            "property_id": property_id,
-            "booked_at": _to_date(check_in - lead),
-            "arrival_date": _to_date(check_in),
-            "departure_date": _to_date(check_in + nights),
-            "room_type": room_type,
-            "channel": channel,
-            "status": "checked_out",
-            "cancelled_at": None,
-            "amount": room_revenue,
-            "currency": "EUR",
-            "purpose": purpose[owner],
+            "is_upgraded": trips.upgraded[o][s],
+            "had_service_failure": trips.failure[o][s],
         }
     )
-    cancelled_n = int(m * 0.25)
-    c_owner = owner[rng.integers(0, m, cancelled_n)]
-    c_arrival = np.minimum(created[c_owner] + rng.integers(0, 700, cancelled_n), end - 1)
-    c_lead = rng.integers(1, 200, cancelled_n)
-    cancelled = pl.DataFrame(
-        {
-            "booking_id": np.char.add(
-                "C", np.char.zfill(np.arange(1, cancelled_n + 1).astype(str), 8)
+    stay_person = person[s]
+    checkout = folios.departure[s] + 0.45
+    satisfaction = trips.satisfaction[o][s]
+    nps = nps_from_satisfaction(satisfaction)
+    failure = trips.failure[o][s]
+    complained = trips.complained[o][s]
+    resolved = trips.resolved[o][s]
+    issue = pl.Series(FAILURES).gather(rng.integers(0, len(FAILURES), s.size))
+
+    # ---- special requests: per booking, and complaints logged during a stay.
+    wants = booked & (rng.random(m) < np.array([0.25, 0.3, 0.5, 0.2])[purpose])
+    r_idx = np.flatnonzero(wants)
+    kinds = list(REQUESTS)
+    choice = rng.random(r_idx.size)
+    req_type = (
+        [
+            REQUESTS[kinds[p]][int(c * len(REQUESTS[kinds[p]]))]
+            for p, c in zip(purpose[r_idx], choice, strict=True)
+        ]
+        if r_idx.size < 50_000
+        else _vector_requests(purpose[r_idx], choice)
+    )
+    req_created = np.minimum(
+        folios.booked_at[r_idx]
+        + rng.uniform(0, 1, r_idx.size) * (folios.arrival[r_idx] - folios.booked_at[r_idx]),
+        end_day + 0.9,
+    )
+    c_idx = np.flatnonzero(complained)
+    requests = pl.concat(
+        [
+            pl.DataFrame(
+                {
+                    "booking_id": booking_id.gather(r_idx),
+                    "request_type": pl.Series(req_type, dtype=pl.Utf8),
+                    "guest_id": guest_id.gather(r_idx),
+                    "created_at": _dt(req_created),
+                }
+            ).with_columns(request_text=pl.col("request_type").replace_strict(REQUEST_TEXT)),
+            pl.DataFrame(
+                {
+                    "booking_id": booking_id.gather(s[c_idx]),
+                    "request_type": "complaint",
+                    "guest_id": guest_id.gather(s[c_idx]),
+                    "created_at": _dt(folios.arrival[s[c_idx]] + 0.8),
+                    "request_text": issue.gather(c_idx)
+                    + pl.Series(np.where(resolved[c_idx], " - resolved", " - unresolved")),
+                }
             ),
-            "guest_id": guest_ids[c_owner],
-            "property_id": rng.choice(PROPERTIES, cancelled_n),
-            "booked_at": _to_date(c_arrival - c_lead),
-            "arrival_date": _to_date(c_arrival),
-            "departure_date": _to_date(c_arrival + 2),
-            "room_type": rng.choice(ROOM_TYPES, cancelled_n),
-            "channel": rng.choice(CHANNELS, cancelled_n),
-            "status": "cancelled",
-            "cancelled_at": _to_date(c_arrival - rng.integers(0, c_lead)),
-            "amount": np.round(180 * value[c_owner], 2),
-            "currency": "EUR",
-            "purpose": purpose[c_owner],
-        }
+        ],
+        how="diagonal",
     )
-    bookings = pl.concat([honoured, cancelled], how="vertical_relaxed").sort(
-        "arrival_date", "booking_id"
+    requests = requests.sort("created_at", "booking_id").with_columns(
+        request_id=_ids("Q", chunk, requests.height),
+        source_system=pl.lit("pms"),
     )
 
-    # Engagement: a campaign email every 30 days after sign-up; opens fade after dropout.
-    sends_per_guest = np.maximum((end - created) // 30, 0)
-    e_owner = np.repeat(np.arange(n), sends_per_guest)
-    e_index = np.arange(e_owner.size) - np.repeat(
-        np.cumsum(sends_per_guest) - sends_per_guest, sends_per_guest
-    )
-    sent = created[e_owner] + 30 * (e_index + 1)
-    alive = sent < dropout[e_owner]
-    p_open = np.where(alive, 0.1 + 0.5 * engagement[e_owner], 0.03)
-    opened = rng.random(e_owner.size) < p_open
-    campaign = np.char.add("CMP", ((sent - start) // 30).astype(str))
-    send_frame = pl.DataFrame(
+    # ---- reviews
+    submit = rng.random(s.size) < review_probability(people, stay_person, failure)
+    submitted = checkout + rng.exponential(3.0, s.size)
+    rv = np.flatnonzero(submit & (submitted < end_day + 1))
+    ota_stay = cat.channels[channel[s[rv]]] == "ota"
+    reviews = pl.DataFrame(
         {
-            "guest_id": guest_ids[e_owner],
-            "event_type": "email_send",
-            "occurred_at": _to_date(sent),
-            "campaign_id": campaign,
+            "guest_id": guest_id.gather(s[rv]),
+            "submitted_at": _dt(submitted[rv]),
+            "stay_id": stay_id.gather(s[rv]),
+            "nps": nps[rv].astype(np.int32),
+            "rating": rating_from_nps(rng, nps[rv]).astype(np.int32),
+            "source": pl.Series(SOURCES).gather(review_source(rng, ota_stay)),
+            "review_text": review_text(
+                rng, nps[rv], failure[rv], complained[rv], resolved[rv], issue.gather(rv)
+            ),
         }
     )
-    open_frame = pl.DataFrame(
-        {
-            "guest_id": guest_ids[e_owner[opened]],
-            "event_type": "email_open",
-            "occurred_at": _to_date(sent[opened] + 1),
-            "campaign_id": campaign[opened],
-        }
+    reviews = reviews.sort("submitted_at", "stay_id").with_columns(
+        review_id=_ids("R", chunk, reviews.height), source_system=pl.lit("crm")
     )
-    events = pl.concat([send_frame, open_frame]).sort("occurred_at", "guest_id", "event_type")
-    events = events.with_columns(
-        pl.format("E{}", pl.int_range(1, pl.len() + 1).cast(pl.Utf8).str.zfill(9)).alias("event_id")
-    ).select("event_id", "guest_id", "event_type", "occurred_at", "campaign_id")
 
-    return {
+    # ---- engagement (on the primary profile; the CRM sends to it)
+    b_idx = np.flatnonzero(booked)
+    events = build_events(
+        rng,
+        people,
+        fates,
+        created=np.minimum(created, end_day + 0.9),
+        end_day=end_day,
+        stay_person=stay_person,
+        stay_checkout=checkout,
+        stay_arrival=folios.arrival[s].astype(float),
+        stay_nps=nps,
+        stay_complained=complained,
+        booking_person=person[b_idx],
+        booking_time=folios.booked_at[b_idx],
+        booking_channel=channel[b_idx],
+        web_channel=cat.channel_code("direct_web"),
+        app_channel=cat.channel_code("direct_app"),
+    )
+    ev = pl.DataFrame(
+        {
+            "guest_id": profile_ids(
+                people.person[events["person"]], np.zeros(events["person"].size, dtype=np.int64)
+            ),
+            "event_type": pl.Series(EVENT_TYPES).gather(events["type"]),
+            "occurred_at": _dt(events["time"]),
+            "code": events["campaign"],
+        }
+    )
+    ev = (
+        ev.sort("occurred_at", "guest_id", "event_type", maintain_order=True)
+        .with_columns(
+            event_id=_ids("E", chunk, ev.height),
+            source_system=pl.lit("crm"),
+            campaign_id=campaign_ids(pl.col("code")),
+        )
+        .drop("code")
+    )
+
+    # ---- loyalty (members' stays, on the primary profile)
+    member_stay = people.is_member[stay_person]
+    ms = np.flatnonzero(member_stay)
+    loyalty_frame = build_loyalty(
+        rng,
+        cat,
+        pl.DataFrame(
+            {
+                "person": stay_person[ms],
+                "guest_id": profile_ids(
+                    people.person[stay_person[ms]], np.zeros(ms.size, dtype=np.int64)
+                ),
+                "stay_id": stay_id.gather(s[ms]),
+                "checkout": checkout[ms],
+                "room_revenue": folios.room_revenue[s[ms]],
+                "tier": trips.tier[o][s[ms]].astype(np.int64),
+                "resolved": resolved[ms],
+            }
+        ),
+        end_day=end_day,
+    )
+    loyalty = loyalty_frame.with_columns(occurred_at=_dt(loyalty_frame["time"].to_numpy()))
+    loyalty = loyalty.sort("occurred_at", "guest_id", "kind", maintain_order=True).select(
+        transaction_id=_ids("L", chunk, loyalty.height),
+        guest_id="guest_id",
+        transaction_type="kind",
+        occurred_at="occurred_at",
+        source_system=pl.lit("loyalty"),
+        points="points",
+        tier="tier",
+        reward="reward",
+        stay_id="stay_id",
+    )
+
+    # ---- preferences
+    stays_per_person = np.bincount(stay_person, minlength=n)
+    last_stay = np.full(n, np.nan)
+    if s.size:
+        last_stay[stay_person] = checkout  # sorted by person then time: last write wins
+    prefs = build_preferences(
+        rng, people, stays_per_person=stays_per_person, last_stay_day=np.nan_to_num(last_stay)
+    )
+    pref_types = list(PREFERENCES)
+    value_table = pl.Series([v for t in pref_types for v in PREFERENCES[t]])
+    value_offset = np.cumsum([0] + [len(PREFERENCES[t]) for t in pref_types])[:-1]
+    preferences = pl.DataFrame(
+        {
+            "guest_id": profile_ids(
+                people.person[prefs["person"]], np.zeros(prefs["person"].size, dtype=np.int64)
+            ),
+            "preference_type": pl.Series(pref_types).gather(prefs["type"]),
+            "preference_value": value_table.gather(value_offset[prefs["type"]] + prefs["value"]),
+            "source_system": "crm",
+            "updated_at": _dt(np.minimum(prefs["day"], end_day + 0.9)),
+        }
+    ).sort("guest_id", "preference_type")
+
+    frames = {
         "guests": guests,
         "bookings": bookings,
         "stays": stays,
-        "engagement_events": events,
+        "engagement_events": ev,
+        "loyalty_transactions": loyalty,
+        "reviews": reviews,
+        "preferences": preferences,
+        "special_requests": requests,
     }
+    frames = {entity: _contract_order(entity, frame) for entity, frame in frames.items()}
+    if spec.dirty_rate > 0:
+        dirty_rng = np.random.default_rng([spec.seed, chunk, 1])
+        frames = {
+            entity: dirt.inject(dirty_rng, entity, frame, spec.dirty_rate)
+            for entity, frame in frames.items()
+        }
+    truth = _truth(people, identities, trips, fates, spec, end_day)
+    return World(frames=frames, truth=truth)
 
 
-def write_world(frames: dict[str, pl.DataFrame], landing_dir: Path) -> dict[str, Path]:
-    """Write each entity to ``<landing>/<entity>/<entity>.parquet``; returns the paths."""
-    written: dict[str, Path] = {}
-    for entity, frame in frames.items():
+def _vector_requests(purpose: np.ndarray, choice: np.ndarray) -> pl.Series:
+    kinds = list(REQUESTS)
+    sizes = np.array([len(REQUESTS[k]) for k in kinds])
+    offsets = np.cumsum(np.r_[0, sizes])[:-1]
+    table = pl.Series([r for k in kinds for r in REQUESTS[k]])
+    return table.gather(offsets[purpose] + (choice * sizes[purpose]).astype(np.int64))
+
+
+def _contract_order(entity: str, frame: pl.DataFrame) -> pl.DataFrame:
+    columns = [c for c in CONTRACTS[entity].columns() if c in frame.columns]
+    return frame.select(columns)
+
+
+def _truth(people, identities, trips, fates, spec: WorldSpec, end_day: int) -> pl.DataFrame:  # noqa: ANN001
+    n = len(people)
+    path = np.flatnonzero((trips.phase == 0) & ~(trips.cancelled | trips.no_show))
+    path = path[np.lexsort((trips.time[path], trips.person[path]))]
+    path = path[trips.time[path] < end_day + 1]
+    counts = np.bincount(trips.person[path], minlength=n)
+    offsets = np.r_[0, np.cumsum(counts)]
+    days = pl.Series(np.floor(trips.time[path]).astype(np.int64).astype("datetime64[D]"))
+    values = pl.Series(trips.hazard_after[path])
+    hazard_days = pl.Series("hazard_days", [None] * 0)
+    hazard_days = _split(days, offsets).alias("hazard_days")
+    hazard_values = _split(values, offsets).alias("hazard_values")
+
+    def _by_end(days: np.ndarray) -> pl.Series:
+        known = np.isfinite(days) & (days < end_day + 1)
+        out = np.floor(np.where(known, days, 0)).astype(np.int64).astype("datetime64[D]")
+        return pl.Series(out).set(pl.Series(~known), None) if (~known).any() else pl.Series(out)
+
+    base = pl.DataFrame(
+        {
+            "person": people.person,
+            "person_id": "P" + pl.Series(people.person + 1).cast(pl.Utf8).str.zfill(7),
+            "purpose": pl.Series(P.PURPOSES).gather(people.purpose),
+            "is_one_off": people.one_off,
+            "trip_rate_per_year": people.trip_rate,
+            "honour_probability": people.honour_probability,
+            "base_hazard_per_year": people.base_hazard,
+            "engagement": people.engagement,
+            "price_sensitivity": people.price_sensitivity,
+            "value": people.value,
+            "is_member": people.is_member,
+            "acquired_date": _date(people.acquired),
+            "disengaged_date": _by_end(fates.disengaged_at),
+            "dropout_date": _by_end(fates.dropout_at),
+            "world_end": pl.Series([spec.end] * n, dtype=pl.Date),
+            "hazard_days": hazard_days,
+            "hazard_values": hazard_values,
+        }
+    )
+    primary = base.with_columns(
+        guest_id=profile_ids(people.person, np.zeros(n, dtype=np.int64)),
+        source_system=pl.lit("pms"),
+        is_primary_profile=pl.lit(True),
+    )
+    dup = np.flatnonzero(identities.has_duplicate)
+    system = identities.duplicate_system[dup].astype(np.int64)
+    secondary = base[dup].with_columns(
+        guest_id=profile_ids(people.person[dup], system),
+        source_system=pl.Series(["pms", "crm", "ota"]).gather(system),
+        is_primary_profile=pl.lit(False),
+    )
+    return pl.concat([primary, secondary]).select(TRUTH_COLUMNS)
+
+
+def _split(values: pl.Series, offsets: np.ndarray) -> pl.Series:
+    """Cut a flat series into lists at ``offsets`` (len n + 1)."""
+    lengths = np.diff(offsets)
+    owner = np.repeat(np.arange(lengths.size), lengths)
+    frame = pl.DataFrame({"owner": owner, "value": values})
+    grouped = frame.group_by("owner", maintain_order=True).agg(pl.col("value"))
+    full = pl.DataFrame({"owner": np.arange(lengths.size)}).join(
+        grouped, on="owner", how="left", maintain_order="left"
+    )
+    return full["value"].fill_null(pl.Series([[]], dtype=pl.List(values.dtype)).first())
+
+
+def chunk_count(spec: WorldSpec) -> int:
+    return (spec.guests + CHUNK_PEOPLE - 1) // CHUNK_PEOPLE
+
+
+def generate_world(spec: WorldSpec) -> World:
+    """The whole world in memory (for small worlds and tests)."""
+    spec.check()
+    worlds = [build_chunk(spec, chunk) for chunk in range(chunk_count(spec))]
+    frames = {
+        entity: pl.concat([w.frames[entity] for w in worlds], how="vertical_relaxed")
+        for entity in worlds[0].frames
+    }
+    return World(frames=frames, truth=pl.concat([w.truth for w in worlds]))
+
+
+def _write_chunk(
+    spec: WorldSpec, chunk: int, landing_dir: Path, truth_dir: Path | None
+) -> tuple[dict[str, int], dict[str, Path], Path | None]:
+    world = build_chunk(spec, chunk)
+    rows: dict[str, int] = {}
+    paths: dict[str, Path] = {}
+    suffix = "csv" if spec.file_format == "csv" else "parquet"
+    for entity, frame in world.frames.items():
         folder = landing_dir / entity
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{entity}.parquet"
-        frame.write_parquet(path, statistics=False)
-        written[entity] = path
-    return written
+        path = folder / f"{entity}-{chunk:05d}.{suffix}"
+        if spec.file_format == "csv":
+            frame.write_csv(path, datetime_format="%Y-%m-%d %H:%M:%S", date_format="%Y-%m-%d")
+        else:
+            frame.write_parquet(path, statistics=False)
+        rows[entity] = frame.height
+        paths[entity] = path
+    truth_part = None
+    if truth_dir is not None:
+        truth_part = truth_dir / f"truth-{chunk:05d}.parquet"
+        world.truth.write_parquet(truth_part, statistics=False)
+    return rows, paths, truth_part
+
+
+def write_world(
+    spec: WorldSpec,
+    landing_dir: Path,
+    *,
+    truth_path: Path | None = None,
+    workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> WriteResult:
+    """Write every entity under ``<landing>/<entity>/<entity>-<chunk>.<format>``.
+
+    ``truth_path``: also write the truth file there (one Parquet file). ``workers``: chunks
+    generated in parallel processes (the files are the same whatever the number).
+    ``progress(done, total)`` is called after each chunk.
+    """
+    spec.check()
+    total = chunk_count(spec)
+    result = WriteResult()
+    truth_dir = None
+    if truth_path is not None:
+        truth_dir = truth_path.parent / f".{truth_path.name}.parts"
+        truth_dir.mkdir(parents=True, exist_ok=True)
+    load_catalog()  # fail early on a bad seed, before starting workers
+    done = 0
+
+    def collect(out: tuple[dict[str, int], dict[str, Path], Path | None]) -> None:
+        nonlocal done
+        rows, paths, _ = out
+        for entity, count in rows.items():
+            result.rows[entity] = result.rows.get(entity, 0) + count
+            result.files.setdefault(entity, []).append(paths[entity])
+        done += 1
+        if progress:
+            progress(done, total)
+
+    if workers > 1 and total > 1:
+        with ProcessPoolExecutor(max_workers=min(workers, total)) as pool:
+            futures = [
+                pool.submit(_write_chunk, spec, chunk, landing_dir, truth_dir)
+                for chunk in range(total)
+            ]
+            for future in futures:
+                collect(future.result())
+    else:
+        for chunk in range(total):
+            collect(_write_chunk(spec, chunk, landing_dir, truth_dir))
+
+    if truth_path is not None and truth_dir is not None:
+        parts = sorted(truth_dir.glob("truth-*.parquet"))
+        pl.concat([pl.read_parquet(p) for p in parts]).write_parquet(truth_path, statistics=False)
+        for part in parts:
+            part.unlink()
+        truth_dir.rmdir()
+        result.truth_path = truth_path
+    return result
+
+
+def default_workers() -> int:
+    return max(1, min(4, (os.cpu_count() or 1)))
+
+
+def remove_generated(landing_dir: Path) -> list[Path]:
+    """Delete the files ``write_world`` writes (and nothing else) under ``landing_dir``."""
+    removed: list[Path] = []
+    for entity in CONTRACTS:
+        folder = landing_dir / entity
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and _GENERATED.fullmatch(path.name) and path.name.startswith(entity):
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
+__all__ = [
+    "WorldSpec",
+    "World",
+    "WriteResult",
+    "generate_world",
+    "write_world",
+    "build_chunk",
+    "replace",
+]
