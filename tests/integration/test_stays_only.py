@@ -11,7 +11,7 @@ import pytest
 from guestloyalty.config import Settings
 from guestloyalty.contracts import ENTITIES
 from guestloyalty.pipeline import RunReport, run_pipeline
-from guestloyalty.synth.world import WorldSpec, generate_world, write_world
+from guestloyalty.synth.world import WorldSpec, generate_world, write_frames
 from guestloyalty.warehouse import Layout
 
 pytestmark = pytest.mark.integration
@@ -30,8 +30,8 @@ class StaysOnlyRun:
 def stays_only_run(tmp_path_factory: pytest.TempPathFactory) -> StaysOnlyRun:
     data_dir: Path = tmp_path_factory.mktemp("stays_only")
     layout = Layout(data_dir)
-    frames = generate_world(WorldSpec(guests=STAYS_ONLY_GUESTS, seed=11))
-    write_world({"stays": frames["stays"]}, layout.landing_dir)
+    frames = generate_world(WorldSpec(guests=STAYS_ONLY_GUESTS, seed=11)).frames
+    write_frames({"stays": frames["stays"]}, layout.landing_dir)
     report = run_pipeline(
         layout, Settings(data_dir=data_dir, seed=11), generate=False, report=lambda _: None
     )

@@ -525,23 +525,34 @@ def generate_world(spec: WorldSpec) -> World:
     return World(frames=frames, truth=pl.concat([w.truth for w in worlds]))
 
 
+def write_frames(
+    frames: dict[str, pl.DataFrame],
+    landing_dir: Path,
+    *,
+    file_format: FileFormat = "parquet",
+    chunk: int = 0,
+) -> dict[str, Path]:
+    """Write frames as ``<landing>/<entity>/<entity>-<chunk>.<format>``; returns the paths."""
+    paths: dict[str, Path] = {}
+    suffix = "csv" if file_format == "csv" else "parquet"
+    for entity, frame in frames.items():
+        folder = landing_dir / entity
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{entity}-{chunk:05d}.{suffix}"
+        if file_format == "csv":
+            frame.write_csv(path, datetime_format="%Y-%m-%d %H:%M:%S", date_format="%Y-%m-%d")
+        else:
+            frame.write_parquet(path, statistics=False)
+        paths[entity] = path
+    return paths
+
+
 def _write_chunk(
     spec: WorldSpec, chunk: int, landing_dir: Path, truth_dir: Path | None
 ) -> tuple[dict[str, int], dict[str, Path], Path | None]:
     world = build_chunk(spec, chunk)
-    rows: dict[str, int] = {}
-    paths: dict[str, Path] = {}
-    suffix = "csv" if spec.file_format == "csv" else "parquet"
-    for entity, frame in world.frames.items():
-        folder = landing_dir / entity
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{entity}-{chunk:05d}.{suffix}"
-        if spec.file_format == "csv":
-            frame.write_csv(path, datetime_format="%Y-%m-%d %H:%M:%S", date_format="%Y-%m-%d")
-        else:
-            frame.write_parquet(path, statistics=False)
-        rows[entity] = frame.height
-        paths[entity] = path
+    paths = write_frames(world.frames, landing_dir, file_format=spec.file_format, chunk=chunk)
+    rows = {entity: frame.height for entity, frame in world.frames.items()}
     truth_part = None
     if truth_dir is not None:
         truth_part = truth_dir / f"truth-{chunk:05d}.parquet"
