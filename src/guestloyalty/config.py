@@ -49,3 +49,28 @@ class Settings(BaseModel):
     risk_cutoffs: ChurnRiskCutoffs = ChurnRiskCutoffs()
     retention_spend_share: float = Field(default=0.1, ge=0.0, le=1.0)
     min_churn_auc: float = Field(default=0.6, ge=0.0, le=1.0)
+    max_auc_drop: float = Field(
+        default=0.02,
+        ge=0.0,
+        le=1.0,
+        description="A new churn model this much below the promoted one is not promoted.",
+    )
+    lost_probability: float = Field(
+        default=0.85,
+        gt=0.0,
+        lt=1.0,
+        description="Churn probability at which a guest counts as lost (days_until_lost).",
+    )
+    segment_k_range: tuple[int, int] = Field(
+        default=(4, 8), description="Range of k tried for k-means; the best silhouette wins."
+    )
+    model_threads: int = Field(
+        default=1,
+        ge=1,
+        le=256,
+        description="Threads for xgboost and k-means. 1 is fastest on a shared or small "
+        "machine (OpenMP threads spin when cores are busy); raise it on a dedicated one.",
+    )
+    segment_sample_rows: int = Field(
+        default=5_000, ge=100, description="Rows sampled to compute silhouette scores."
+    )

@@ -147,23 +147,14 @@ def stage_train(layout: Layout, settings: Settings) -> dict[str, object]:
 
     _require_build(layout)
     result = train_models(layout, settings)
-    return {
-        "model_version": result.version,
-        "promoted": result.promoted,
-        "note": result.note,
-        "churn_auc": round(result.churn_metrics["auc"], 4),
-        "clv_spearman": round(result.clv_metrics["spearman"], 4),
-        "train_rows": result.train_rows,
-        "valid_rows": result.valid_rows,
-        "valid_snapshot": str(result.valid_snapshot),
-    }
+    return result.details()
 
 
-def stage_score(layout: Layout, settings: Settings) -> dict[str, int]:
+def stage_score(layout: Layout, settings: Settings) -> dict[str, object]:
     from guestloyalty.scoring.score import score_current
 
     _require_build(layout)
-    return {"guests_scored": score_current(layout, settings)}
+    return score_current(layout, settings).details()
 
 
 def stage_post_scoring(layout: Layout, settings: Settings) -> dict[str, int]:

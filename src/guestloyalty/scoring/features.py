@@ -61,6 +61,33 @@ class FeatureFrame:
             future_revenue=None if self.future_revenue is None else self.future_revenue[mask],
         )
 
+    def with_columns(self, names: tuple[str, ...], values: np.ndarray) -> FeatureFrame:
+        """A copy with extra feature columns appended (e.g. the buy-till-you-die outputs)."""
+        values = np.asarray(values, dtype=np.float32).reshape(len(self), len(names))
+        return FeatureFrame(
+            guest_id=self.guest_id,
+            snapshot_date=self.snapshot_date,
+            X=np.hstack([self.X, values]),
+            feature_names=(*self.feature_names, *names),
+            churned=self.churned,
+            future_revenue=self.future_revenue,
+        )
+
+    def column(self, name: str) -> np.ndarray:
+        return self.X[:, self.feature_names.index(name)]
+
+    def select(self, names: tuple[str, ...] | list[str]) -> FeatureFrame:
+        """Only the named feature columns, in that order (a model's own feature list)."""
+        index = [self.feature_names.index(name) for name in names]
+        return FeatureFrame(
+            guest_id=self.guest_id,
+            snapshot_date=self.snapshot_date,
+            X=self.X[:, index],
+            feature_names=tuple(names),
+            churned=self.churned,
+            future_revenue=self.future_revenue,
+        )
+
 
 def _select_sql(where: str, *, labels: bool) -> str:
     columns = ", ".join(f"cast({name} as double) as {name}" for name in FEATURES)

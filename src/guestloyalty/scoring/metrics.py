@@ -64,3 +64,52 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
     if ra.std() == 0 or rb.std() == 0:
         return float("nan")
     return float(np.corrcoef(ra, rb)[0, 1])
+
+
+def average_precision(y_true: np.ndarray, score: np.ndarray) -> float:
+    """PR-AUC as average precision (sklearn's definition; ties broken by order)."""
+    y = np.asarray(y_true, dtype=np.float64)
+    n_pos = y.sum()
+    if len(y) == 0 or n_pos == 0:
+        return float("nan")
+    order = np.argsort(-np.asarray(score, dtype=np.float64), kind="mergesort")
+    s = np.asarray(score, dtype=np.float64)[order]
+    y = y[order]
+    # Precision/recall at each distinct score threshold.
+    distinct = np.r_[np.flatnonzero(np.diff(s)), len(s) - 1]
+    tp = np.cumsum(y)[distinct]
+    precision = tp / (distinct + 1)
+    recall = tp / n_pos
+    recall_step = np.diff(np.r_[0.0, recall])
+    return float(np.sum(recall_step * precision))
+
+
+def mae(actual: np.ndarray, predicted: np.ndarray) -> float:
+    a = np.asarray(actual, dtype=np.float64)
+    return float(np.mean(np.abs(a - np.asarray(predicted, dtype=np.float64)))) if len(a) else 0.0
+
+
+def normalized_gini(actual: np.ndarray, predicted: np.ndarray) -> float:
+    """Gini of ``actual`` ordered by ``predicted``, divided by the Gini of the perfect order.
+
+    1 is a perfect ranking of value, 0 is random. Ties in ``predicted`` get their mean value so
+    a constant prediction scores 0 whatever the row order.
+    """
+    a = np.asarray(actual, dtype=np.float64)
+    p = np.asarray(predicted, dtype=np.float64)
+    if len(a) == 0 or a.sum() == 0:
+        return float("nan")
+
+    def gini(by: np.ndarray) -> float:
+        order = np.argsort(-by, kind="mergesort")
+        sorted_by, sorted_a = by[order], a[order]
+        # Average the actuals within tied groups of ``by``.
+        _, first, counts = np.unique(-sorted_by, return_index=True, return_counts=True)
+        sums = np.add.reduceat(sorted_a, first)
+        sorted_a = np.repeat(sums / counts, counts)
+        cumulative = np.cumsum(sorted_a) / sorted_a.sum()
+        n = len(sorted_a)
+        return float(cumulative.sum() / n - (n + 1) / (2 * n))
+
+    best = gini(a)
+    return gini(p) / best if best != 0 else float("nan")

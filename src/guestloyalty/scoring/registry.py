@@ -1,9 +1,38 @@
 """Model registry: versioned artifacts in safe formats, checksums, and a registry table.
 
-Artifacts live in ``<data>/models/<version>/`` (xgboost UBJSON, parameters as JSON, never
-pickle) with a ``manifest.json`` holding every file's SHA-256. ``promoted.json`` names the
-version scoring uses. Each training run appends to ``model_registry`` in the state file,
-which every published gold carries.
+Artifacts live in ``<data>/models/<version>/`` with a ``manifest.json`` holding every file's
+SHA-256 (checked on every load) plus the run's metadata. ``promoted.json`` names the version
+scoring uses. Each training run appends one row per model to ``model_registry`` in the state
+file, which every published gold carries. Nothing is ever pickled: loading a pickle runs code.
+
+Artifact formats (every one is readable without xgboost or scikit-learn):
+
+=================== =========================================================================
+``manifest.json``   ``{"version", "files": {name: sha256}, "mode": "xgboost"|"btyd",
+                    "churn_features": [...], "clv_features": [...], "churn_best_iteration",
+                    "clv_best_iteration", "horizon_days", "metrics", ...}``. Model inputs are
+                    the gold snapshot columns named there, in that order; names starting with
+                    ``btyd_`` come from the baseline (they are also stored per guest in
+                    ``gold.guest_scores``).
+``churn.json``      xgboost JSON model (``Booster.save_raw("json")``), ``binary:logistic``:
+                    raw P(churn) = sigmoid(base_score margin + sum of tree leaves) over trees
+                    ``[0, churn_best_iteration]``. Missing values follow ``default_left``.
+``clv.json``        xgboost JSON model, ``reg:tweedie``: CLV = exp(margin) over trees
+                    ``[0, clv_best_iteration]``, floored at 0.
+``calibration.json`` ``{"method": "isotonic", "x": [...], "y": [...]}`` (piecewise-linear
+                    interpolation, clipped at the ends) or ``{"method": "platt", "a", "b"}``
+                    (sigmoid(a * logit(p) + b)); see ``churn.apply_calibration``.
+``btyd.json``       BG/NBD and Gamma-Gamma parameters (``btyd.to_json`` documents), fitted on
+                    the stay history before the current snapshot; time unit in ``unit_days``.
+``segments.json``   k-means scaler (median fill, mean, scale), standardised and raw
+                    centroids, per-column transform (``raw`` / ``log`` = log1p), ids, names;
+                    assignment is the nearest centroid (``segments.assign``).
+``tiers.json``      CLV tier cut-offs ``[{"tier", "min_clv"}]``, highest tier first.
+``drift.json``      per-feature decile edges and training shares (``drift.reference``).
+=================== =========================================================================
+
+In ``mode = "btyd"`` (too little labeled history) there is no ``churn.json`` / ``clv.json``:
+churn is ``btyd_p_no_stay`` and CLV ``btyd_expected_spend``.
 """
 
 from __future__ import annotations
@@ -110,6 +139,21 @@ def load_promoted(layout: Layout) -> ModelBundle:
     if not manifest_path.exists():
         raise ModelNotFoundError(f"{manifest_path} is missing: run `guestloyalty train` again")
     return ModelBundle(version, folder, json.loads(manifest_path.read_text()))
+
+
+def load_promoted_artifact(layout: Layout, name: str) -> bytes | None:
+    """Bytes of one artifact of the promoted version, or None when there is none."""
+    try:
+        bundle = load_promoted(layout)
+    except ModelNotFoundError:
+        return None
+    if name not in bundle.manifest.get("files", {}):  # type: ignore[operator]
+        return None
+    return bundle.path(name).read_bytes()
+
+
+def read_json(bundle: ModelBundle, name: str) -> dict[str, object]:
+    return json.loads(bundle.path(name).read_text())
 
 
 def record(layout: Layout, rows: list[dict[str, object]]) -> None:

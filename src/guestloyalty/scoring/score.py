@@ -1,17 +1,41 @@
-"""Apply the promoted models to the current snapshot and write ``guest_scores`` to the build."""
+"""Apply the promoted models to the current snapshot and write the score tables to the build.
+
+Writes into the gold build file:
+
+- ``guest_scores`` — one row per guest: churn probability and risk band, days until lost,
+  CLV and tier, suggested maximum retention spend, segment, the baseline's predictions beside
+  the model's, the top three reasons in words, model version;
+- ``guest_score_explanations`` — guest x rank: the feature, the guest's value, the typical
+  value (median over the scoring snapshot), its SHAP contribution (log-odds) and the sentence;
+- ``feature_drift`` — PSI of every model input between training and this snapshot;
+- ``segment_profiles`` — per segment: size, mean CLV, churn, redemption rate, defining traits.
+
+and appends the scores to ``guest_score_history`` in the state file.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
 
 from guestloyalty.config import Settings
-from guestloyalty.scoring import churn, clv, features, registry, segments
+from guestloyalty.errors import ModelNotFoundError
+from guestloyalty.scoring import baseline, churn, clv, drift, explain, features, registry, segments
 from guestloyalty.scoring.features import FeatureFrame
 from guestloyalty.warehouse import Layout, connect
+
+#: Baseline feature name -> the guest_scores column holding it.
+BASELINE_COLUMNS: dict[str, str] = {
+    "btyd_p_no_stay": "p_no_stay_btyd",
+    "btyd_expected_stays": "expected_stays_btyd",
+    "btyd_expected_spend": "clv_btyd",
+    "btyd_p_alive": "p_alive_btyd",
+}
+REASONS = 3
 
 SCORES_DDL = """
 create or replace table guest_scores (
@@ -19,99 +43,541 @@ create or replace table guest_scores (
     as_of_date date not null,
     churn_probability double not null,
     churn_risk varchar not null,
+    days_until_lost integer,
     clv_12m double not null,
+    clv_tier varchar not null,
+    max_retention_spend double not null,
+    segment_id integer,
     segment varchar not null,
+    p_no_stay_btyd double,
+    expected_stays_btyd double,
+    clv_btyd double,
+    p_alive_btyd double,
+    reason_1 varchar,
+    reason_2 varchar,
+    reason_3 varchar,
     model_version varchar not null,
+    model_mode varchar not null,
     scored_at timestamp not null
 )
 """
 
-HISTORY_DDL = """
-create table if not exists guest_score_history (
-    guest_id varchar,
-    as_of_date date,
-    churn_probability double,
-    churn_risk varchar,
-    clv_12m double,
-    segment varchar,
-    model_version varchar,
-    scored_at timestamp
+HISTORY_COLUMNS: dict[str, str] = {
+    "guest_id": "varchar",
+    "as_of_date": "date",
+    "churn_probability": "double",
+    "churn_risk": "varchar",
+    "days_until_lost": "integer",
+    "clv_12m": "double",
+    "clv_tier": "varchar",
+    "segment_id": "integer",
+    "segment": "varchar",
+    "p_no_stay_btyd": "double",
+    "clv_btyd": "double",
+    "model_version": "varchar",
+    "scored_at": "timestamp",
+}
+
+EXPLANATIONS_DDL = """
+create or replace table guest_score_explanations (
+    guest_id varchar not null,
+    as_of_date date not null,
+    reason_rank integer not null,
+    feature varchar not null,
+    guest_value double,
+    typical_value double,
+    contribution double,
+    reason varchar not null,
+    model_version varchar not null
+)
+"""
+
+DRIFT_DDL = """
+create or replace table feature_drift (
+    as_of_date date not null,
+    model_version varchar not null,
+    feature varchar not null,
+    psi double not null,
+    status varchar not null,
+    training_shares varchar,
+    scoring_shares varchar
+)
+"""
+
+PROFILES_DDL = """
+create or replace table segment_profiles (
+    segment_id integer,
+    segment varchar not null,
+    guests bigint not null,
+    guest_share double not null,
+    mean_clv_12m double,
+    total_clv_12m double,
+    mean_churn_probability double,
+    high_risk_share double,
+    redemption_rate double,
+    guests_moved_in bigint,
+    defining_traits varchar,
+    as_of_date date not null,
+    model_version varchar not null
 )
 """
 
 
-@dataclass(frozen=True)
+@dataclass
 class Scored:
     """Scores for a set of guests, as arrays."""
 
     guest_id: np.ndarray
     churn_probability: np.ndarray
     churn_risk: np.ndarray
+    days_until_lost: np.ndarray
     clv_12m: np.ndarray
+    clv_tier: np.ndarray
+    max_retention_spend: np.ndarray
+    segment_id: np.ndarray
     segment: np.ndarray
+    baseline: np.ndarray  # (guests, len(BTYD_FEATURES))
     model_version: str
+    mode: str
+    reasons: explain.Reasons | None = None
 
 
-def load_boosters(bundle: registry.ModelBundle):  # noqa: ANN201
+@dataclass
+class ScoreResult:
+    guests_scored: int
+    model_version: str
+    mode: str
+    drift_warnings: list[str] = field(default_factory=list)
+    segments_moved: int | None = None
+
+    def details(self) -> dict[str, object]:
+        return {
+            "guests_scored": self.guests_scored,
+            "model_version": self.model_version,
+            "mode": self.mode,
+            "drift_warnings": ", ".join(self.drift_warnings) or "none",
+            "segment_moves": self.segments_moved,
+        }
+
+
+# ----------------------------------------------------------------------------------------------
+# Loading artifacts
+# ----------------------------------------------------------------------------------------------
+
+
+def _booster(bundle: registry.ModelBundle, name: str, best_key: str):  # noqa: ANN202
     import xgboost as xgb
 
-    churn_booster = xgb.Booster()
-    churn_booster.load_model(bytearray(bundle.path("churn.ubj").read_bytes()))
-    churn_booster.best_iteration = int(bundle.manifest["churn_best_iteration"])
-    clv_booster = xgb.Booster()
-    clv_booster.load_model(bytearray(bundle.path("clv.ubj").read_bytes()))
-    clv_booster.best_iteration = int(bundle.manifest["clv_best_iteration"])
-    return churn_booster, clv_booster
+    booster = xgb.Booster()
+    booster.load_model(bytearray(bundle.path(name).read_bytes()))
+    booster.set_param({"nthread": 1})  # prediction is cheap; threads only spin on busy cores
+    booster.best_iteration = int(bundle.manifest[best_key])
+    return booster
 
 
-def score_frame(frame: FeatureFrame, bundle: registry.ModelBundle, settings: Settings) -> Scored:
-    churn_booster, clv_booster = load_boosters(bundle)
-    prob = churn.predict_churn(churn_booster, frame).astype(np.float64)
+def load_churn(bundle: registry.ModelBundle):  # noqa: ANN201
+    """(booster, calibration, feature names) of a bundle's churn model."""
+    if bundle.manifest.get("mode") != "xgboost":
+        raise ModelNotFoundError(f"{bundle.folder}: no xgboost churn model (baseline-only run)")
+    booster = _booster(bundle, "churn.json", "churn_best_iteration")
+    calibration = registry.read_json(bundle, "calibration.json")
+    return booster, calibration, list(bundle.manifest["churn_features"])
+
+
+def load_clv(bundle: registry.ModelBundle):  # noqa: ANN201
+    booster = _booster(bundle, "clv.json", "clv_best_iteration")
+    return booster, list(bundle.manifest["clv_features"])
+
+
+def baseline_params(bundle: registry.ModelBundle):  # noqa: ANN201
+    return baseline.params_from_json(registry.read_json(bundle, "btyd.json"))
+
+
+# ----------------------------------------------------------------------------------------------
+# Scoring
+# ----------------------------------------------------------------------------------------------
+
+
+def score_frame(
+    frame: FeatureFrame,
+    bundle: registry.ModelBundle,
+    settings: Settings,
+    *,
+    baseline_values: np.ndarray | None = None,
+    quiet_path: np.ndarray | None = None,
+    explain_reasons: bool = False,
+    typical: np.ndarray | None = None,
+) -> Scored:
+    """Score ``frame`` (snapshot features) with ``bundle``.
+
+    ``baseline_values`` are the guests' BTYD columns (``baseline.BTYD_FEATURES``; NaN when not
+    given), ``quiet_path`` their P(no stay) path for ``days_until_lost`` (see
+    ``baseline.quiet_path``; without it the answer is 0 or the grid's end).
+    """
+    n = len(frame)
+    if baseline_values is None:
+        baseline_values = np.full((n, len(baseline.BTYD_FEATURES)), np.nan)
+    full = frame.with_columns(baseline.BTYD_FEATURES, baseline_values)
+    mode = str(bundle.manifest.get("mode", "xgboost"))
+    horizon = int(bundle.manifest.get("horizon_days", settings.horizon_days))
+    reasons = None
+    if mode == "xgboost":
+        churn_booster, calibration, churn_names = load_churn(bundle)
+        churn_frame = full.select(churn_names)
+        prob = churn.apply_calibration(calibration, churn.raw_churn(churn_booster, churn_frame))
+        clv_booster, clv_names = load_clv(bundle)
+        value = clv.predict_clv(clv_booster, full.select(clv_names))
+        if explain_reasons and n:
+            contributions = explain.shap_contributions(
+                churn_booster, churn_frame.X, churn_frame.feature_names
+            )
+            reasons = explain.top_reasons(
+                contributions,
+                churn_frame.X,
+                churn_frame.feature_names,
+                typical=explain.typical_values(churn_frame.X) if typical is None else typical,
+                k=REASONS,
+            )
+    else:
+        prob = np.clip(_nan_to(full.column("btyd_p_no_stay"), 1.0), 0.0, 1.0)
+        value = np.maximum(_nan_to(full.column("btyd_expected_spend"), 0.0), 0.0)
+        if explain_reasons and n:
+            reasons = _baseline_reasons(full)
     cut = settings.risk_cutoffs
+    days = lost_grid(horizon)
+    if quiet_path is None:
+        quiet_path = np.full((n, len(days)), np.nan)
+    tiers = registry.read_json(bundle, "tiers.json")["tiers"]
+    seg_ids, seg_names = _segments(bundle, frame)
     return Scored(
         guest_id=frame.guest_id,
-        churn_probability=prob,
+        churn_probability=prob.astype(np.float64),
         churn_risk=churn.risk_band(prob, medium=cut.medium, high=cut.high, critical=cut.critical),
-        clv_12m=clv.predict_clv(clv_booster, frame).astype(np.float64),
-        segment=segments.rule_segments(frame),
+        days_until_lost=churn.days_until_lost(
+            prob, quiet_path, days, lost_at=settings.lost_probability
+        ),
+        clv_12m=value.astype(np.float64),
+        clv_tier=clv.clv_tier(value, tiers),
+        max_retention_spend=np.round(value * settings.retention_spend_share, 2),
+        segment_id=seg_ids,
+        segment=seg_names,
+        baseline=np.asarray(baseline_values, dtype=np.float64),
         model_version=bundle.version,
+        mode=mode,
+        reasons=reasons,
     )
 
 
-def score_current(layout: Layout, settings: Settings) -> int:
-    """Score every guest in the current snapshot; returns the number of guests scored."""
+def lost_grid(horizon_days: int) -> np.ndarray:
+    """Days ahead at which 'lost' is checked: weekly, up to two horizons."""
+    return np.arange(0, 2 * horizon_days + 1, 7, dtype=np.int64)
+
+
+def _nan_to(values: np.ndarray, default: float) -> np.ndarray:
+    values = np.asarray(values, dtype=np.float64)
+    return np.where(np.isnan(values), default, values)
+
+
+def _segments(bundle: registry.ModelBundle, frame: FeatureFrame) -> tuple[np.ndarray, np.ndarray]:
+    if "segments.json" in bundle.manifest.get("files", {}):  # type: ignore[operator]
+        doc = registry.read_json(bundle, "segments.json")
+        ids, names = segments.assign(doc, frame)
+        return ids.astype(object), names
+    names = segments.rule_segments(frame) if len(frame) else np.zeros(0, dtype=object)
+    return np.full(len(frame), None, dtype=object), names
+
+
+def _baseline_reasons(full: FeatureFrame) -> explain.Reasons:
+    """Baseline mode has no SHAP: recency, frequency and spend, next to the typical guest."""
+    names = ("days_since_last_stay", "stays_count", "avg_stay_revenue")
+    sub = full.select(names)
+    n = len(sub)
+    contrib = np.tile(np.array([3.0, 2.0, 1.0]), (n, 1))
+    return explain.top_reasons(
+        contrib, sub.X, names, typical=explain.typical_values(sub.X), k=len(names)
+    )
+
+
+def score_current(layout: Layout, settings: Settings) -> ScoreResult:
+    """Score every guest in the current snapshot and write the score tables into the build."""
     bundle = registry.load_promoted(layout)
-    with connect(layout.gold_build_path) as con:
+    horizon = int(bundle.manifest.get("horizon_days", settings.horizon_days))
+    with connect(layout.gold_build_path, read_only=True) as con:
         frame = features.load_current(con)
         as_of = features.as_of_date(con)
-        scored = score_frame(frame, bundle, settings)
-        scored_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        table = pa.table(
-            {
-                "guest_id": pa.array(scored.guest_id.tolist(), pa.string()),
-                "as_of_date": pa.array([as_of] * len(frame), pa.date32()),
-                "churn_probability": scored.churn_probability,
-                "churn_risk": pa.array(scored.churn_risk.tolist(), pa.string()),
-                "clv_12m": scored.clv_12m,
-                "segment": pa.array(scored.segment.tolist(), pa.string()),
-                "model_version": pa.array([bundle.version] * len(frame), pa.string()),
-                "scored_at": pa.array([scored_at] * len(frame), pa.timestamp("us")),
-            }
-        )
+    stays = baseline.load_stays_from_layout(layout)
+    bg, gg = baseline_params(bundle)
+    snapshot = np.datetime64(as_of + dt.timedelta(days=1), "D")
+    fit = baseline.fit_snapshot(stays, snapshot, horizon_days=horizon, bgnbd=bg, gamma_gamma=gg)
+    values = baseline.align(fit, frame.guest_id)
+    path = baseline.quiet_path(fit, frame.guest_id, horizon_days=horizon, days=lost_grid(horizon))
+    scored = score_frame(
+        frame,
+        bundle,
+        settings,
+        baseline_values=values,
+        quiet_path=path,
+        explain_reasons=True,
+    )
+    scored_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    table = scores_table(scored, as_of=as_of, scored_at=scored_at)
+    full = frame.with_columns(baseline.BTYD_FEATURES, values)
+    drift_rows = _drift(bundle, full)
+    moved, previous = _previous_segments(layout, as_of, scored)
+    with connect(layout.gold_build_path) as con:
         con.execute(SCORES_DDL)
-        con.register("scored_arrow", table)
-        con.execute("insert into guest_scores select * from scored_arrow")
-        con.unregister("scored_arrow")
+        _insert(con, "guest_scores", table)
+        con.execute(EXPLANATIONS_DDL)
+        _insert(con, "guest_score_explanations", _explanations_table(scored, as_of))
+        con.execute(DRIFT_DDL)
+        _insert(con, "feature_drift", _drift_table(drift_rows, as_of, bundle.version))
+        con.execute(PROFILES_DDL)
+        _insert(
+            con,
+            "segment_profiles",
+            _profiles_table(bundle, scored, full, previous, as_of),
+        )
     _append_history(layout, table, as_of)
-    return len(frame)
+    warnings = [
+        f"{name} (PSI {value:.2f})" for name, value, *_ in drift_rows if value > drift.PSI_WARN
+    ]
+    return ScoreResult(
+        guests_scored=len(frame),
+        model_version=bundle.version,
+        mode=scored.mode,
+        drift_warnings=warnings,
+        segments_moved=moved,
+    )
+
+
+def scores_table(scored: Scored, *, as_of: dt.date, scored_at: dt.datetime) -> pa.Table:
+    n = len(scored.guest_id)
+    reason_cols = {}
+    for rank in range(REASONS):
+        texts = (
+            scored.reasons.text[:, rank].tolist()
+            if scored.reasons is not None and scored.reasons.text.shape[1] > rank
+            else [None] * n
+        )
+        reason_cols[f"reason_{rank + 1}"] = pa.array(texts, pa.string())
+    base = scored.baseline
+
+    def nullable(values: np.ndarray) -> pa.Array:
+        values = np.asarray(values, dtype=np.float64)
+        return pa.array(values, pa.float64(), mask=np.isnan(values))
+
+    return pa.table(
+        {
+            "guest_id": pa.array(scored.guest_id.tolist(), pa.string()),
+            "as_of_date": pa.array([as_of] * n, pa.date32()),
+            "churn_probability": scored.churn_probability,
+            "churn_risk": pa.array(scored.churn_risk.tolist(), pa.string()),
+            "days_until_lost": pa.array(scored.days_until_lost.astype(np.int32)),
+            "clv_12m": scored.clv_12m,
+            "clv_tier": pa.array(scored.clv_tier.tolist(), pa.string()),
+            "max_retention_spend": scored.max_retention_spend,
+            "segment_id": pa.array(scored.segment_id.tolist(), pa.int32()),
+            "segment": pa.array(scored.segment.tolist(), pa.string()),
+            "p_no_stay_btyd": nullable(base[:, 0]),
+            "expected_stays_btyd": nullable(base[:, 1]),
+            "clv_btyd": nullable(base[:, 2]),
+            "p_alive_btyd": nullable(base[:, 3]),
+            **reason_cols,
+            "model_version": pa.array([scored.model_version] * n, pa.string()),
+            "model_mode": pa.array([scored.mode] * n, pa.string()),
+            "scored_at": pa.array([scored_at] * n, pa.timestamp("us")),
+        }
+    )
+
+
+def _explanations_table(scored: Scored, as_of: dt.date) -> pa.Table:
+    reasons = scored.reasons
+    if reasons is None or len(scored.guest_id) == 0:
+        n, k = 0, 0
+    else:
+        n, k = reasons.text.shape
+    guest = np.repeat(scored.guest_id, k) if n else np.zeros(0, dtype=object)
+    return pa.table(
+        {
+            "guest_id": pa.array(guest.tolist(), pa.string()),
+            "as_of_date": pa.array([as_of] * (n * k), pa.date32()),
+            "reason_rank": pa.array(np.tile(np.arange(1, k + 1), n).astype(np.int32)),
+            "feature": pa.array(reasons.feature.ravel().tolist() if n else [], pa.string()),
+            "guest_value": _nullable(reasons.value.ravel() if n else np.zeros(0)),
+            "typical_value": _nullable(reasons.typical.ravel() if n else np.zeros(0)),
+            "contribution": _nullable(reasons.contribution.ravel() if n else np.zeros(0)),
+            "reason": pa.array(reasons.text.ravel().tolist() if n else [], pa.string()),
+            "model_version": pa.array([scored.model_version] * (n * k), pa.string()),
+        }
+    )
+
+
+def _nullable(values: np.ndarray) -> pa.Array:
+    values = np.asarray(values, dtype=np.float64)
+    return pa.array(values, pa.float64(), mask=np.isnan(values))
+
+
+def _drift(bundle: registry.ModelBundle, full: FeatureFrame) -> list:
+    if "drift.json" not in bundle.manifest.get("files", {}) or len(full) == 0:  # type: ignore[operator]
+        return []
+    ref = registry.read_json(bundle, "drift.json")
+    names = [name for name in ref["features"] if name in full.feature_names]
+    return drift.feature_psi(ref, full.select(names).X, names)
+
+
+def _drift_table(rows: list, as_of: dt.date, version: str) -> pa.Table:
+    return pa.table(
+        {
+            "as_of_date": pa.array([as_of] * len(rows), pa.date32()),
+            "model_version": pa.array([version] * len(rows), pa.string()),
+            "feature": pa.array([row[0] for row in rows], pa.string()),
+            "psi": pa.array([float(row[1]) for row in rows], pa.float64()),
+            "status": pa.array(
+                ["warn" if row[1] > drift.PSI_WARN else "ok" for row in rows], pa.string()
+            ),
+            "training_shares": pa.array(
+                [json.dumps([round(v, 4) for v in row[2].tolist()]) for row in rows], pa.string()
+            ),
+            "scoring_shares": pa.array(
+                [json.dumps([round(v, 4) for v in row[3].tolist()]) for row in rows], pa.string()
+            ),
+        }
+    )
+
+
+def _previous_segments(
+    layout: Layout, as_of: dt.date, scored: Scored
+) -> tuple[int | None, dict[str, int]]:
+    """Guests whose segment id changed since the latest earlier run, and their previous ids."""
+    if not layout.state_path.exists():
+        return None, {}
+    with connect(layout.state_path, read_only=True) as con:
+        tables = {row[0] for row in con.execute("show tables").fetchall()}
+        if "guest_score_history" not in tables:
+            return None, {}
+        columns = {row[0] for row in con.execute("describe guest_score_history").fetchall()}
+        if "segment_id" not in columns:
+            return None, {}
+        rows = con.execute(
+            "select guest_id, segment_id from guest_score_history "
+            "where as_of_date = (select max(as_of_date) from guest_score_history "
+            "where as_of_date < ? and segment_id is not null)",
+            [as_of],
+        ).fetchall()
+    if not rows:
+        return None, {}
+    previous = {guest: seg for guest, seg in rows}
+    moved = sum(
+        1
+        for guest, seg in zip(scored.guest_id, scored.segment_id, strict=True)
+        if guest in previous and seg is not None and previous[guest] != seg
+    )
+    return moved, previous
+
+
+def _profiles_table(
+    bundle: registry.ModelBundle,
+    scored: Scored,
+    full: FeatureFrame,
+    previous: dict[str, int],
+    as_of: dt.date,
+) -> pa.Table:
+    traits: dict[int, str] = {}
+    if "segments.json" in bundle.manifest.get("files", {}):  # type: ignore[operator]
+        traits = segments.defining_traits(registry.read_json(bundle, "segments.json"))
+    redemption = _redemption_flags(full)
+    keys = sorted(
+        {(sid, name) for sid, name in zip(scored.segment_id, scored.segment, strict=True)}, key=str
+    )
+    n = len(scored.guest_id)
+    cols: dict[str, list] = {
+        c: []
+        for c in (
+            "segment_id",
+            "segment",
+            "guests",
+            "guest_share",
+            "mean_clv_12m",
+            "total_clv_12m",
+            "mean_churn_probability",
+            "high_risk_share",
+            "redemption_rate",
+            "guests_moved_in",
+            "defining_traits",
+        )
+    }
+    high = np.isin(scored.churn_risk, ["HIGH", "CRITICAL"])
+    for sid, name in keys:
+        rows = scored.segment == name  # names are unique within a run
+        count = int(rows.sum())
+        cols["segment_id"].append(sid)
+        cols["segment"].append(name)
+        cols["guests"].append(count)
+        cols["guest_share"].append(count / n if n else 0.0)
+        cols["mean_clv_12m"].append(float(scored.clv_12m[rows].mean()) if count else None)
+        cols["total_clv_12m"].append(float(scored.clv_12m[rows].sum()))
+        cols["mean_churn_probability"].append(
+            float(scored.churn_probability[rows].mean()) if count else None
+        )
+        cols["high_risk_share"].append(float(high[rows].mean()) if count else None)
+        cols["redemption_rate"].append(
+            None if redemption is None or not count else float(redemption[rows].mean())
+        )
+        if previous:
+            moved_in = sum(
+                1 for guest in scored.guest_id[rows] if guest in previous and previous[guest] != sid
+            )
+            cols["guests_moved_in"].append(moved_in)
+        else:
+            cols["guests_moved_in"].append(None)
+        cols["defining_traits"].append(traits.get(sid) if sid is not None else None)
+    return pa.table(
+        {
+            "segment_id": pa.array(cols["segment_id"], pa.int32()),
+            "segment": pa.array(cols["segment"], pa.string()),
+            "guests": pa.array(cols["guests"], pa.int64()),
+            "guest_share": pa.array(cols["guest_share"], pa.float64()),
+            "mean_clv_12m": pa.array(cols["mean_clv_12m"], pa.float64()),
+            "total_clv_12m": pa.array(cols["total_clv_12m"], pa.float64()),
+            "mean_churn_probability": pa.array(cols["mean_churn_probability"], pa.float64()),
+            "high_risk_share": pa.array(cols["high_risk_share"], pa.float64()),
+            "redemption_rate": pa.array(cols["redemption_rate"], pa.float64()),
+            "guests_moved_in": pa.array(cols["guests_moved_in"], pa.int64()),
+            "defining_traits": pa.array(cols["defining_traits"], pa.string()),
+            "as_of_date": pa.array([as_of] * len(keys), pa.date32()),
+            "model_version": pa.array([scored.model_version] * len(keys), pa.string()),
+        }
+    )
+
+
+#: Snapshot columns that say a guest redeemed loyalty points (the first present is used).
+REDEMPTION_COLUMNS = ("redemptions_365d", "redemptions_count", "points_redeemed_365d")
+
+
+def _redemption_flags(full: FeatureFrame) -> np.ndarray | None:
+    for name in REDEMPTION_COLUMNS:
+        if name in full.feature_names:
+            values = full.column(name)
+            return np.where(np.isnan(values), 0.0, (values > 0).astype(np.float64))
+    return None
+
+
+def _insert(con, name: str, table: pa.Table) -> None:  # noqa: ANN001
+    con.register("scored_arrow", table)
+    try:
+        con.execute(f"insert into {name} by name select * from scored_arrow")
+    finally:
+        con.unregister("scored_arrow")
 
 
 def _append_history(layout: Layout, table: pa.Table, as_of: dt.date) -> None:
     """Keep every run's scores in the state file; a rerun for the same as_of replaces them."""
     layout.state_path.parent.mkdir(parents=True, exist_ok=True)
+    columns = ", ".join(f"{name} {kind}" for name, kind in HISTORY_COLUMNS.items())
     with connect(layout.state_path) as con:
-        con.execute(HISTORY_DDL)
+        con.execute(f"create table if not exists guest_score_history ({columns})")
+        for name, kind in HISTORY_COLUMNS.items():
+            con.execute(f"alter table guest_score_history add column if not exists {name} {kind}")
         con.execute("delete from guest_score_history where as_of_date = ?", [as_of])
-        con.register("scored_arrow", table)
-        con.execute("insert into guest_score_history select * from scored_arrow")
-        con.unregister("scored_arrow")
+        history = table.select(list(HISTORY_COLUMNS))
+        _insert(con, "guest_score_history", history)

@@ -1,110 +1,478 @@
-"""Training run: read labeled snapshots from the gold build, fit, evaluate, register."""
+"""Training run: read labeled snapshots from the gold build, fit, evaluate, gate, register.
+
+1. The buy-till-you-die baseline is fitted on every snapshot's own history (stays before the
+   snapshot date) and its outputs become extra features.
+2. With at least two labeled snapshots: churn (xgboost, early-stopped and calibrated on the
+   second-latest labeled snapshot) and CLV (xgboost Tweedie) are fitted on the older ones and
+   measured on the latest, next to the baseline. Otherwise the baseline itself is the model
+   (``mode = "btyd"``) and the registry says why.
+3. Segments (k-means) are fitted on the current snapshot.
+4. Gate: a churn model whose validation AUC is below ``Settings.min_churn_auc``, or more than
+   ``Settings.max_auc_drop`` below the promoted model's AUC on the same validation snapshot, is
+   registered but not promoted; scoring keeps the promoted one.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from guestloyalty.config import Settings
-from guestloyalty.scoring import churn, clv, features, registry
+from guestloyalty.errors import GuestLoyaltyError, TrainingError
+from guestloyalty.scoring import baseline, churn, clv, drift, features, registry
+from guestloyalty.scoring.features import FeatureFrame
 from guestloyalty.warehouse import Layout, connect
+
+#: Fewer labeled rows than this (or one class only) and the baseline is used instead.
+MIN_LABELED_ROWS = 200
+#: The churn model is trained on at most this many rows (a sample), whatever the world size.
+CHURN_MAX_ROWS = 100_000
 
 
 @dataclass(frozen=True)
 class TrainResult:
     version: str
+    mode: str  # "xgboost" or "btyd"
     churn_metrics: dict[str, float]
     clv_metrics: dict[str, float]
+    baseline_churn_metrics: dict[str, float]
+    baseline_clv_metrics: dict[str, float]
     train_rows: int
     valid_rows: int
-    valid_snapshot: dt.date
+    valid_snapshot: dt.date | None
     promoted: bool
     note: str
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def details(self) -> dict[str, object]:
+        """What the pipeline prints and logs about the run."""
+
+        def r(metrics: dict[str, float], key: str) -> float | None:
+            value = metrics.get(key)
+            return None if value is None else round(float(value), 4)
+
+        return {
+            "model_version": self.version,
+            "mode": self.mode,
+            "promoted": self.promoted,
+            "note": self.note,
+            "churn_auc": r(self.churn_metrics, "auc"),
+            "btyd_churn_auc": r(self.baseline_churn_metrics, "auc"),
+            "churn_brier": r(self.churn_metrics, "brier"),
+            "clv_spearman": r(self.clv_metrics, "spearman"),
+            "btyd_clv_spearman": r(self.baseline_clv_metrics, "spearman"),
+            "train_rows": self.train_rows,
+            "valid_rows": self.valid_rows,
+            "valid_snapshot": str(self.valid_snapshot),
+            **self.extra,
+        }
+
+
+def _date(value: np.datetime64 | None) -> dt.date | None:
+    return None if value is None else np.datetime64(value, "D").astype(dt.date)
+
+
+def current_snapshot_date(as_of: dt.date) -> np.datetime64:
+    return np.datetime64(as_of + dt.timedelta(days=1), "D")
 
 
 def train_models(layout: Layout, settings: Settings) -> TrainResult:
-    """Fit churn and CLV on older snapshots, validate on the latest labeled one, register."""
+    """Fit, evaluate, gate and register one version; promote it when it passes the gate."""
+    started = time.perf_counter()
     with connect(layout.gold_build_path, read_only=True) as con:
         labeled = features.load_labeled(con)
-    started = time.perf_counter()
-    split = churn.time_split(labeled, max_rows=settings.max_training_rows, seed=settings.seed)
-    churn_booster = churn.train_churn(split, seed=settings.seed)
-    churn_prob = churn.predict_churn(churn_booster, split.valid)
-    churn_scores = churn.churn_metrics(split.valid.churned, churn_prob)
-    clv_booster = clv.train_clv(split, seed=settings.seed)
-    clv_pred = clv.predict_clv(clv_booster, split.valid)
-    clv_scores = clv.clv_metrics(split.valid.future_revenue, clv_pred)
+        current = features.load_current(con)
+        as_of = features.as_of_date(con)
+    if len(current) == 0 and len(labeled) == 0:
+        raise TrainingError(
+            f"{layout.gold_build_path}: guest_feature_snapshots is empty; no guest has a stay "
+            "before as_of"
+        )
+    stays = baseline.load_stays_from_layout(layout)
+    current_fit = baseline.fit_snapshot(
+        stays, current_snapshot_date(as_of), horizon_days=settings.horizon_days
+    )
+    fallback_reason = _fallback_reason(labeled)
+    if fallback_reason is None:
+        result = _train_xgboost(layout, settings, labeled, stays, current, current_fit, started)
+    else:
+        result = _train_baseline_only(
+            layout, settings, current, current_fit, fallback_reason, started
+        )
+    return result
+
+
+def _fallback_reason(labeled: FeatureFrame) -> str | None:
+    dates = churn.labeled_dates(labeled)
+    if len(dates) < 2:
+        return (
+            f"{len(dates)} labeled snapshot(s): the data hold less than one horizon plus a "
+            "month before as_of, too little to train and validate a model"
+        )
+    if len(labeled) < MIN_LABELED_ROWS:
+        return f"only {len(labeled)} labeled rows (< {MIN_LABELED_ROWS})"
+    if len(np.unique(labeled.churned)) < 2:
+        return "churn labels are all one class"
+    return None
+
+
+def _segments(
+    settings: Settings, current: FeatureFrame, layout: Layout
+) -> dict[str, object] | None:
+    """Fit segments on the current snapshot (None when there are too few guests)."""
+    from guestloyalty.scoring import segments
+
+    if len(current) < segments.MIN_GUESTS:
+        return None
+    previous = None
+    with_previous = registry.load_promoted_artifact(layout, "segments.json")
+    if with_previous is not None:
+        previous = json.loads(with_previous)
+    return segments.fit_segments(
+        current,
+        k_range=settings.segment_k_range,
+        seed=settings.seed,
+        previous=previous,
+        sample=settings.segment_sample_rows,
+        threads=settings.model_threads,
+    )
+
+
+def _train_xgboost(
+    layout: Layout,
+    settings: Settings,
+    labeled: FeatureFrame,
+    stays: baseline.StayLog,
+    current: FeatureFrame,
+    current_fit: baseline.SnapshotFit,
+    started: float,
+) -> TrainResult:
+    labeled, _ = baseline.add_baseline_features(labeled, stays, horizon_days=settings.horizon_days)
+    max_rows = min(settings.max_training_rows, CHURN_MAX_ROWS)
+    split = churn.time_split(labeled, max_rows=max_rows, seed=settings.seed)
+    model_features = split.train.feature_names
+
+    churn_booster = churn.train_churn(split, seed=settings.seed, threads=settings.model_threads)
+    raw_calib = churn.raw_churn(churn_booster, split.calib)
+    calibration = churn.fit_calibration(raw_calib, split.calib.churned)
+    valid_prob = churn.apply_calibration(calibration, churn.raw_churn(churn_booster, split.valid))
+    churn_scores = churn.churn_metrics(split.valid.churned, valid_prob)
+    churn_scores["raw_brier"] = churn.metrics.brier(
+        split.valid.churned, churn.raw_churn(churn_booster, split.valid)
+    )
+    base_churn = churn.churn_metrics(
+        split.valid.churned, _fill(split.valid.column("btyd_p_no_stay"), 0.5)
+    )
+
+    clv_booster = clv.train_clv(split, seed=settings.seed, threads=settings.model_threads)
+    clv_valid = clv.predict_clv(clv_booster, split.valid)
+    clv_scores = clv.clv_metrics(split.valid.future_revenue, clv_valid)
+    base_clv = clv.clv_metrics(
+        split.valid.future_revenue, _fill(split.valid.column("btyd_expected_spend"), 0.0)
+    )
+
+    # Tier cut-offs and drift reference from the model's own view of the data.
+    current_b = current.with_columns(
+        baseline.BTYD_FEATURES, baseline.align(current_fit, current.guest_id)
+    )
+    tiers = clv.tier_cutoffs(
+        clv.predict_clv(clv_booster, current_b) if len(current_b) else clv_valid
+    )
+    drift_ref = drift.reference(split.train.X, model_features)
+
+    gate_ok, note, promoted_auc = _gate(layout, settings, split, churn_scores["auc"])
+    if split.calib_is_valid:
+        note += "; only 2 labeled snapshots: calibration and validation share the latest one"
+    segment_doc = _segments(settings, current, layout)
     seconds = time.perf_counter() - started
 
-    promoted = churn_scores["auc"] >= settings.min_churn_auc
-    note = (
-        "promoted"
-        if promoted
-        else f"not promoted: validation AUC {churn_scores['auc']:.3f} "
-        f"below the floor {settings.min_churn_auc:.2f}"
-    )
     version = registry.new_version()
-    train_snapshots = [str(d) for d in np.unique(split.train.snapshot_date)]
-    valid_snapshot = split.valid_snapshot.astype("datetime64[D]").astype(dt.date)
+    train_snapshots = [str(_date(d)) for d in np.unique(split.train.snapshot_date)]
+    valid_snapshot = _date(split.valid_snapshot)
+    files = {
+        "churn.json": bytes(churn_booster.save_raw("json")),
+        "clv.json": bytes(clv_booster.save_raw("json")),
+        "calibration.json": _json(calibration),
+        "btyd.json": _json(baseline.params_json(current_fit)),
+        "drift.json": _json(drift_ref),
+        "tiers.json": _json({"tiers": tiers}),
+    }
+    if segment_doc is not None:
+        files["segments.json"] = _json(segment_doc)
     registry.save_bundle(
         layout,
         version,
-        {
-            "churn.ubj": bytes(churn_booster.save_raw("ubj")),
-            "clv.ubj": bytes(clv_booster.save_raw("ubj")),
-        },
+        files,
         meta={
-            "features": list(features.FEATURES),
+            "mode": "xgboost",
+            "features": list(model_features),
+            "churn_features": list(model_features),
+            "clv_features": list(model_features),
             "churn_best_iteration": churn_booster.best_iteration,
             "clv_best_iteration": clv_booster.best_iteration,
             "horizon_days": settings.horizon_days,
-            "metrics": {"churn": churn_scores, "clv": clv_scores},
+            "valid_snapshot": str(valid_snapshot),
+            "calib_snapshot": str(_date(split.calib_snapshot)),
+            "metrics": {
+                "churn": churn_scores,
+                "clv": clv_scores,
+                "btyd_churn": base_churn,
+                "btyd_clv": base_clv,
+            },
         },
     )
-    trained_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     common = {
         "model_version": version,
-        "features": list(features.FEATURES),
+        "features": list(model_features),
         "train_snapshots": train_snapshots,
         "valid_snapshot": valid_snapshot,
         "train_rows": len(split.train),
         "valid_rows": len(split.valid),
         "training_seconds": seconds,
-        "trained_at": trained_at,
-        "is_promoted": promoted,
+        "trained_at": _now(),
+        "is_promoted": gate_ok,
         "note": note,
     }
-    registry.record(
-        layout,
-        [
-            {
-                **common,
-                "model_name": "churn",
-                "algorithm": "xgboost binary:logistic",
-                "parameters": churn.CHURN_PARAMS,
-                "metrics": churn_scores,
+    window = {"calib_snapshot": str(_date(split.calib_snapshot))}
+    rows = [
+        {
+            **common,
+            "model_name": "churn",
+            "algorithm": f"xgboost binary:logistic + {calibration['method']} calibration",
+            "parameters": {
+                **churn.CHURN_PARAMS,
+                "best_iteration": churn_booster.best_iteration,
+                **window,
+                "promoted_auc_on_same_snapshot": promoted_auc,
             },
-            {
-                **common,
-                "model_name": "clv",
-                "algorithm": "xgboost reg:tweedie",
-                "parameters": clv.CLV_PARAMS,
-                "metrics": clv_scores,
-            },
-        ],
-    )
-    if promoted:
+            "metrics": {**churn_scores, "btyd_auc": base_churn["auc"]},
+        },
+        {
+            **common,
+            "model_name": "clv",
+            "algorithm": "xgboost reg:tweedie",
+            "parameters": {**clv.CLV_PARAMS, "best_iteration": clv_booster.best_iteration},
+            "metrics": {**clv_scores, **{f"btyd_{k}": v for k, v in base_clv.items()}},
+        },
+        _btyd_row(common, current_fit, base_churn, base_clv),
+    ]
+    if segment_doc is not None:
+        rows.append(_segments_row(common, segment_doc))
+    registry.record(layout, rows)
+    if gate_ok:
         registry.promote(layout, version)
     return TrainResult(
         version=version,
+        mode="xgboost",
         churn_metrics=churn_scores,
         clv_metrics=clv_scores,
+        baseline_churn_metrics=base_churn,
+        baseline_clv_metrics=base_clv,
         train_rows=len(split.train),
         valid_rows=len(split.valid),
         valid_snapshot=valid_snapshot,
-        promoted=promoted,
+        promoted=gate_ok,
         note=note,
+        extra=_segment_extra(segment_doc),
     )
+
+
+def _train_baseline_only(
+    layout: Layout,
+    settings: Settings,
+    current: FeatureFrame,
+    current_fit: baseline.SnapshotFit,
+    reason: str,
+    started: float,
+) -> TrainResult:
+    """Too little labeled history: BG/NBD x Gamma-Gamma are the churn and CLV models."""
+    if not current_fit.ok:
+        raise TrainingError(
+            f"cannot train: {reason}; and the buy-till-you-die fallback failed too "
+            f"({current_fit.problem})"
+        )
+    current_b = current.with_columns(
+        baseline.BTYD_FEATURES, baseline.align(current_fit, current.guest_id)
+    )
+    tiers = clv.tier_cutoffs(_fill(current_b.column("btyd_expected_spend"), 0.0))
+    segment_doc = _segments(settings, current, layout)
+    seconds = time.perf_counter() - started
+    version = registry.new_version()
+    note = f"fallback to BG/NBD x Gamma-Gamma: {reason}"
+    files = {
+        "btyd.json": _json(baseline.params_json(current_fit)),
+        "drift.json": _json(drift.reference(current_b.X, current_b.feature_names)),
+        "tiers.json": _json({"tiers": tiers}),
+    }
+    if segment_doc is not None:
+        files["segments.json"] = _json(segment_doc)
+    registry.save_bundle(
+        layout,
+        version,
+        files,
+        meta={
+            "mode": "btyd",
+            "features": list(current_b.feature_names),
+            "horizon_days": settings.horizon_days,
+            "fallback_reason": reason,
+        },
+    )
+    common = {
+        "model_version": version,
+        "features": list(baseline.BTYD_FEATURES),
+        "train_snapshots": [str(_date(current_fit.snapshot_date))],
+        "valid_snapshot": None,
+        "train_rows": len(current),
+        "valid_rows": 0,
+        "training_seconds": seconds,
+        "trained_at": _now(),
+        "is_promoted": True,
+        "note": note,
+    }
+    rows = [
+        {
+            **common,
+            "model_name": "churn",
+            "algorithm": "bgnbd P(no stay in horizon) [fallback]",
+            "parameters": baseline.params_json(current_fit),
+            "metrics": {},
+        },
+        {
+            **common,
+            "model_name": "clv",
+            "algorithm": "bgnbd x gamma-gamma expected spend [fallback]",
+            "parameters": baseline.params_json(current_fit),
+            "metrics": {},
+        },
+        _btyd_row(common, current_fit, {}, {}),
+    ]
+    if segment_doc is not None:
+        rows.append(_segments_row(common, segment_doc))
+    registry.record(layout, rows)
+    registry.promote(layout, version)
+    return TrainResult(
+        version=version,
+        mode="btyd",
+        churn_metrics={},
+        clv_metrics={},
+        baseline_churn_metrics={},
+        baseline_clv_metrics={},
+        train_rows=len(current),
+        valid_rows=0,
+        valid_snapshot=None,
+        promoted=True,
+        note=note,
+        extra=_segment_extra(segment_doc),
+    )
+
+
+def _segment_extra(doc: dict[str, object] | None) -> dict[str, object]:
+    if doc is None:
+        return {"segments": "rules (too few guests for k-means)"}
+    return {
+        "segments": ", ".join(doc["names"]),
+        "segments_k": doc["k"],
+        "silhouette": round(float(doc["summary"]["silhouette"]), 3),
+    }
+
+
+def _gate(
+    layout: Layout, settings: Settings, split: churn.TimeSplit, auc: float
+) -> tuple[bool, str, float | None]:
+    """(promote?, why, the promoted model's AUC on this validation snapshot)."""
+    if not np.isfinite(auc) or auc < settings.min_churn_auc:
+        return (
+            False,
+            f"not promoted: validation AUC {auc:.3f} below the floor {settings.min_churn_auc:.2f}",
+            None,
+        )
+    promoted_auc = _promoted_auc(layout, split)
+    if promoted_auc is not None and auc < promoted_auc - settings.max_auc_drop:
+        return (
+            False,
+            f"not promoted: validation AUC {auc:.3f} is more than {settings.max_auc_drop:.2f} "
+            f"below the promoted model's {promoted_auc:.3f} on the same snapshot",
+            promoted_auc,
+        )
+    if promoted_auc is None:
+        return True, f"promoted: validation AUC {auc:.3f}", None
+    return (
+        True,
+        f"promoted: validation AUC {auc:.3f} (promoted model: {promoted_auc:.3f})",
+        promoted_auc,
+    )
+
+
+def _promoted_auc(layout: Layout, split: churn.TimeSplit) -> float | None:
+    """AUC of the promoted churn model on this run's validation snapshot, if comparable."""
+    try:
+        bundle = registry.load_promoted(layout)
+    except GuestLoyaltyError:
+        return None
+    if bundle.manifest.get("mode") != "xgboost":
+        return None
+    from guestloyalty.scoring.score import load_churn
+
+    try:
+        booster, calibration, names = load_churn(bundle)
+        frame = split.valid.select(names)
+    except (GuestLoyaltyError, ValueError, KeyError):
+        return None
+    prob = churn.apply_calibration(calibration, churn.raw_churn(booster, frame))
+    return churn.metrics.roc_auc(split.valid.churned, prob)
+
+
+def _btyd_row(
+    common: dict[str, object],
+    fit: baseline.SnapshotFit,
+    churn_scores: dict[str, float],
+    clv_scores: dict[str, float],
+) -> dict[str, object]:
+    return {
+        **common,
+        "model_name": "btyd",
+        "algorithm": "bgnbd x gamma-gamma (baseline)",
+        "parameters": baseline.params_json(fit),
+        "features": ["frequency", "recency", "T", "monetary"],
+        "metrics": {
+            **{f"churn_{k}": v for k, v in churn_scores.items()},
+            **{f"clv_{k}": v for k, v in clv_scores.items()},
+        },
+        "is_promoted": common["is_promoted"],
+    }
+
+
+def _segments_row(common: dict[str, object], doc: dict[str, object]) -> dict[str, object]:
+    return {
+        **common,
+        "model_name": "segments",
+        "algorithm": "k-means on standardised behaviour",
+        "parameters": {"k": doc["k"], "k_range": doc["k_range"], "names": doc["names"]},
+        "features": doc["features"],
+        "metrics": doc.get("summary", {}),
+    }
+
+
+def _fill(values: np.ndarray, default: float) -> np.ndarray:
+    values = np.asarray(values, dtype=np.float64)
+    return np.where(np.isnan(values), default, values)
+
+
+def _json(document: object) -> bytes:
+    return json.dumps(document, indent=1, default=_default).encode()
+
+
+def _default(value: object) -> object:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)

@@ -1,0 +1,239 @@
+"""The buy-till-you-die baseline on each snapshot: BG/NBD x Gamma-Gamma features and forecasts.
+
+For every snapshot date the stay history strictly before it (the snapshot's cut-off) is
+summarised into frequency / recency / T / mean repeat spend (weeks; several stays on one day
+count as one), BG/NBD and Gamma-Gamma are fitted on it, and each guest gets:
+
+- ``btyd_p_no_stay`` — P(no stay in the horizon), the baseline's churn score;
+- ``btyd_expected_stays`` — expected stays in the horizon;
+- ``btyd_expected_spend`` — expected stays x expected spend per stay, the baseline's CLV;
+- ``btyd_p_alive`` — P(still active at the cut-off).
+
+They are the baseline the models are reported against, extra inputs of the models, and the
+fallback when there is too little labeled history to train on. The models themselves live in
+:mod:`guestloyalty.scoring.btyd`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from guestloyalty.scoring.features import FeatureFrame
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from guestloyalty.warehouse import Layout
+
+BTYD_FEATURES: tuple[str, ...] = (
+    "btyd_p_no_stay",
+    "btyd_expected_stays",
+    "btyd_expected_spend",
+    "btyd_p_alive",
+)
+UNIT_DAYS = 7.0
+
+#: Silver relation holding completed stays (guest_id, check_in_date, total_revenue).
+STAYS_RELATION = "stg_bronze__stays"
+
+
+@dataclass(frozen=True)
+class StayLog:
+    """Every completed stay: guest, check-in date, revenue (aligned arrays)."""
+
+    guest_id: np.ndarray
+    check_in: np.ndarray  # datetime64[D]
+    revenue: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.guest_id)
+
+
+@dataclass
+class SnapshotFit:
+    """BTYD parameters fitted on one snapshot's history, and the per-guest forecast."""
+
+    snapshot_date: np.datetime64
+    bgnbd: object | None = None  # btyd.BGNBDParams
+    gamma_gamma: object | None = None  # btyd.GammaGammaParams
+    guest_ids: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
+    values: np.ndarray = field(default_factory=lambda: np.zeros((0, len(BTYD_FEATURES))))
+    frequency: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    recency: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    T: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.bgnbd is not None
+
+
+def load_stays(con: duckdb.DuckDBPyConnection, *, silver_alias: str | None = None) -> StayLog:
+    """Read the stay log from silver (``con`` connected to silver or with it attached)."""
+    relation = f"{silver_alias}.main.{STAYS_RELATION}" if silver_alias else STAYS_RELATION
+    table = con.sql(
+        f"select guest_id, check_in_date, greatest(total_revenue, 0) as revenue from {relation} "
+        "where guest_id is not null and check_in_date is not null and total_revenue is not null"
+    ).to_arrow_table()
+    return StayLog(
+        guest_id=np.asarray(table.column("guest_id").to_pylist(), dtype=object),
+        check_in=table.column("check_in_date")
+        .to_numpy(zero_copy_only=False)
+        .astype("datetime64[D]"),
+        revenue=table.column("revenue").to_numpy(zero_copy_only=False).astype(np.float64),
+    )
+
+
+def load_stays_from_layout(layout: Layout) -> StayLog:
+    from guestloyalty.warehouse import connect
+
+    with connect(layout.silver_path, read_only=True) as con:
+        return load_stays(con)
+
+
+def available() -> bool:
+    """Whether the buy-till-you-die models (``scoring.btyd``) are installed in this build."""
+    try:
+        from guestloyalty.scoring import btyd  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def fit_snapshot(
+    stays: StayLog,
+    snapshot_date: np.datetime64 | dt.date,
+    *,
+    horizon_days: int,
+    bgnbd: object | None = None,
+    gamma_gamma: object | None = None,
+) -> SnapshotFit:
+    """Fit (or reuse) BG/NBD x Gamma-Gamma on the stays before ``snapshot_date``; forecast."""
+    cutoff = np.datetime64(snapshot_date, "D")
+    fit = SnapshotFit(snapshot_date=cutoff)
+    if not available():
+        fit.problem = "guestloyalty.scoring.btyd is not available"
+        return fit
+    from guestloyalty.scoring import btyd
+
+    before = stays.check_in < cutoff
+    if not before.any():
+        fit.problem = "no stays before the snapshot"
+        return fit
+    try:
+        summary = btyd.rfm_summary(
+            stays.guest_id[before].astype(str),
+            stays.check_in[before],
+            stays.revenue[before],
+            calibration_end=cutoff - np.timedelta64(1, "D"),
+            unit_days=UNIT_DAYS,
+        )
+        bg = bgnbd or btyd.fit_bgnbd(summary.frequency, summary.recency, summary.T)
+    except btyd.BTYDError as error:
+        fit.problem = f"BG/NBD: {error}"
+        return fit
+    horizon = horizon_days / UNIT_DAYS
+    history = (summary.frequency, summary.recency, summary.T)
+    stays_expected = btyd.expected_transactions(bg, horizon, *history)
+    p_no_stay = btyd.prob_no_transaction(bg, horizon, *history)
+    p_alive = btyd.prob_alive(bg, *history)
+    gg = gamma_gamma
+    try:
+        gg = gg or btyd.fit_gamma_gamma(summary.frequency, summary.monetary)
+        per_stay = btyd.expected_average_value(gg, summary.frequency, summary.monetary)
+    except btyd.BTYDError as error:
+        # Heavy-tailed or too few repeat guests: each guest's own mean spend per stay.
+        fit.problem = f"Gamma-Gamma: {error}"
+        gg = None
+        per_stay = _mean_spend_per_day(stays, before, summary)
+    fit.bgnbd, fit.gamma_gamma = bg, gg
+    fit.guest_ids = summary.customer_ids
+    fit.values = np.column_stack(
+        [p_no_stay, stays_expected, np.maximum(stays_expected * per_stay, 0.0), p_alive]
+    )
+    fit.frequency, fit.recency, fit.T = summary.frequency, summary.recency, summary.T
+    return fit
+
+
+def _mean_spend_per_day(stays: StayLog, before: np.ndarray, summary) -> np.ndarray:  # noqa: ANN001
+    ids = stays.guest_id[before].astype(str)
+    index = np.searchsorted(summary.customer_ids, ids)
+    total = np.bincount(index, weights=stays.revenue[before], minlength=len(summary))
+    return total / (summary.frequency + 1.0)
+
+
+def align(fit: SnapshotFit, guest_ids: np.ndarray) -> np.ndarray:
+    """The fit's feature rows for ``guest_ids`` (NaN where a guest is unknown to it)."""
+    out = np.full((len(guest_ids), len(BTYD_FEATURES)), np.nan)
+    if not fit.ok or len(fit.guest_ids) == 0:
+        return out
+    ids = np.asarray(guest_ids).astype(str)
+    pos = np.searchsorted(fit.guest_ids, ids)
+    pos = np.clip(pos, 0, len(fit.guest_ids) - 1)
+    found = fit.guest_ids[pos] == ids
+    out[found] = fit.values[pos[found]]
+    return out
+
+
+def add_baseline_features(
+    frame: FeatureFrame,
+    stays: StayLog,
+    *,
+    horizon_days: int,
+    fits: dict[np.datetime64, SnapshotFit] | None = None,
+) -> tuple[FeatureFrame, dict[np.datetime64, SnapshotFit]]:
+    """Append the BTYD columns to ``frame``, fitting one model per snapshot date."""
+    fits = dict(fits or {})
+    extra = np.full((len(frame), len(BTYD_FEATURES)), np.nan)
+    for date in np.unique(frame.snapshot_date):
+        key = np.datetime64(date, "D")
+        if key not in fits:
+            fits[key] = fit_snapshot(stays, key, horizon_days=horizon_days)
+        rows = frame.snapshot_date == date
+        extra[rows] = align(fits[key], frame.guest_id[rows])
+    return frame.with_columns(BTYD_FEATURES, extra), fits
+
+
+def quiet_path(fit: SnapshotFit, guest_ids: np.ndarray, *, horizon_days: int, days: np.ndarray):  # noqa: ANN201
+    """P(no stay in the horizon) if each guest stays away ``days`` more: shape (guests, days).
+
+    Used to estimate how long until a guest should be considered lost.
+    """
+    from guestloyalty.scoring import btyd
+
+    out = np.full((len(guest_ids), len(days)), np.nan)
+    if not fit.ok:
+        return out
+    ids = np.asarray(guest_ids).astype(str)
+    pos = np.clip(np.searchsorted(fit.guest_ids, ids), 0, max(len(fit.guest_ids) - 1, 0))
+    found = fit.guest_ids[pos] == ids
+    x = fit.frequency[pos[found]][:, None]
+    t_x = fit.recency[pos[found]][:, None]
+    big_t = fit.T[pos[found]][:, None] + np.asarray(days, dtype=np.float64)[None, :] / UNIT_DAYS
+    out[found] = btyd.prob_no_transaction(fit.bgnbd, horizon_days / UNIT_DAYS, x, t_x, big_t)
+    return out
+
+
+def params_json(fit: SnapshotFit) -> dict[str, object]:
+    """The fit's parameters as a JSON document (the ``btyd.json`` artifact)."""
+    from guestloyalty.scoring import btyd
+
+    return {
+        "snapshot_date": str(fit.snapshot_date),
+        "unit_days": UNIT_DAYS,
+        "bgnbd": btyd.to_json(fit.bgnbd) if fit.bgnbd is not None else None,
+        "gamma_gamma": btyd.to_json(fit.gamma_gamma) if fit.gamma_gamma is not None else None,
+        "problem": fit.problem,
+    }
+
+
+def params_from_json(document: dict[str, object]) -> tuple[object | None, object | None]:
+    from guestloyalty.scoring import btyd
+
+    bg = document.get("bgnbd")
+    gg = document.get("gamma_gamma")
+    return (btyd.from_json(bg) if bg else None, btyd.from_json(gg) if gg else None)

@@ -1,0 +1,72 @@
+"""Reasons in words: SHAP contributions, ranking and rendering."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from guestloyalty.scoring import explain
+
+
+def test_render_puts_the_typical_value_next_to_the_guest():
+    assert explain.render("days_since_last_stay", 412, 180) == (
+        "412 days since last stay; typical 180"
+    )
+
+
+@pytest.mark.parametrize(
+    ("feature", "value", "typical", "text"),
+    [
+        ("email_open_rate_180d", 0.05, 0.4, "5% email open rate (6 months); typical 40%"),
+        ("lifetime_revenue", 1234.5, 800, "1,234 spent so far; typical 800"),
+        ("is_loyalty_member", 0, 1, "loyalty member: no; typical yes"),
+        ("brand_new_feature", 2.5, 1.0, "brand new feature: 2.5; typical 1.0"),
+        (
+            "days_since_last_engagement",
+            float("nan"),
+            30,
+            "unknown days since last email open or session; typical 30",
+        ),
+    ],
+)
+def test_render_formats(feature, value, typical, text):
+    assert explain.render(feature, value, typical) == text
+
+
+def test_top_reasons_puts_pushes_towards_churn_first():
+    names = ("days_since_last_stay", "stays_count", "sessions_90d", "upcoming_bookings")
+    contributions = np.array([[0.8, -0.1, 0.2, -0.9, 0.0]])  # last column is the bias
+    X = np.array([[412.0, 1.0, 0.0, 0.0]])
+    reasons = explain.top_reasons(
+        contributions, X, names, typical=np.array([180.0, 2.0, 3.0, 0.0]), k=3
+    )
+    assert reasons.feature[0].tolist() == [
+        "days_since_last_stay",
+        "sessions_90d",
+        "upcoming_bookings",
+    ]
+    assert reasons.text[0, 0] == "412 days since last stay; typical 180"
+    assert reasons.contribution[0].tolist() == [0.8, 0.2, -0.9]
+
+
+def test_shap_contributions_add_up_to_the_margin():
+    xgb = pytest.importorskip("xgboost")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(500, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(float)
+    booster = xgb.train(
+        {"objective": "binary:logistic", "nthread": 1, "max_depth": 3},
+        xgb.DMatrix(X, label=y),
+        20,
+    )
+    booster.best_iteration = 19
+    contributions = explain.shap_contributions(booster, X[:10], ("a", "b", "c"))
+    margin = booster.predict(xgb.DMatrix(X[:10], feature_names=["a", "b", "c"]), output_margin=True)
+    np.testing.assert_allclose(contributions.sum(axis=1), margin, rtol=1e-4, atol=1e-4)
+
+
+def test_typical_values_ignore_missing():
+    X = np.array([[1.0, np.nan], [3.0, np.nan], [np.nan, np.nan]])
+    typical = explain.typical_values(X)
+    assert typical[0] == 2.0
+    assert np.isnan(typical[1])
