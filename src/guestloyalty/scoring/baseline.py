@@ -203,11 +203,11 @@ def quiet_path(fit: SnapshotFit, guest_ids: np.ndarray, *, horizon_days: int, da
 
     Used to estimate how long until a guest should be considered lost.
     """
-    from guestloyalty.scoring import btyd
-
     out = np.full((len(guest_ids), len(days)), np.nan)
     if not fit.ok:
         return out
+    from guestloyalty.scoring import btyd
+
     ids = np.asarray(guest_ids).astype(str)
     pos = np.clip(np.searchsorted(fit.guest_ids, ids), 0, max(len(fit.guest_ids) - 1, 0))
     found = fit.guest_ids[pos] == ids
@@ -220,20 +220,29 @@ def quiet_path(fit: SnapshotFit, guest_ids: np.ndarray, *, horizon_days: int, da
 
 def params_json(fit: SnapshotFit) -> dict[str, object]:
     """The fit's parameters as a JSON document (the ``btyd.json`` artifact)."""
+    document: dict[str, object] = {
+        "snapshot_date": str(fit.snapshot_date),
+        "unit_days": UNIT_DAYS,
+        "bgnbd": None,
+        "gamma_gamma": None,
+        "problem": fit.problem,
+    }
+    if fit.bgnbd is None and fit.gamma_gamma is None:
+        return document
     from guestloyalty.scoring import btyd
 
     return {
-        "snapshot_date": str(fit.snapshot_date),
-        "unit_days": UNIT_DAYS,
+        **document,
         "bgnbd": btyd.to_json(fit.bgnbd) if fit.bgnbd is not None else None,
         "gamma_gamma": btyd.to_json(fit.gamma_gamma) if fit.gamma_gamma is not None else None,
-        "problem": fit.problem,
     }
 
 
 def params_from_json(document: dict[str, object]) -> tuple[object | None, object | None]:
-    from guestloyalty.scoring import btyd
-
     bg = document.get("bgnbd")
     gg = document.get("gamma_gamma")
+    if not bg and not gg:
+        return None, None
+    from guestloyalty.scoring import btyd
+
     return (btyd.from_json(bg) if bg else None, btyd.from_json(gg) if gg else None)
