@@ -24,6 +24,8 @@ from pydantic import BaseModel, Field
 
 from guestloyalty.config import Settings
 from guestloyalty.errors import GuestNotFoundError, ModelNotFoundError, NoDataError
+from guestloyalty.scoring import light
+from guestloyalty.scoring.light import BASELINE_COLUMNS
 from guestloyalty.warehouse import Layout, connect
 
 if TYPE_CHECKING:
@@ -57,6 +59,10 @@ PHRASES: dict[str, tuple[str, str]] = {
     "sessions_90d": ("{v} app/web sessions in 3 months", "count"),
     "days_since_last_engagement": ("{v} days since last email open or session", "count"),
     "is_loyalty_member": ("loyalty member: {v}", "flag"),
+    "btyd_p_no_stay": ("{v} chance of no stay in the horizon (BG/NBD)", "share"),
+    "btyd_expected_stays": ("{v} expected stays in the horizon (BG/NBD)", "decimal"),
+    "btyd_expected_spend": ("{v} expected spend in the horizon (BG/NBD)", "money"),
+    "btyd_p_alive": ("{v} chance still active (BG/NBD)", "share"),
 }
 
 
@@ -261,6 +267,50 @@ def rule_segment(row: dict[str, float | None], high_value_revenue: float | None)
 # ------------------------------------------------------------------------------------------
 
 
+def _or(value: object, default: float) -> float:
+    return default if value is None else float(value)  # type: ignore[arg-type]
+
+
+def _segment_inputs(bundle: ModelBundle) -> list[str]:
+    """The snapshot columns the promoted segments use ([] when it has none)."""
+    from guestloyalty.scoring import registry
+
+    if "segments.json" not in bundle.manifest.get("files", {}):  # type: ignore[operator]
+        return []
+    return [str(name) for name in registry.read_json(bundle, "segments.json")["features"]]
+
+
+def _stored_scores(
+    con: duckdb.DuckDBPyConnection, guest_id: str, tables: set[str]
+) -> dict[str, object]:
+    """The batch run's row for the guest: baseline inputs, days until lost, model version."""
+    if "guest_scores" not in tables:
+        return {}
+    columns = {row[0] for row in con.sql("describe guest_scores").fetchall()}
+    wanted = [
+        name
+        for name in (*BASELINE_COLUMNS.values(), "days_until_lost", "model_version")
+        if name in columns
+    ]
+    rows = con.sql(
+        f"select {', '.join(wanted)} from guest_scores where guest_id = ?", params=[guest_id]
+    ).fetchall()
+    return dict(zip(wanted, rows[0], strict=True)) if rows else {}
+
+
+def _typical_baseline(con: duckdb.DuckDBPyConnection, tables: set[str]) -> dict[str, object]:
+    if "guest_scores" not in tables:
+        return {}
+    columns = {row[0] for row in con.sql("describe guest_scores").fetchall()}
+    present = {name: col for name, col in BASELINE_COLUMNS.items() if col in columns}
+    if not present:
+        return {}
+    medians = con.sql(
+        "select " + ", ".join(f"median({col})" for col in present.values()) + " from guest_scores"
+    ).fetchall()[0]
+    return dict(zip(present, medians, strict=True))
+
+
 def _ensemble(bundle: ModelBundle, name: str, best_key: str):  # noqa: ANN202
     from guestloyalty.scoring.fast_predict import TreeEnsemble
 
@@ -294,38 +344,74 @@ def score_one_guest(
             f"{layout.gold_path} does not exist yet: run `guestloyalty pipeline` first"
         )
     bundle = registry.load_promoted(layout)
-    names = [str(name) for name in bundle.manifest.get("features", [])]
+    manifest = bundle.manifest
+    mode = str(manifest.get("mode", "xgboost"))
+    names = [str(name) for name in manifest.get("churn_features", manifest.get("features", []))]
     if not names:
         raise ModelNotFoundError(f"{bundle.folder}/manifest.json lists no features")
+    snapshot_names = [name for name in names if name not in BASELINE_COLUMNS]
+    reason_names = (
+        names if mode == "xgboost" else ["days_since_last_stay", "stays_count", "avg_stay_revenue"]
+    )
     with connect(layout.gold_path, read_only=True) as con:
         tables = _tables(con)
         resolved, matched_by = resolve_guest_id(
             con, guest_id, tables=tables, source_system=source_system
         )
-        row = _feature_row(con, resolved, names)
-        if row is None:
+        segment_names = _segment_inputs(bundle)
+        wanted = [
+            name
+            for name in dict.fromkeys(snapshot_names + reason_names + segment_names)
+            if name not in BASELINE_COLUMNS
+        ]
+        snapshot_row = _feature_row(con, resolved, wanted)
+        if snapshot_row is None:
             raise GuestNotFoundError(
                 f"guest {resolved!r} has no stay before as_of, so there is nothing to score"
             )
+        values = dict(zip(wanted, snapshot_row, strict=True))
+        stored = _stored_scores(con, resolved, tables)
+        for name, column in BASELINE_COLUMNS.items():
+            values[name] = stored.get(column)
+        row = [values[name] for name in names]
         as_of = con.sql("select as_of_date from run_context").fetchall()[0][0]
-        typical = _typical(con, names)
+        typical = dict(zip(wanted, _typical(con, wanted), strict=True))
+        typical.update(_typical_baseline(con, tables))
         high_value = con.sql(
             "select quantile_cont(lifetime_revenue, 0.8) from guest_feature_snapshots "
             "where not is_labeled"
         ).fetchall()[0][0]
-        values = dict(zip(names, row, strict=True))
 
-        churn_model = _ensemble(
-            bundle, _artifact(bundle, "churn.json", "churn.ubj"), "churn_best_iteration"
-        )
-        clv_model = _ensemble(
-            bundle, _artifact(bundle, "clv.json", "clv.ubj"), "clv_best_iteration"
-        )
-        probability = min(max(churn_model.predict(row), 0.0), 1.0)
-        clv = max(clv_model.predict(row), 0.0)
-        contributions = churn_model.contributions(row)
+        if mode == "xgboost":
+            churn_model = _ensemble(
+                bundle, _artifact(bundle, "churn.json", "churn.ubj"), "churn_best_iteration"
+            )
+            clv_model = _ensemble(
+                bundle, _artifact(bundle, "clv.json", "clv.ubj"), "clv_best_iteration"
+            )
+            probability = min(max(churn_model.predict(row), 0.0), 1.0)
+            if "calibration.json" in manifest.get("files", {}):
+                probability = light.calibrate(
+                    probability, registry.read_json(bundle, "calibration.json")
+                )
+            clv_features = [str(n) for n in manifest.get("clv_features", names)]
+            clv = max(clv_model.predict([values[name] for name in clv_features]), 0.0)
+            contributions = churn_model.contributions(row)
+        else:  # too little history to train: the buy-till-you-die baseline is the model
+            probability = _or(stored.get("p_no_stay_btyd"), 1.0)
+            clv = max(_or(stored.get("clv_btyd"), 0.0), 0.0)
+            contributions = [3.0, 2.0, 1.0]
         risk = risk_band(probability, settings)
-        segment = rule_segment(values, high_value)
+        if segment_names:
+            segment = light.assign_segment(values, registry.read_json(bundle, "segments.json"))[1]
+        else:
+            segment = rule_segment(values, high_value)
+        tier = None
+        if "tiers.json" in manifest.get("files", {}):
+            tier = light.clv_tier(clv, registry.read_json(bundle, "tiers.json")["tiers"])
+        days_until_lost = (
+            stored.get("days_until_lost") if stored.get("model_version") == bundle.version else None
+        )
         action = None
         if {"nba_playbook", "offer_catalog", "next_best_action"} <= tables:
             from guestloyalty.nba import live_action
@@ -336,7 +422,7 @@ def score_one_guest(
                 segment=segment,
                 churn_risk=risk,
                 churn_probability=probability,
-                clv_tier=None,
+                clv_tier=tier,
                 clv_12m=clv,
             )
     return GuestScore(
@@ -346,11 +432,16 @@ def score_one_guest(
         as_of_date=as_of,
         churn_probability=round(probability, 6),
         churn_risk=risk,  # type: ignore[arg-type]
-        days_until_lost=None,
+        days_until_lost=days_until_lost,
         clv_12m=round(clv, 2),
-        clv_tier=None,
+        clv_tier=tier,
         segment=segment,
-        reasons=top_reasons(contributions, row, names, typical),
+        reasons=top_reasons(
+            contributions,
+            [values[name] for name in reason_names],
+            reason_names,
+            [typical.get(name) for name in reason_names],
+        ),
         next_action=action,
         model_version=bundle.version,
         scored_at=dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),

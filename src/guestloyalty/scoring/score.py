@@ -26,15 +26,9 @@ from guestloyalty.config import Settings
 from guestloyalty.errors import ModelNotFoundError
 from guestloyalty.scoring import baseline, churn, clv, drift, explain, features, registry, segments
 from guestloyalty.scoring.features import FeatureFrame
+from guestloyalty.scoring.light import BASELINE_COLUMNS  # noqa: F401 - re-exported
 from guestloyalty.warehouse import Layout, connect
 
-#: Baseline feature name -> the guest_scores column holding it.
-BASELINE_COLUMNS: dict[str, str] = {
-    "btyd_p_no_stay": "p_no_stay_btyd",
-    "btyd_expected_stays": "expected_stays_btyd",
-    "btyd_expected_spend": "clv_btyd",
-    "btyd_p_alive": "p_alive_btyd",
-}
 REASONS = 3
 
 SCORES_DDL = """

@@ -293,9 +293,7 @@ def assign(doc: dict[str, object], frame: FeatureFrame) -> tuple[np.ndarray, np.
             raw[:, j] = np.log1p(np.maximum(raw[:, j], 0.0))
     Z = _standardise(raw, doc["scaler"])
     centroids = np.asarray(doc["centroids"], dtype=np.float64)
-    distance = (
-        (Z**2).sum(axis=1)[:, None] - 2 * Z @ centroids.T + (centroids**2).sum(axis=1)[None, :]
-    )
+    distance = np.column_stack([((Z - centroid) ** 2).sum(axis=1) for centroid in centroids])
     nearest = distance.argmin(axis=1)
     ids = np.asarray(doc["ids"], dtype=np.int64)[nearest]
     labels = np.asarray(doc["names"], dtype=object)[nearest]
