@@ -1,9 +1,10 @@
 """The warts real exports have, injected at ``dirty_rate`` (0 turns them off).
 
 Literal ``NULL``/``NA`` strings in optional columns, blank required fields, malformed dates,
-negative amounts and exact duplicate rows. A dirtied entity is written with text columns
-(dates as ``YYYY-MM-DD``, timestamps as ``YYYY-MM-DD HH:MM:SS``) because the warts are text;
-staging quarantines the rows that break a rule and reads ``NULL``/``NA`` as null.
+negative amounts and exact duplicate rows. Columns that get warts are written as text (dates
+as ``YYYY-MM-DD``, timestamps as ``YYYY-MM-DD HH:MM:SS``) because the warts are text; the
+other columns keep their types. Staging quarantines the rows that break a rule and reads
+``NULL``/``NA`` as null.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ PLAN: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[s
         ("check_in_date",),
         ("total_revenue",),
     ),
-    "engagement_events": (("campaign_id",), ("guest_id",), ("occurred_at",), ()),
-    "loyalty_transactions": (("reward", "tier"), ("guest_id",), ("occurred_at",), ()),
+    "engagement_events": (("campaign_id",), ("guest_id",), (), ()),
+    "loyalty_transactions": (("reward", "tier"), ("guest_id",), (), ()),
     "reviews": (("review_text", "source"), ("guest_id",), ("submitted_at",), ()),
     "preferences": (("updated_at",), (), (), ()),
     "special_requests": (("request_text",), ("booking_id",), (), ()),
@@ -59,7 +60,10 @@ def inject(rng: np.random.Generator, entity: str, frame: pl.DataFrame, rate: flo
     if rate <= 0 or frame.height == 0:
         return frame
     nullable, required, dates, amounts = PLAN.get(entity, ((), (), (), ()))
-    text = as_text(frame)
+    touched = [
+        c for c in dict.fromkeys((*nullable, *required, *dates, *amounts)) if c in frame.columns
+    ]
+    text = frame.with_columns(as_text(frame.select(touched))) if touched else frame
     n = text.height
     for columns, kind in (
         (nullable, "null"),
@@ -71,23 +75,22 @@ def inject(rng: np.random.Generator, entity: str, frame: pl.DataFrame, rate: flo
             if name not in text.columns:
                 continue
             share = rate * (3.0 if kind == "null" else 1.0)
-            mask = pl.Series(rng.random(n) < share)
+            rows = np.flatnonzero(rng.random(n) < share)
+            if rows.size == 0:
+                continue
+            column = text[name]
             if kind == "null":
-                value = pl.Series(NULL_WORDS).gather(rng.integers(0, len(NULL_WORDS), n))
+                value = pl.Series(NULL_WORDS).gather(rng.integers(0, len(NULL_WORDS), rows.size))
             elif kind == "blank":
-                value = pl.Series(rng.choice(["", "  "], n))
+                value = pl.Series(["", "  "]).gather(rng.integers(0, 2, rows.size))
             elif kind == "date":
-                value = pl.Series(BAD_DATES).gather(rng.integers(0, len(BAD_DATES), n))
+                value = pl.Series(BAD_DATES).gather(rng.integers(0, len(BAD_DATES), rows.size))
             else:
-                value = "-" + text[name].fill_null("1")
-            text = text.with_columns(pl.when(mask).then(value).otherwise(pl.col(name)).alias(name))
+                value = "-" + column.gather(rows).fill_null("1")
+            text = text.with_columns(column.scatter(rows, value))
     duplicates = np.flatnonzero(rng.random(n) < rate)
     if duplicates.size:
-        position = np.concatenate([np.arange(n), duplicates]).astype(np.int64)
-        text = (
-            pl.concat([text, text[duplicates]])
-            .with_columns(_pos=pl.Series(position))
-            .sort("_pos", maintain_order=True)
-            .drop("_pos")
-        )
+        # Each duplicate right after its original, as an export would repeat a row.
+        rows = np.sort(np.concatenate([np.arange(n), duplicates]), kind="stable")
+        text = text[rows]
     return text

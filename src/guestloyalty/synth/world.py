@@ -333,25 +333,25 @@ def build_chunk(spec: WorldSpec, chunk: int, cat: Catalog | None = None) -> Worl
         web_channel=cat.channel_code("direct_web"),
         app_channel=cat.channel_code("direct_app"),
     )
+    # Sort numerically (second, person, type): much cheaper than sorting the text columns.
+    seconds = np.floor(events["time"] * 86_400).astype(np.int64)
+    order = np.lexsort((events["type"], events["person"], seconds))
+    ev_person = events["person"][order]
     ev = pl.DataFrame(
         {
             "guest_id": profile_ids(
-                people.person[events["person"]], np.zeros(events["person"].size, dtype=np.int64)
+                people.person[ev_person], np.zeros(ev_person.size, dtype=np.int64)
             ),
-            "event_type": pl.Series(EVENT_TYPES).gather(events["type"]),
-            "occurred_at": _dt(events["time"]),
-            "code": events["campaign"],
+            "event_type": pl.Series(EVENT_TYPES).gather(events["type"][order]),
+            "occurred_at": pl.Series((seconds[order] * 1000).astype("datetime64[ms]")),
+            "code": events["campaign"][order],
         }
     )
-    ev = (
-        ev.sort("occurred_at", "guest_id", "event_type", maintain_order=True)
-        .with_columns(
-            event_id=_ids("E", chunk, ev.height),
-            source_system=pl.lit("crm"),
-            campaign_id=campaign_ids(pl.col("code")),
-        )
-        .drop("code")
-    )
+    ev = ev.with_columns(
+        event_id=_ids("E", chunk, ev.height),
+        source_system=pl.lit("crm"),
+        campaign_id=campaign_ids(pl.col("code")),
+    ).drop("code")
 
     # ---- loyalty (members' stays, on the primary profile)
     member_stay = people.is_member[stay_person]
