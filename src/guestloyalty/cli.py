@@ -194,12 +194,31 @@ def ingest(
         str | None,
         typer.Option("--entity", help="Entity of the files (default: their landing folder)."),
     ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping",
+            help="YAML mapping that turns a foreign export into an entity (see mappings/).",
+        ),
+    ] = None,
 ) -> None:
-    """Load landing files (CSV, TSV, Parquet, JSON Lines) into bronze, as text."""
-    from guestloyalty.ingest import ingest_paths
+    """Load CSV, TSV, Parquet and JSON Lines files (and .gz) into bronze, as text.
 
-    for result in ingest_paths(Layout(data_dir), paths or None, entity=entity):
-        _say(f"{result.entity:>20}: {result.path}: {result.message}")
+    A file already loaded (same content hash) is skipped. A file that cannot be loaded is
+    reported on one line and leaves nothing behind; the other files still load, and the exit
+    code is non-zero.
+    """
+    from guestloyalty.ingest import describe, ingest_paths, load_mapping
+
+    loaded_mapping = load_mapping(mapping) if mapping is not None else None
+    results = ingest_paths(Layout(data_dir), paths or None, entity=entity, mapping=loaded_mapping)
+    for result in results:
+        _say(describe(result))
+    failed = [r.error for r in results if r.error is not None]
+    if failed:
+        if len(results) > 1:
+            _say(f"{len(failed)} of {len(results)} file(s) refused; the others loaded or skipped")
+        raise typer.Exit(failed[0].exit_code)
 
 
 @app.command()

@@ -21,8 +21,28 @@ class IngestError(GuestLoyaltyError):
     """A landing file could not be loaded into bronze."""
 
 
+class ReadError(IngestError):
+    """A landing file is empty, binary, badly encoded or malformed (ragged rows, quotes)."""
+
+    exit_code = 3
+
+
 class ContractError(IngestError):
     """A file's columns do not satisfy its entity contract."""
+
+    exit_code = 4
+
+
+class CardNumberError(ContractError):
+    """A column holds what look like payment card numbers (refused unless dropped or masked)."""
+
+    exit_code = 5
+
+
+class MappingError(ConfigError):
+    """A mapping file is invalid (unknown entity or column, missing required columns)."""
+
+    exit_code = 6
 
 
 class NoDataError(GuestLoyaltyError):

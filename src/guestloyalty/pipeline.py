@@ -117,16 +117,19 @@ def stage_generate(
 
 
 def stage_ingest(layout: Layout, paths: list[Path] | None = None) -> dict[str, int]:
-    from guestloyalty.ingest import ingest_paths
+    from guestloyalty.ingest import ingest_paths, raise_for_failures
 
     if not paths and not landing_has_files(layout):
         raise NoDataError(
             f"no landing files under {layout.landing_dir}: run `guestloyalty generate` or "
             "drop exports into landing/<entity>/"
         )
+    results = ingest_paths(layout, paths)
+    raise_for_failures(results)
     loaded: dict[str, int] = {}
-    for result in ingest_paths(layout, paths):
-        loaded[result.entity] = loaded.get(result.entity, 0) + result.rows
+    for result in results:
+        if result.entity is not None:
+            loaded[result.entity] = loaded.get(result.entity, 0) + result.rows
     return loaded
 
 

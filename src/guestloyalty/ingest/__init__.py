@@ -1,5 +1,13 @@
-"""Landing files -> bronze: readers, header checks against contracts, load manifest."""
+"""Landing files -> bronze: readers, mappings, checks (header, contract, card numbers), manifest."""
 
-from guestloyalty.ingest.loader import IngestResult, ingest_paths
+from guestloyalty.ingest.loader import IngestResult, describe, ingest_paths, raise_for_failures
+from guestloyalty.ingest.mapping import Mapping, load_mapping
 
-__all__ = ["IngestResult", "ingest_paths"]
+__all__ = [
+    "IngestResult",
+    "describe",
+    "Mapping",
+    "ingest_paths",
+    "load_mapping",
+    "raise_for_failures",
+]

@@ -1,42 +1,71 @@
 """Load landing files into bronze, one transaction per file, every column as text.
 
-A load manifest keyed by the file's content hash makes loading idempotent: the same bytes are
-never loaded twice, a changed file under the same name becomes a new batch.
+For each file: find its entity (``--entity``, the mapping, or its landing folder), skip it
+when the manifest already holds its bytes, read it with DuckDB (readers.py), check it
+(checks.py), and insert ``select <column expressions> from <reader>`` into the entity's
+bronze table together with the manifest row, in one transaction. A file that fails any
+step leaves nothing behind and is reported; the other files still load.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from guestloyalty.contracts import CONTRACTS, contract_for
-from guestloyalty.errors import ContractError, IngestError, NoDataError
+from guestloyalty.contracts import CONTRACTS, ENTITIES, contract_for
+from guestloyalty.errors import (
+    ConfigError,
+    GuestLoyaltyError,
+    IngestError,
+    MappingError,
+    NoDataError,
+    ReadError,
+    UnknownEntityError,
+)
+from guestloyalty.ingest import checks, manifest
+from guestloyalty.ingest.mapping import (
+    Mapping,
+    check_expressions,
+    column_expressions,
+    passthrough_columns,
+    prepared_relation,
+    visible_columns,
+)
+from guestloyalty.ingest.readers import (
+    ROW_NUMBER,
+    ReadOptions,
+    is_data_file,
+    open_source,
+    quote_ident,
+    translate,
+)
 from guestloyalty.warehouse import Layout, connect
 
-DATA_SUFFIXES = (".csv", ".tsv", ".parquet", ".jsonl", ".ndjson", ".json")
+if TYPE_CHECKING:
+    import duckdb
+
 METADATA_COLUMNS = ("_batch_id", "_source_file", "_row_number", "_loaded_at")
+Reporter = Callable[[str], None]
 
 
 @dataclass(frozen=True)
 class IngestResult:
-    """What happened to one file."""
+    """What happened to one file: loaded, skipped (already loaded) or refused (``error``)."""
 
     path: Path
-    entity: str
+    entity: str | None
     batch_id: str | None
     rows: int
     skipped: bool
     message: str
+    error: GuestLoyaltyError | None = None
 
-
-def file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
 
 
 def discover(paths: list[Path]) -> list[Path]:
@@ -44,9 +73,12 @@ def discover(paths: list[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and _is_data_file(p))
+            files = sorted(p for p in path.rglob("*") if p.is_file() and is_data_file(p))
             if not files:
-                raise NoDataError(f"{path}: no data files (.csv, .tsv, .parquet, .jsonl) found")
+                raise NoDataError(
+                    f"{path}: no data files found (expected .csv, .tsv, .parquet, .jsonl, "
+                    "optionally .gz)"
+                )
             found.extend(files)
         elif path.is_file():
             found.append(path)
@@ -55,115 +87,172 @@ def discover(paths: list[Path]) -> list[Path]:
     return found
 
 
-def _is_data_file(path: Path) -> bool:
-    name = path.name.lower().removesuffix(".gz")
-    return name.endswith(DATA_SUFFIXES)
-
-
-def _reader_sql(path: Path) -> str:
-    name = path.name.lower().removesuffix(".gz")
-    quoted = str(path).replace("'", "''")
-    if name.endswith(".parquet"):
-        return f"read_parquet('{quoted}')"
-    if name.endswith((".jsonl", ".ndjson", ".json")):
-        return f"read_json('{quoted}', format='newline_delimited', records=true)"
-    delim = "\\t" if name.endswith(".tsv") else ","
-    return f"read_csv('{quoted}', delim='{delim}', header=true, all_varchar=true)"
-
-
-def _entity_from_path(path: Path, layout: Layout) -> str:
+def entity_of(path: Path, layout: Layout, *, entity: str | None, mapping: Mapping | None) -> str:
+    """The entity a file feeds: --entity, else the mapping's, else its landing folder."""
+    if entity is not None:
+        contract_for(entity)
+        return entity
+    if mapping is not None:
+        return mapping.entity
     try:
-        relative = path.resolve().relative_to(layout.landing_dir.resolve())
-        return relative.parts[0]
-    except ValueError:
-        return path.parent.name
+        folder = path.resolve().relative_to(layout.landing_dir.resolve()).parts[0]
+    except (ValueError, IndexError):
+        folder = path.parent.name
+    if folder in CONTRACTS:
+        return folder
+    raise UnknownEntityError(
+        f"{path}: folder {folder!r} is not an entity, so the file's entity is unknown; "
+        f"put it under landing/<entity>/ or pass --entity (entities: {', '.join(ENTITIES)})"
+    )
 
 
-def ingest_paths(
-    layout: Layout, paths: list[Path] | None = None, *, entity: str | None = None
-) -> list[IngestResult]:
-    """Load files (default: everything under the landing folder) into bronze."""
-    layout.ensure_dirs()
-    files = discover(paths or [layout.landing_dir])
-    results: list[IngestResult] = []
-    with connect(layout.bronze_path) as con:
-        _ensure_manifest(con)
-        ensure_bronze_tables(con)
-        for path in files:
-            results.append(_load_file(con, layout, path, entity or _entity_from_path(path, layout)))
-    return results
-
-
-def ensure_bronze_tables(con) -> None:  # noqa: ANN001
+def ensure_bronze_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create every entity's bronze table (empty) so dbt sources resolve for absent entities."""
     for entity, contract in CONTRACTS.items():
-        table_columns = ", ".join(f'"{c}" varchar' for c in contract.columns())
+        table_columns = ", ".join(f"{quote_ident(c)} varchar" for c in contract.columns())
         con.execute(
             f"create table if not exists {entity} ({table_columns}, _batch_id varchar, "
             "_source_file varchar, _row_number bigint, _loaded_at timestamp)"
         )
 
 
-def _ensure_manifest(con) -> None:  # noqa: ANN001
-    con.execute(
-        """
-        create table if not exists _load_manifest (
-            file_hash varchar primary key,
-            batch_id varchar not null,
-            entity varchar not null,
-            source_file varchar not null,
-            row_count bigint not null,
-            loaded_at timestamp not null
+def ingest_paths(
+    layout: Layout,
+    paths: list[Path] | None = None,
+    *,
+    entity: str | None = None,
+    mapping: Mapping | None = None,
+    report: Reporter | None = None,
+) -> list[IngestResult]:
+    """Load files (default: everything under the landing folder) into bronze.
+
+    A file that cannot be loaded is returned with ``error`` set; the others still load.
+    """
+    if mapping is not None and entity is not None and entity != mapping.entity:
+        raise ConfigError(
+            f"--entity {entity} contradicts {mapping.origin}, which maps to {mapping.entity}"
         )
-        """
-    )
+    layout.ensure_dirs()
+    files = discover(paths or [layout.landing_dir])
+    results: list[IngestResult] = []
+    with connect(layout.bronze_path) as con:
+        manifest.ensure_manifest(con)
+        ensure_bronze_tables(con)
+        for path in files:
+            result = load_file(con, layout, path, entity=entity, mapping=mapping)
+            results.append(result)
+            if report is not None:
+                report(describe(result))
+    return results
 
 
-def _load_file(con, layout: Layout, path: Path, entity: str) -> IngestResult:  # noqa: ANN001
+def describe(result: IngestResult) -> str:
+    """One line per file for the command line."""
+    if result.error is not None:
+        return f"error: {result.error}"
+    return f"{result.entity}: {result.path}: {result.message}"
+
+
+def raise_for_failures(results: list[IngestResult]) -> None:
+    """Raise the first file's error (with a count when several failed)."""
+    failed = [r for r in results if r.error is not None]
+    if not failed:
+        return
+    first = failed[0].error
+    assert first is not None
+    if len(failed) == 1:
+        raise first
+    error = type(first)(f"{first} (and {len(failed) - 1} more file(s) refused; see above)")
+    raise error
+
+
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    layout: Layout,
+    path: Path,
+    *,
+    entity: str | None = None,
+    mapping: Mapping | None = None,
+) -> IngestResult:
+    """Load one file; errors come back in the result, never half a batch."""
+    name: str | None = None
+    try:
+        name = entity_of(path, layout, entity=entity, mapping=mapping)
+        return _load(con, path, name, mapping)
+    except (IngestError, UnknownEntityError, MappingError) as error:
+        return IngestResult(path, name, None, 0, False, str(error), error)
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection, path: Path, entity: str, mapping: Mapping | None
+) -> IngestResult:
     contract = contract_for(entity)
-    digest = file_hash(path)
-    seen = con.execute(
-        "select batch_id from _load_manifest where file_hash = ?", [digest]
-    ).fetchone()
-    if seen:
-        return IngestResult(path, entity, seen[0], 0, True, f"already loaded as batch {seen[0]}")
-
-    reader = _reader_sql(path)
-    header = [row[0] for row in con.execute(f"describe select * from {reader}").fetchall()]
-    missing = [c for c in contract.required_columns() if c not in header]
-    if missing:
-        raise ContractError(
-            f"{path}: missing required column(s) {', '.join(missing)} for entity {entity}"
+    digest = manifest.file_hash(path)
+    seen = manifest.find(con, digest)
+    if seen is not None:
+        return IngestResult(
+            path,
+            entity,
+            seen.batch_id,
+            0,
+            True,
+            f"already loaded (same content) as batch {seen.batch_id} on "
+            f"{seen.loaded_at:%Y-%m-%d %H:%M} ({seen.row_count:,} rows); nothing to do",
         )
-    columns = contract.columns()
-    select = ", ".join(
-        f'cast("{c}" as varchar) as "{c}"' if c in header else f'null::varchar as "{c}"'
-        for c in columns
-    )
-    batch_id = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{digest[:12]}"
-    loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    table_columns = ", ".join(f'"{c}" varchar' for c in columns)
-    con.execute(
-        f"create table if not exists {entity} ({table_columns}, _batch_id varchar, "
-        "_source_file varchar, _row_number bigint, _loaded_at timestamp)"
-    )
+
+    source = open_source(con, path, mapping.read if mapping else ReadOptions())
+    if mapping is None:
+        checks.check_required_columns(source, contract, entity=entity)
+    relation = prepared_relation(source, mapping)
+    expressions = column_expressions(contract, source, mapping)
+    if mapping is not None:
+        check_expressions(con, relation, expressions, mapping=mapping, source=source)
+    checks.check_parquet_types(source, contract, passthrough_columns(contract, source, mapping))
+    try:
+        checks.check_field_counts(con, source)
+        flagged = checks.card_columns(
+            con, relation, visible_columns(source, mapping), limit=checks.CARD_SAMPLE_ROWS
+        )
+    except IngestError:
+        raise
+    except Exception as error:  # noqa: BLE001 - reader failures become one line
+        raise translate(path, error) from None
+    checks.refuse_card_columns(path, flagged, where="of the file")
+
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    batch_id = manifest.new_batch_id(digest, now)
+    select = ", ".join(f"{sql} as {quote_ident(col)}" for col, sql in expressions.items())
     con.execute("begin transaction")
     try:
-        con.execute(
-            f"insert into {entity} by name select {select}, ? as _batch_id, "
-            "? as _source_file, row_number() over () as _row_number, ? as _loaded_at "
-            f"from {reader}",
-            [batch_id, str(path), loaded_at],
-        )
         rows = con.execute(
-            f"select count(*) from {entity} where _batch_id = ?", [batch_id]
-        ).fetchone()[0]
-        con.execute(
-            "insert into _load_manifest values (?, ?, ?, ?, ?, ?)",
-            [digest, batch_id, entity, str(path), rows, loaded_at],
+            f"insert into {entity} by name select {select}, ? as _batch_id, "
+            f"? as _source_file, {ROW_NUMBER} as _row_number, ? as _loaded_at "
+            f"from {relation}",
+            [batch_id, str(path), now],
+        ).fetchall()[0][0]
+        if rows == 0:
+            raise ReadError(f"{path}: no data rows (header only?); nothing to load")
+        landed = [c for c, sql in expressions.items() if sql != "cast(null as varchar)"]
+        batch = f"(select * from {entity} where _batch_id = '{batch_id}')"
+        checks.refuse_card_columns(
+            path, checks.card_columns(con, batch, landed), where="mapped into bronze"
         )
+        manifest.record(
+            con,
+            manifest.ManifestEntry(digest, batch_id, entity, str(path), rows, now),
+            mapping=mapping.origin if mapping else None,
+        )
+        _before_commit(con, entity, batch_id)
         con.execute("commit")
-    except Exception:
+    except BaseException as error:
         con.execute("rollback")
-        raise
-    return IngestResult(path, entity, batch_id, rows, False, f"loaded {rows:,} rows")
+        if isinstance(error, IngestError) or not isinstance(error, Exception):
+            raise
+        raise translate(path, error) from None
+    return IngestResult(
+        path, entity, batch_id, rows, False, f"loaded {rows:,} rows as batch {batch_id}"
+    )
+
+
+def _before_commit(con: duckdb.DuckDBPyConnection, entity: str, batch_id: str) -> None:
+    """Last step inside a file's transaction (tests inject a crash here)."""
