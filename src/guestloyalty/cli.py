@@ -215,6 +215,8 @@ def ingest(
     for result in results:
         _say(describe(result))
     failed = [r.error for r in results if r.error is not None]
+    if failed and _debug():
+        raise failed[0]
     if failed:
         if len(results) > 1:
             _say(f"{len(failed)} of {len(results)} file(s) refused; the others loaded or skipped")
@@ -297,6 +299,23 @@ def pipeline(
     run = run_pipeline(layout, settings, generate=generate, guests=guests, report=_say)
     total = sum(run.stage_seconds.values())
     _say(f"pipeline {run.status} in {total:.1f}s; gold: {run.gold_path}")
+
+
+@app.command()
+@handles_errors
+def status(
+    data_dir: DataDir = Path("data"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Rows per entity and batch in bronze, silver and quarantine (reads, never writes)."""
+    from guestloyalty.status import collect_status, format_status
+
+    result = collect_status(Layout(data_dir))
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), indent=2, default=str))
+        return
+    for line in format_status(result):
+        typer.echo(line)
 
 
 @app.command("score-guest")

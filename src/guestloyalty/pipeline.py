@@ -116,10 +116,12 @@ def stage_generate(
     return dict(result.rows)
 
 
-def stage_ingest(layout: Layout, paths: list[Path] | None = None) -> dict[str, int]:
+def stage_ingest(layout: Layout, paths: list[Path] | None = None) -> dict[str, object]:
     from guestloyalty.ingest import ingest_paths, raise_for_failures
 
     if not paths and not landing_has_files(layout):
+        if _bronze_has_rows(layout):
+            return {"note": "landing is empty; using what bronze already holds"}
         raise NoDataError(
             f"no landing files under {layout.landing_dir}: run `guestloyalty generate` or "
             "drop exports into landing/<entity>/"
@@ -130,7 +132,21 @@ def stage_ingest(layout: Layout, paths: list[Path] | None = None) -> dict[str, i
     for result in results:
         if result.entity is not None:
             loaded[result.entity] = loaded.get(result.entity, 0) + result.rows
-    return loaded
+    return dict(loaded)
+
+
+def _bronze_has_rows(layout: Layout) -> bool:
+    if not layout.bronze_path.exists():
+        return False
+    from guestloyalty.contracts import ENTITIES
+
+    with connect(layout.bronze_path, read_only=True) as con:
+        tables = {row[0] for row in con.sql("select table_name from duckdb_tables()").fetchall()}
+        return any(
+            con.sql(f"select count(*) from {entity}").fetchall()[0][0]
+            for entity in ENTITIES
+            if entity in tables
+        )
 
 
 def stage_transform(layout: Layout, settings: Settings) -> dict[str, int]:

@@ -32,10 +32,17 @@ def stays_only_run(tmp_path_factory: pytest.TempPathFactory) -> StaysOnlyRun:
     layout = Layout(data_dir)
     frames = generate_world(WorldSpec(guests=STAYS_ONLY_GUESTS, seed=11)).frames
     write_frames({"stays": frames["stays"]}, layout.landing_dir)
+    # a second export with rows silver must quarantine (never drop)
+    (layout.landing_entity_dir("stays") / "late_export.csv").write_text(
+        "guest_id,check_in_date,total_revenue\n"
+        "G0000001,not a date,10.00\n"
+        "G0000001,2024-01-01,-5.00\n"
+        ",2024-01-01,5.00\n"
+    )
     report = run_pipeline(
         layout, Settings(data_dir=data_dir, seed=11), generate=False, report=lambda _: None
     )
-    return StaysOnlyRun(layout, report, frames["stays"].height)
+    return StaysOnlyRun(layout, report, frames["stays"].height + 3)
 
 
 def test_pipeline_succeeds_on_stays_alone(stays_only_run):
@@ -60,3 +67,15 @@ def test_every_guest_with_a_stay_is_scored(stays_only_run):
         ).fetchall()[0]
     assert guests > 0
     assert scored == guests
+
+
+def test_bronze_rows_equal_silver_plus_quarantine(stays_only_run):
+    from guestloyalty.status import collect_status
+
+    stays = next(e for e in collect_status(stays_only_run.layout).entities if e.entity == "stays")
+    assert stays.bronze_rows == stays_only_run.stays
+    assert stays.reconciled
+    late = next(b for b in stays.batches if b.source_file.endswith("late_export.csv"))
+    assert (late.bronze_rows, late.silver_rows, late.quarantined_rows) == (3, 0, 3)
+    for rule in ("check_in_date_unparseable", "total_revenue_negative", "guest_id_blank"):
+        assert stays.quarantine_by_rule.get(rule, 0) >= 1

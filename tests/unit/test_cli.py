@@ -6,7 +6,16 @@ from typer.testing import CliRunner
 
 from guestloyalty.cli import app
 
-COMMANDS = ["generate", "ingest", "transform", "train", "score", "pipeline", "score-guest"]
+COMMANDS = [
+    "generate",
+    "ingest",
+    "transform",
+    "train",
+    "score",
+    "pipeline",
+    "score-guest",
+    "status",
+]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

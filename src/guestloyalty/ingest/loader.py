@@ -216,7 +216,7 @@ def _load(
     except IngestError:
         raise
     except Exception as error:  # noqa: BLE001 - reader failures become one line
-        raise translate(path, error) from None
+        raise translate(path, error) from error
     checks.refuse_card_columns(path, flagged, where="of the file")
 
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -248,7 +248,7 @@ def _load(
         con.execute("rollback")
         if isinstance(error, IngestError) or not isinstance(error, Exception):
             raise
-        raise translate(path, error) from None
+        raise translate(path, error) from error
     return IngestResult(
         path, entity, batch_id, rows, False, f"loaded {rows:,} rows as batch {batch_id}"
     )

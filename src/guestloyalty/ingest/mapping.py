@@ -101,7 +101,7 @@ def load_mapping(path: Path) -> Mapping:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         problem = getattr(error, "problem", None) or error
-        raise MappingError(f"{where}: not valid YAML ({problem})") from None
+        raise MappingError(f"{where}: not valid YAML ({problem})") from error
     if not isinstance(raw, dict):
         raise MappingError(f"{path}: a mapping is a YAML object with entity: and columns:")
     raw.pop("origin", None)
@@ -115,7 +115,7 @@ def load_mapping(path: Path) -> Mapping:
             location = ".".join(str(part) for part in item["loc"])
             message = re.sub(r"^Value error, ", "", item["msg"])
             problems.append(f"{location}: {message}" if location else message)
-        raise MappingError(f"{path}: invalid mapping: {'; '.join(problems)}") from None
+        raise MappingError(f"{path}: invalid mapping: {'; '.join(problems)}") from error
 
 
 def _mask_sql(column: str) -> str:
@@ -217,7 +217,7 @@ def check_expressions(
                 hint += f"; {source.path.name} has: {', '.join(visible)}"
             raise MappingError(
                 f"{mapping.origin}: columns.{column}: {message}{hint} (reading {source.path})"
-            ) from None
+            ) from error
 
 
 __all__ = [

@@ -104,11 +104,11 @@ def file_format(path: Path, options: ReadOptions | None = None) -> FileFormat:
         suffix = Path(path.stem).suffix.lower()
     try:
         return SUFFIX_FORMATS[suffix]
-    except KeyError:
+    except KeyError as error:
         raise ReadError(
             f"{path}: unknown file type {suffix or '(no suffix)'!r}; expected one of "
             f"{', '.join(DATA_SUFFIXES)} (optionally .gz), or set read.format in a mapping"
-        ) from None
+        ) from error
 
 
 def is_data_file(path: Path) -> bool:
@@ -144,7 +144,7 @@ def head_bytes(path: Path, size: int = SNIFF_BYTES) -> bytes:
         with gzip.open(path, "rb") as handle:
             return handle.read(size)
     except (OSError, EOFError, zlib.error) as error:
-        raise ReadError(f"{path}: corrupt gzip stream ({error}); re-export the file") from None
+        raise ReadError(f"{path}: corrupt gzip stream ({error}); re-export the file") from error
 
 
 def preflight(path: Path, fmt: FileFormat, options: ReadOptions) -> bytes:
@@ -179,7 +179,7 @@ def _check_utf8(path: Path, head: bytes) -> None:
         raise ReadError(
             f"{path}:{line}: not valid UTF-8 (byte 0x{head[error.start]:02x} at offset "
             f"{error.start}); if it is Latin-1, use a mapping with read.encoding: latin-1"
-        ) from None
+        ) from error
 
 
 def _decode(head: bytes, encoding: Encoding) -> str:
@@ -206,8 +206,8 @@ def _header_fields(path: Path, head: bytes, options: ReadOptions, delimiter: str
     )
     try:
         return next(reader)
-    except StopIteration:
-        raise ReadError(f"{path}: file holds no header line") from None
+    except StopIteration as error:
+        raise ReadError(f"{path}: file holds no header line") from error
 
 
 def _csv_sql(path: Path, fmt: FileFormat, options: ReadOptions, names: list[str], skip: int) -> str:
@@ -293,7 +293,7 @@ def _parquet_source(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
     try:
         described = con.sql(f"describe select * from {reader}").fetchall()
     except Exception as error:  # noqa: BLE001 - any reader failure becomes one line
-        raise translate(path, error) from None
+        raise translate(path, error) from error
     names = [row[0] for row in described]
     types = {row[0]: row[1] for row in described}
     select = ", ".join(_parquet_text(n, types[n]) for n in names)
@@ -321,7 +321,7 @@ def _jsonl_source(con: duckdb.DuckDBPyConnection, path: Path, head: bytes) -> So
             f"from {reader}) group by key order by min(n)"
         ).fetchall()
     except Exception as error:  # noqa: BLE001 - any reader failure becomes one line
-        raise translate(path, error) from None
+        raise translate(path, error) from error
     names = [row[0] for row in keys]
     if not names:
         raise ReadError(f"{path}: no JSON objects with keys found")
@@ -338,23 +338,27 @@ _LINE_PATTERNS = (
 _SKIP_PREFIXES = ("Original Line", "CSV Error on Line", "Possible", "*", "file =", "  ")
 
 
+_KNOWN_REASONS = (
+    re.compile(r"Expected Number of Columns: \d+ Found: \d+"),
+    re.compile(r"Value with unterminated quote found"),
+    re.compile(r"Invalid unicode \(byte sequence mismatch\) detected"),
+    re.compile(r"Maximum line size of \d+ bytes exceeded"),
+)
+
+
 def _reason(message: str) -> str:
     """The sentence of a DuckDB error that says what is wrong (not the echoed line)."""
+    for pattern in _KNOWN_REASONS:
+        found = pattern.search(message)
+        if found:
+            return found.group(0)
     lines = [line.strip() for line in message.splitlines()]
     first = lines[0] if lines else message
     first = re.sub(r"^[A-Za-z ]+Error: ", "", first)
-    if not first.startswith("CSV Error on Line"):
-        return first.rstrip(". ")
-    in_echo = False
-    for line in lines[1:]:
-        if line.startswith("Original Line"):
-            in_echo = True
-            continue
-        if in_echo:
-            in_echo = bool(line)
-            continue
-        if line and not line.startswith(_SKIP_PREFIXES):
-            return line.rstrip(". ")
+    if first.startswith("CSV Error on Line"):
+        for line in lines[1:]:
+            if line and not line.startswith(_SKIP_PREFIXES):
+                return line.rstrip(". ")
     return first.rstrip(". ")
 
 
