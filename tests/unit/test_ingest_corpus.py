@@ -55,11 +55,10 @@ def test_each_bad_input_gets_one_line_and_its_exit_code(case, tmp_path, monkeypa
 
 def test_debug_shows_the_traceback(tmp_path, monkeypatch):
     monkeypatch.chdir(CORPUS)
-    monkeypatch.delenv("GUESTLOYALTY_DEBUG", raising=False)
+    monkeypatch.setenv("GUESTLOYALTY_DEBUG", "0")  # --debug sets it; restored afterwards
     result = CliRunner().invoke(
         app, ["--debug", "ingest", "stays/ragged_short.csv", "--data-dir", str(tmp_path)]
     )
-    monkeypatch.delenv("GUESTLOYALTY_DEBUG", raising=False)
     assert result.exit_code != 0
     assert result.exception is not None
     assert "Expected Number of Columns" in str(result.exception)
