@@ -136,9 +136,7 @@ def run_floor(
 
     began = time.perf_counter()
     params = {**CHURN_PARAMS, "seed": 42}
-    booster = xgb.train(
-        params, xgb.DMatrix(X, label=y, feature_names=list(FEATURES)), FLOOR_ROUNDS
-    )
+    booster = xgb.train(params, xgb.DMatrix(X, label=y, feature_names=list(FEATURES)), FLOOR_ROUNDS)
     fit_s = time.perf_counter() - began
     return {
         "snapshot_date": snapshot.isoformat(),

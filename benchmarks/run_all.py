@@ -110,7 +110,7 @@ class TreeRss:
 def run_measured(
     command: list[str], *, timeout: float | None, log: Path
 ) -> tuple[int, float, int, bool]:
-    """Run ``command``, teeing output to ``log``; returns (rc, seconds, peak tree RSS, timed out)."""
+    """Run ``command``, teeing output to ``log``: (rc, seconds, peak tree RSS, timed out)."""
     began = time.perf_counter()
     timed_out = False
     with open(log, "w") as sink:
@@ -477,7 +477,9 @@ def growth(results: list[dict]) -> list[dict]:
             for stage, seconds in small["stages"].items()
             if stage in large["stages"]
         }
-        per_stage["end to end"] = round(large["end_to_end_seconds"] / small["end_to_end_seconds"], 2)
+        per_stage["end to end"] = round(
+            large["end_to_end_seconds"] / small["end_to_end_seconds"], 2
+        )
         rows.append(
             {"from": small["guests"], "to": large["guests"], "data": data, "time": per_stage}
         )

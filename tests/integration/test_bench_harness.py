@@ -1,0 +1,67 @@
+"""The benchmark harness's pieces on the session's small world (no timings are asserted)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+pytestmark = pytest.mark.integration
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCHMARKS / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_dbt_layer_seconds_reads_the_last_invocation(small_run) -> None:  # noqa: ANN001
+    run_all = _load("run_all")
+    layers = run_all.dbt_layer_seconds(small_run.layout.data_dir / "dbt" / "target")
+
+    assert layers["nodes"] > 0
+    assert layers["silver"] >= 0 and layers["gold"] >= 0
+    assert all(node["layer"] in {"silver", "gold"} for node in layers["slowest"])
+
+
+def test_layer_rows_count_every_layer(small_run) -> None:  # noqa: ANN001
+    run_all = _load("run_all")
+    rows = run_all.layer_rows(small_run.layout)
+
+    assert rows["bronze"]["stays"] > 0
+    assert rows["silver"]["quarantine"] >= 0
+    assert 0 < rows["gold"]["guest_scores"] <= rows["gold"]["guest_360"]
+
+
+def test_floor_builds_features_and_fits_on_the_same_landing(small_run) -> None:  # noqa: ANN001
+    import duckdb
+
+    floor = _load("floor")
+    with duckdb.connect(str(small_run.layout.gold_path), read_only=True) as con:
+        as_of = con.sql("select as_of_date from run_context").fetchall()[0][0]
+
+    result = floor.run_floor(small_run.layout.landing_dir, as_of=as_of, threads=1)
+
+    assert result["rows"] > 0
+    assert 0.0 < result["churn_rate"] < 1.0
+    assert result["trees"] == floor.FLOOR_ROUNDS
+    assert result["snapshot_date"] == floor.labeled_snapshot(as_of, 365).isoformat()
+
+
+def test_growth_compares_consecutive_sizes() -> None:
+    run_all = _load("run_all")
+    small = {"guests": 10, "stages": {"ingest": 1.0, "train": 2.0}, "end_to_end_seconds": 3.0}
+    large = {"guests": 100, "stages": {"ingest": 5.0, "train": 40.0}, "end_to_end_seconds": 45.0}
+
+    (row,) = run_all.growth([large, small])
+
+    assert row["data"] == 10
+    assert row["time"] == {"ingest": 5.0, "train": 20.0, "end to end": 15.0}
