@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -155,3 +156,14 @@ def test_cdnow_purchases_land_as_stays(tmp_path):
     assert dates == distinct_ids == 2000
     latest = _bronze(layout, "select max(cast(check_in_date as date)) from stays")[0][0]
     assert latest <= dt.date(1998, 6, 30)
+
+
+def test_a_mapping_in_a_landing_folder_applies_to_its_files(tmp_path):
+    layout = Layout(tmp_path)
+    folder = layout.landing_entity_dir("stays")
+    folder.mkdir(parents=True)
+    shutil.copy(CDNOW, folder / "cdnow.txt")
+    shutil.copy(MAPPINGS / "cdnow_stays.yaml", folder / "mapping.yaml")
+    [result] = ingest_paths(layout)
+    assert result.error is None and result.rows == 2000
+    assert _bronze(layout, "select count(*) from stays where source_system = 'cdnow'") == [(2000,)]

@@ -66,7 +66,12 @@ def check_required_columns(source: Source, contract: type[EntityContract], *, en
         f"present: {_preview(present)}"
     )
     delimiter = _other_delimiter(present)
-    if delimiter:
+    if delimiter == " ":
+        message += (
+            "; the header looks whitespace-separated: pass a mapping with read.format "
+            "set to whitespace"
+        )
+    elif delimiter:
         shown = "tab" if delimiter == "\t" else repr(delimiter)
         message += (
             f"; the header looks {shown}-separated: pass a mapping with read.delimiter "
@@ -88,7 +93,7 @@ def _other_delimiter(columns: list[str]) -> str | None:
     for delimiter in _OTHER_DELIMITERS:
         if delimiter in columns[0]:
             return delimiter
-    return None
+    return " " if len(columns[0].split()) > 1 else None
 
 
 def check_parquet_types(
@@ -130,7 +135,8 @@ def check_field_counts(con: duckdb.DuckDBPyConnection, source: Source) -> None:
 
 
 def digits_sql(expression: str) -> str:
-    return f"regexp_replace({expression}, '[ -]', '', 'g')"
+    """The value without the spaces and dashes card numbers are often written with."""
+    return f"replace(replace({expression}, ' ', ''), '-', '')"
 
 
 def luhn_sql(digits: str) -> str:
@@ -150,17 +156,31 @@ def card_columns(
     *,
     limit: int | None = None,
 ) -> list[str]:
-    """Columns of ``relation`` whose values look like payment card numbers."""
+    """Columns of ``relation`` whose values look like payment card numbers.
+
+    A cheap length test (13-25 characters) keeps the scan fast: only rows where some column
+    has such a length reach the digit and Luhn tests.
+    """
     if not columns:
         return []
-    parts = []
-    for index, column in enumerate(columns):
-        digits = digits_sql(f"cast({quote_ident(column)} as varchar)")
-        candidate = f"regexp_full_match({digits}, '[0-9]{{13,19}}')"
-        parts.append(f"count(*) filter (where {candidate}) as c{index}")
-        parts.append(f"count(*) filter (where {candidate} and {luhn_sql(digits)}) as l{index}")
+    texts = [f"cast({quote_ident(column)} as varchar)" for column in columns]
+    inner = ", ".join(f"{text} as v{index}" for index, text in enumerate(texts))
+    sized = " or ".join(f"length(v{index}) between 13 and 25" for index in range(len(columns)))
     limited = f"(select * from {relation} limit {limit})" if limit else relation
-    row = con.sql(f"select {', '.join(parts)} from {limited}").fetchall()[0]
+    parts = []
+    for index in range(len(columns)):
+        digits = digits_sql(f"v{index}")
+        shaped = f"regexp_full_match({digits}, '[0-9]{{13,19}}')"
+        parts.append(f"count(*) filter (where {shaped}) as c{index}")
+        parts.append(
+            f"count(*) filter (where case when {shaped} then {luhn_sql(digits)} "
+            f"else false end) as l{index}"
+        )
+    sql = (
+        f"select {', '.join(parts)} from "
+        f"(select * from (select {inner} from {limited}) where {sized})"
+    )
+    row = con.sql(sql).fetchall()[0]
     flagged = []
     for index, column in enumerate(columns):
         candidates, valid = row[2 * index], row[2 * index + 1]

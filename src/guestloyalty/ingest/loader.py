@@ -30,6 +30,7 @@ from guestloyalty.ingest.mapping import (
     Mapping,
     check_expressions,
     column_expressions,
+    load_mapping,
     passthrough_columns,
     prepared_relation,
     visible_columns,
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
     import duckdb
 
 METADATA_COLUMNS = ("_batch_id", "_source_file", "_row_number", "_loaded_at")
+#: A mapping in a landing folder applies to the files next to it.
+FOLDER_MAPPING = "mapping.yaml"
 Reporter = Callable[[str], None]
 
 
@@ -127,6 +130,8 @@ def ingest_paths(
     """Load files (default: everything under the landing folder) into bronze.
 
     A file that cannot be loaded is returned with ``error`` set; the others still load.
+    Without ``mapping``, a ``mapping.yaml`` in a file's folder applies to that file, so
+    foreign exports dropped into ``landing/<entity>/`` load in the nightly run.
     """
     if mapping is not None and entity is not None and entity != mapping.entity:
         raise ConfigError(
@@ -139,7 +144,15 @@ def ingest_paths(
         manifest.ensure_manifest(con)
         ensure_bronze_tables(con)
         for path in files:
-            result = load_file(con, layout, path, entity=entity, mapping=mapping)
+            if mapping is None and (path.parent / FOLDER_MAPPING).is_file():
+                try:
+                    folder_mapping = load_mapping(path.parent / FOLDER_MAPPING)
+                except MappingError as error:
+                    results.append(IngestResult(path, None, None, 0, False, str(error), error))
+                    continue
+                result = load_file(con, layout, path, entity=entity, mapping=folder_mapping)
+            else:
+                result = load_file(con, layout, path, entity=entity, mapping=mapping)
             results.append(result)
             if report is not None:
                 report(describe(result))
