@@ -78,7 +78,14 @@ def collect_status(layout: Layout) -> Status:
     if not status.bronze_exists:
         status.notes.append("no bronze yet: run `guestloyalty ingest`")
         return status
-    bronze = _bronze_counts(layout)
+    import duckdb
+
+    try:
+        bronze = _bronze_counts(layout)
+    except duckdb.IOException as error:  # a writer holds the file
+        first = str(error).splitlines()[0]
+        status.notes.append(f"bronze is busy (an ingest is writing it?): {first}")
+        return status
     silver, quarantine, rules, note = _silver_counts(layout)
     if note:
         status.notes.append(note)

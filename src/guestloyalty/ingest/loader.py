@@ -140,7 +140,7 @@ def ingest_paths(
     layout.ensure_dirs()
     files = discover(paths or [layout.landing_dir])
     results: list[IngestResult] = []
-    with connect(layout.bronze_path) as con:
+    with _open_bronze(layout) as con:
         manifest.ensure_manifest(con)
         ensure_bronze_tables(con)
         for path in files:
@@ -157,6 +157,19 @@ def ingest_paths(
             if report is not None:
                 report(describe(result))
     return results
+
+
+def _open_bronze(layout: Layout) -> duckdb.DuckDBPyConnection:
+    import duckdb
+
+    try:
+        return connect(layout.bronze_path)
+    except duckdb.IOException as error:
+        first = str(error).splitlines()[0]
+        raise IngestError(
+            f"{layout.bronze_path}: cannot open bronze for writing ({first}); another "
+            "guestloyalty run or a client holds it: wait for it or close it"
+        ) from error
 
 
 def describe(result: IngestResult) -> str:
@@ -209,8 +222,10 @@ def _load(
             seen.batch_id,
             0,
             True,
-            f"already loaded (same content) as batch {seen.batch_id} on "
-            f"{seen.loaded_at:%Y-%m-%d %H:%M} ({seen.row_count:,} rows); nothing to do",
+            "already loaded (same content"
+            + ("" if seen.source_file == str(path.resolve()) else f" as {seen.source_file}")
+            + f") as batch {seen.batch_id} on {seen.loaded_at:%Y-%m-%d %H:%M} "
+            f"({seen.row_count:,} rows); nothing to do",
         )
 
     source = open_source(con, path, mapping.read if mapping else ReadOptions())
@@ -241,7 +256,7 @@ def _load(
             f"insert into {entity} by name select {select}, ? as _batch_id, "
             f"? as _source_file, {ROW_NUMBER} as _row_number, ? as _loaded_at "
             f"from {relation}",
-            [batch_id, str(path), now],
+            [batch_id, str(path.resolve()), now],
         ).fetchall()[0][0]
         if rows == 0:
             raise ReadError(f"{path}: no data rows (header only?); nothing to load")
@@ -252,7 +267,7 @@ def _load(
         )
         manifest.record(
             con,
-            manifest.ManifestEntry(digest, batch_id, entity, str(path), rows, now),
+            manifest.ManifestEntry(digest, batch_id, entity, str(path.resolve()), rows, now),
             mapping=mapping.origin if mapping else None,
         )
         _before_commit(con, entity, batch_id)
