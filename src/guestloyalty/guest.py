@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
@@ -26,6 +25,7 @@ from guestloyalty.config import Settings
 from guestloyalty.errors import GuestNotFoundError, ModelNotFoundError, NoDataError
 from guestloyalty.scoring import light
 from guestloyalty.scoring.light import BASELINE_COLUMNS
+from guestloyalty.scoring.phrases import render as render_reason
 from guestloyalty.warehouse import Layout, connect
 
 if TYPE_CHECKING:
@@ -35,35 +35,8 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = "1.0"
 REASONS = 3
-
-#: How each model input reads in a sentence: (template for the value, kind of value).
-PHRASES: dict[str, tuple[str, str]] = {
-    "stays_count": ("{v} stays so far", "count"),
-    "lifetime_revenue": ("{v} spent so far", "money"),
-    "avg_stay_revenue": ("{v} per stay", "money"),
-    "avg_nights": ("{v} nights per stay", "decimal"),
-    "ancillary_share": ("{v} of spend on F&B and spa", "share"),
-    "days_since_last_stay": ("{v} days since last stay", "count"),
-    "days_since_first_stay": ("{v} days since first stay", "count"),
-    "mean_days_between_stays": ("{v} days between stays", "count"),
-    "stays_last_365d": ("{v} stays in the last 12 months", "count"),
-    "revenue_last_365d": ("{v} spent in the last 12 months", "money"),
-    "properties_visited": ("{v} properties visited", "count"),
-    "bookings_count": ("{v} bookings made", "count"),
-    "cancellations_count": ("{v} cancellations", "count"),
-    "avg_lead_days": ("booked {v} days ahead on average", "count"),
-    "upcoming_bookings": ("{v} upcoming bookings", "count"),
-    "email_sends_180d": ("{v} emails received in 6 months", "count"),
-    "email_opens_180d": ("{v} emails opened in 6 months", "count"),
-    "email_open_rate_180d": ("{v} email open rate (6 months)", "share"),
-    "sessions_90d": ("{v} app/web sessions in 3 months", "count"),
-    "days_since_last_engagement": ("{v} days since last email open or session", "count"),
-    "is_loyalty_member": ("loyalty member: {v}", "flag"),
-    "btyd_p_no_stay": ("{v} chance of no stay in the horizon (BG/NBD)", "share"),
-    "btyd_expected_stays": ("{v} expected stays in the horizon (BG/NBD)", "decimal"),
-    "btyd_expected_spend": ("{v} expected spend in the horizon (BG/NBD)", "money"),
-    "btyd_p_alive": ("{v} chance still active (BG/NBD)", "share"),
-}
+#: Inputs of the rule-based fallbacks (segments, and the reasons of the baseline mode).
+_RULE_INPUTS = ("days_since_last_stay", "stays_count", "avg_stay_revenue")
 
 
 class Reason(BaseModel):
@@ -164,74 +137,89 @@ def resolve_guest_id(
     raise GuestNotFoundError(f"no guest with id {requested!r}{where} in the published gold")
 
 
-def _feature_row(
-    con: duckdb.DuckDBPyConnection, guest_id: str, names: list[str]
-) -> list[float | None] | None:
-    columns = ", ".join(f"cast({name} as double)" for name in names)
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    rows = con.sql(
+        "select column_name from information_schema.columns "
+        "where table_schema = 'main' and table_name = ?",
+        params=[table],
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
+def _stored_scores(con: duckdb.DuckDBPyConnection, guest_id: str) -> dict[str, object]:
+    """Last night's guest_scores row (for the buy-till-you-die inputs and days until lost)."""
+    rel = con.sql("select * from guest_scores where guest_id = ?", params=[guest_id])
+    columns = rel.columns
+    rows = rel.fetchall()
+    return dict(zip(columns, rows[0], strict=True)) if rows else {}
+
+
+def _feature_values(
+    con: duckdb.DuckDBPyConnection,
+    guest_id: str,
+    names: list[str],
+    *,
+    snapshot_columns: set[str],
+    stored: dict[str, object],
+) -> dict[str, float | None] | None:
+    """The guest's current-snapshot value of every model input in ``names``.
+
+    Snapshot columns come from ``guest_feature_snapshots``; the buy-till-you-die inputs
+    (``btyd_*``) from the guest's ``guest_scores`` row, which the scoring stage computed from
+    the same stays at the same as_of.
+    """
+    in_snapshot = [name for name in names if name in snapshot_columns]
+    columns = ", ".join(f"cast({name} as double)" for name in in_snapshot) or "1"
     rows = con.sql(
         f"select {columns} from guest_feature_snapshots where not is_labeled and guest_id = ?",
         params=[guest_id],
     ).fetchall()
-    return list(rows[0]) if rows else None
+    if not rows:
+        return None
+    values: dict[str, float | None] = dict(zip(in_snapshot, rows[0], strict=False))
+    for name in names:
+        if name not in values:
+            stored_value = stored.get(BASELINE_COLUMNS.get(name, name))
+            values[name] = None if stored_value is None else float(stored_value)  # type: ignore[arg-type]
+    return values
 
 
-def _typical(con: duckdb.DuckDBPyConnection, names: list[str]) -> list[float | None]:
-    """Medians of the model inputs over the current snapshot (what "typical" means)."""
-    columns = ", ".join(f"median(cast({name} as double))" for name in names)
-    return list(
-        con.sql(f"select {columns} from guest_feature_snapshots where not is_labeled").fetchall()[0]
-    )
+def _typical(
+    con: duckdb.DuckDBPyConnection, names: list[str], *, snapshot_columns: set[str]
+) -> dict[str, float | None]:
+    """Medians over the current snapshot (what "typical" means in a reason)."""
+    out: dict[str, float | None] = {}
+    in_snapshot = [name for name in names if name in snapshot_columns]
+    if in_snapshot:
+        columns = ", ".join(f"median(cast({name} as double))" for name in in_snapshot)
+        row = con.sql(
+            f"select {columns} from guest_feature_snapshots where not is_labeled"
+        ).fetchall()[0]
+        out.update(zip(in_snapshot, row, strict=True))
+    others = [name for name in names if name not in out]
+    if others:
+        present = _columns(con, "guest_scores")
+        for name in others:
+            column = BASELINE_COLUMNS.get(name, name)
+            out[name] = (
+                con.sql(f"select median({column}) from guest_scores").fetchall()[0][0]
+                if column in present
+                else None
+            )
+    return out
 
 
-def format_value(value: float | None, kind: str) -> str:
-    """A feature value as people read it; missing values read "unknown"."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "unknown"
-    if kind == "share":
-        return f"{100 * value:.0f}%"
-    if kind == "money":
-        return f"{value:,.0f}"
-    if kind == "decimal":
-        return f"{value:.1f}"
-    if kind == "flag":
-        return "yes" if value >= 0.5 else "no"
-    if abs(value - round(value)) < 1e-9 or abs(value) >= 100:
-        return f"{value:,.0f}"
-    return f"{value:.1f}"
+def rank_reasons(contributions: list[float], k: int = REASONS) -> list[int]:
+    """Indexes of the top ``k`` reasons, as ``explain.top_reasons`` orders them.
 
-
-def render_reason(feature: str, value: float | None, typical: float | None) -> str:
-    """``"412 days since last stay; typical 180"``."""
-    template, kind = PHRASES.get(feature, (feature.replace("_", " ") + ": {v}", "decimal"))
-    typical_text = format_value(typical, kind)
-    return f"{template.format(v=format_value(value, kind))}; typical {typical_text}"
-
-
-def top_reasons(
-    contributions: list[float],
-    row: list[float | None],
-    names: list[str],
-    typical: list[float | None],
-    *,
-    k: int = REASONS,
-) -> list[Reason]:
-    """Features pushing towards churn first (largest first); then the strongest holding back."""
-    ranked = sorted(
-        range(len(names)),
+    Features pushing towards churn come first, largest first; when fewer than ``k`` do, the
+    ones holding the guest back follow, largest magnitude first.
+    """
+    order = sorted(
+        range(len(contributions)),
         key=lambda j: (0, -contributions[j]) if contributions[j] > 0 else (1, contributions[j]),
     )
-    reasons = []
-    for j in ranked[:k]:
-        reasons.append(
-            Reason(
-                feature=names[j],
-                value=row[j],
-                typical=typical[j],
-                contribution=round(contributions[j], 6),
-                text=render_reason(names[j], row[j], typical[j]),
-            )
-        )
-    return reasons
+    return order[:k]
 
 
 def risk_band(probability: float, settings: Settings) -> str:
@@ -245,87 +233,42 @@ def risk_band(probability: float, settings: Settings) -> str:
     return "LOW"
 
 
-def rule_segment(row: dict[str, float | None], high_value_revenue: float | None) -> str:
-    """The rule-based segment of ``segments.rule_segments`` for one guest."""
-    recency = row.get("days_since_last_stay")
-    stays = row.get("stays_count") or 0.0
-    revenue = row.get("lifetime_revenue")
-    high_value = (
-        revenue is not None and high_value_revenue is not None and revenue >= high_value_revenue
-    )
+def rule_segment(values: dict[str, float | None]) -> str:
+    """Recency / frequency rules, for bundles without k-means centroids."""
+    recency = values.get("days_since_last_stay")
+    stays = values.get("stays_count") or 0.0
     if recency is not None and recency > 540:
         return "dormant"
-    if stays >= 3 and high_value:
-        return "loyal_high_value"
     if stays >= 3:
-        return "regular"
+        return "loyal regular"
     if stays == 1:
-        return "one_time"
+        return "one-time visitor"
     return "occasional"
 
 
 # ------------------------------------------------------------------------------------------
 
 
-def _or(value: object, default: float) -> float:
-    return default if value is None else float(value)  # type: ignore[arg-type]
+def _read_json(bundle: ModelBundle, name: str) -> dict[str, object] | None:
+    if name not in bundle.manifest.get("files", {}):  # type: ignore[operator]
+        return None
+    return json.loads(bundle.path(name).read_text())
 
 
-def _segment_inputs(bundle: ModelBundle) -> list[str]:
-    """The snapshot columns the promoted segments use ([] when it has none)."""
-    from guestloyalty.scoring import registry
-
-    if "segments.json" not in bundle.manifest.get("files", {}):  # type: ignore[operator]
-        return []
-    return [str(name) for name in registry.read_json(bundle, "segments.json")["features"]]
-
-
-def _stored_scores(
-    con: duckdb.DuckDBPyConnection, guest_id: str, tables: set[str]
-) -> dict[str, object]:
-    """The batch run's row for the guest: baseline inputs, days until lost, model version."""
-    if "guest_scores" not in tables:
-        return {}
-    columns = {row[0] for row in con.sql("describe guest_scores").fetchall()}
-    wanted = [
-        name
-        for name in (*BASELINE_COLUMNS.values(), "days_until_lost", "model_version")
-        if name in columns
-    ]
-    rows = con.sql(
-        f"select {', '.join(wanted)} from guest_scores where guest_id = ?", params=[guest_id]
-    ).fetchall()
-    return dict(zip(wanted, rows[0], strict=True)) if rows else {}
-
-
-def _typical_baseline(con: duckdb.DuckDBPyConnection, tables: set[str]) -> dict[str, object]:
-    if "guest_scores" not in tables:
-        return {}
-    columns = {row[0] for row in con.sql("describe guest_scores").fetchall()}
-    present = {name: col for name, col in BASELINE_COLUMNS.items() if col in columns}
-    if not present:
-        return {}
-    medians = con.sql(
-        "select " + ", ".join(f"median({col})" for col in present.values()) + " from guest_scores"
-    ).fetchall()[0]
-    return dict(zip(present, medians, strict=True))
-
-
-def _ensemble(bundle: ModelBundle, name: str, best_key: str):  # noqa: ANN202
+def _ensemble(bundle: ModelBundle, kind: str):  # noqa: ANN202
     from guestloyalty.scoring.fast_predict import TreeEnsemble
 
-    best = bundle.manifest.get(best_key)
-    return TreeEnsemble.load(bundle.path(name), best_iteration=None if best is None else int(best))
-
-
-def _artifact(bundle: ModelBundle, *candidates: str) -> str:
     files = bundle.manifest.get("files", {})
-    for name in candidates:
-        if name in files:  # type: ignore[operator]
-            return name
-    raise ModelNotFoundError(
-        f"{bundle.folder}: none of {', '.join(candidates)} in the manifest; "
-        "retrain with `guestloyalty train`"
+    name = next((f"{kind}.{ext}" for ext in ("json", "ubj") if f"{kind}.{ext}" in files), None)  # type: ignore[operator]
+    if name is None:
+        raise ModelNotFoundError(
+            f"{bundle.folder}: no {kind} model in the manifest; retrain with `guestloyalty train`"
+        )
+    best = bundle.manifest.get(f"{kind}_best_iteration")
+    return TreeEnsemble.load_cached(
+        bundle.path(name),  # checks the file against the manifest's checksum
+        sha256=str(bundle.manifest["files"][name]),  # type: ignore[index]
+        best_iteration=None if best is None else int(best),
     )
 
 
@@ -346,74 +289,68 @@ def score_one_guest(
     bundle = registry.load_promoted(layout)
     manifest = bundle.manifest
     mode = str(manifest.get("mode", "xgboost"))
-    names = [str(name) for name in manifest.get("churn_features", manifest.get("features", []))]
-    if not names:
-        raise ModelNotFoundError(f"{bundle.folder}/manifest.json lists no features")
-    snapshot_names = [name for name in names if name not in BASELINE_COLUMNS]
-    reason_names = (
-        names if mode == "xgboost" else ["days_since_last_stay", "stays_count", "avg_stay_revenue"]
-    )
+    churn_names = [str(n) for n in manifest.get("churn_features", manifest.get("features", []))]
+    clv_names = [str(n) for n in manifest.get("clv_features", churn_names)]
+    segments_doc = _read_json(bundle, "segments.json")
+    segment_names = [str(n) for n in (segments_doc or {}).get("features", [])]
+    needed = list(dict.fromkeys([*churn_names, *clv_names, *segment_names, *_RULE_INPUTS]))
+
     with connect(layout.gold_path, read_only=True) as con:
         tables = _tables(con)
         resolved, matched_by = resolve_guest_id(
             con, guest_id, tables=tables, source_system=source_system
         )
-        segment_names = _segment_inputs(bundle)
-        wanted = [
-            name
-            for name in dict.fromkeys(snapshot_names + reason_names + segment_names)
-            if name not in BASELINE_COLUMNS
-        ]
-        snapshot_row = _feature_row(con, resolved, wanted)
-        if snapshot_row is None:
+        snapshot_columns = _columns(con, "guest_feature_snapshots")
+        stored = _stored_scores(con, resolved) if "guest_scores" in tables else {}
+        values = _feature_values(
+            con, resolved, needed, snapshot_columns=snapshot_columns, stored=stored
+        )
+        if values is None:
             raise GuestNotFoundError(
                 f"guest {resolved!r} has no stay before as_of, so there is nothing to score"
             )
-        values = dict(zip(wanted, snapshot_row, strict=True))
-        stored = _stored_scores(con, resolved, tables)
-        for name, column in BASELINE_COLUMNS.items():
-            values[name] = stored.get(column)
-        row = [values[name] for name in names]
         as_of = con.sql("select as_of_date from run_context").fetchall()[0][0]
-        typical = dict(zip(wanted, _typical(con, wanted), strict=True))
-        typical.update(_typical_baseline(con, tables))
-        high_value = con.sql(
-            "select quantile_cont(lifetime_revenue, 0.8) from guest_feature_snapshots "
-            "where not is_labeled"
-        ).fetchall()[0][0]
 
         if mode == "xgboost":
-            churn_model = _ensemble(
-                bundle, _artifact(bundle, "churn.json", "churn.ubj"), "churn_best_iteration"
-            )
-            clv_model = _ensemble(
-                bundle, _artifact(bundle, "clv.json", "clv.ubj"), "clv_best_iteration"
-            )
-            probability = min(max(churn_model.predict(row), 0.0), 1.0)
-            if "calibration.json" in manifest.get("files", {}):
-                probability = light.calibrate(
-                    probability, registry.read_json(bundle, "calibration.json")
-                )
-            clv_features = [str(n) for n in manifest.get("clv_features", names)]
-            clv = max(clv_model.predict([values[name] for name in clv_features]), 0.0)
-            contributions = churn_model.contributions(row)
-        else:  # too little history to train: the buy-till-you-die baseline is the model
-            probability = _or(stored.get("p_no_stay_btyd"), 1.0)
-            clv = max(_or(stored.get("clv_btyd"), 0.0), 0.0)
+            churn_row = [values[name] for name in churn_names]
+            churn_model = _ensemble(bundle, "churn")
+            raw = churn_model.predict(churn_row)
+            calibration = _read_json(bundle, "calibration.json")
+            probability = light.calibrate(raw, calibration) if calibration else raw
+            clv = max(_ensemble(bundle, "clv").predict([values[n] for n in clv_names]), 0.0)
+            contributions = churn_model.contributions(churn_row)[: len(churn_names)]
+            reason_names, reason_values = churn_names, churn_row
+        else:  # buy-till-you-die fallback: its own outputs, reasons from recency/frequency/spend
+            p_no_stay = values.get("btyd_p_no_stay")
+            probability = 1.0 if p_no_stay is None else min(max(p_no_stay, 0.0), 1.0)
+            clv = max(values.get("btyd_expected_spend") or 0.0, 0.0)
+            reason_names = list(_RULE_INPUTS)
+            reason_values = [values[name] for name in reason_names]
             contributions = [3.0, 2.0, 1.0]
-        risk = risk_band(probability, settings)
-        if segment_names:
-            segment = light.assign_segment(values, registry.read_json(bundle, "segments.json"))[1]
-        else:
-            segment = rule_segment(values, high_value)
-        tier = None
-        if "tiers.json" in manifest.get("files", {}):
-            tier = light.clv_tier(clv, registry.read_json(bundle, "tiers.json")["tiers"])
-        days_until_lost = (
-            stored.get("days_until_lost") if stored.get("model_version") == bundle.version else None
+        chosen = rank_reasons(contributions, REASONS)
+        typical = _typical(
+            con, [reason_names[j] for j in chosen], snapshot_columns=snapshot_columns
         )
+        reasons = [
+            Reason(
+                feature=reason_names[j],
+                value=reason_values[j],
+                typical=typical.get(reason_names[j]),
+                contribution=round(contributions[j], 6),
+                text=render_reason(reason_names[j], reason_values[j], typical.get(reason_names[j])),
+            )
+            for j in chosen
+        ]
+        risk = risk_band(probability, settings)
+        tiers = _read_json(bundle, "tiers.json")
+        tier = light.clv_tier(clv, tiers["tiers"]) if tiers else None  # type: ignore[arg-type]
+        if segments_doc is not None:
+            _, segment = light.assign_segment(values, segments_doc)
+        else:
+            segment = str(stored.get("segment") or rule_segment(values))
+        days_until_lost = stored.get("days_until_lost")
         action = None
-        if {"nba_playbook", "offer_catalog", "next_best_action"} <= tables:
+        if {"nba_playbook", "offer_catalog", "guest_contact_profile"} <= tables:
             from guestloyalty.nba import live_action
 
             action = live_action(
@@ -432,16 +369,11 @@ def score_one_guest(
         as_of_date=as_of,
         churn_probability=round(probability, 6),
         churn_risk=risk,  # type: ignore[arg-type]
-        days_until_lost=days_until_lost,
+        days_until_lost=None if days_until_lost is None else int(days_until_lost),  # type: ignore[call-overload]
         clv_12m=round(clv, 2),
         clv_tier=tier,
         segment=segment,
-        reasons=top_reasons(
-            contributions,
-            [values[name] for name in reason_names],
-            reason_names,
-            [typical.get(name) for name in reason_names],
-        ),
+        reasons=reasons,
         next_action=action,
         model_version=bundle.version,
         scored_at=dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),

@@ -135,35 +135,6 @@ def test_unknown_objective_is_refused(boosters):
         TreeEnsemble.from_document(document)
 
 
-@pytest.mark.parametrize(
-    ("calibration", "raw", "expected"),
-    [
-        (None, 0.3, 0.3),
-        ({"method": "identity"}, 0.42, 0.42),
-        ({"method": "isotonic", "x": [0.1, 0.5, 0.9], "y": [0.0, 0.4, 1.0]}, 0.3, 0.2),
-        ({"method": "isotonic", "x": [0.1, 0.5, 0.9], "y": [0.0, 0.4, 1.0]}, 0.05, 0.0),
-        ({"method": "isotonic", "x": [0.1, 0.5, 0.9], "y": [0.0, 0.4, 1.0]}, 0.95, 1.0),
-        ({"method": "platt", "a": 1.0, "b": 0.0}, 0.3, 0.3),
-    ],
-)
-def test_calibration_matches_numpy_interp(calibration, raw, expected):
-    assert fast_predict.apply_calibration(calibration, raw) == pytest.approx(expected, abs=1e-5)
-
-
-def test_isotonic_calibration_is_numpy_interp_everywhere():
-    xs, ys = [0.0, 0.2, 0.2, 0.7, 1.0], [0.05, 0.1, 0.3, 0.6, 0.9]
-    for raw in np.linspace(0, 1, 41):
-        expected = np.interp(raw, xs, ys) * (1 - 1e-6) + 1e-6 * raw
-        got = fast_predict.apply_calibration({"method": "isotonic", "x": xs, "y": ys}, raw)
-        assert got == pytest.approx(expected, abs=1e-9)
-
-
-def test_nearest_centroid_standardises_and_fills():
-    centroids = [[0.0, 0.0], [2.0, 2.0]]
-    assert fast_predict.nearest_centroid([1.0, 1.0], centroids, mean=[0, 0], scale=[2, 2]) == 0
-    assert fast_predict.nearest_centroid([None, 5.0], centroids, fill=[4.0, 0.0]) == 1
-
-
 def test_fast_predict_imports_no_heavy_library():
     code = (
         "import sys; import guestloyalty.scoring.fast_predict; "
@@ -172,3 +143,21 @@ def test_fast_predict_imports_no_heavy_library():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_compact_cache_round_trips_and_survives_corruption(boosters, tmp_path):
+    X, churn, _ = boosters
+    path = tmp_path / "churn.json"
+    churn.save_model(str(path))
+    digest = "ab" * 32
+    first = TreeEnsemble.load_cached(path, sha256=digest, best_iteration=19)
+    cached = list((tmp_path / ".fast").iterdir())
+    assert len(cached) == 1
+    second = TreeEnsemble.load_cached(path, sha256=digest, best_iteration=19)
+    assert second == first
+    rows = [row.tolist() for row in X[:20]]
+    assert [second.predict(r) for r in rows] == [first.predict(r) for r in rows]
+    assert second.contributions(rows[0]) == first.contributions(rows[0])
+    cached[0].write_bytes(cached[0].read_bytes()[:-7] + b"garbage")
+    third = TreeEnsemble.load_cached(path, sha256=digest, best_iteration=19)
+    assert third == first

@@ -10,8 +10,9 @@ walking the trees in pure Python:
   ``binary:logistic``, ``reg:logistic``, ``reg:squarederror`` and the log-link ones
   (``reg:tweedie``, ``count:poisson``, ``reg:gamma``);
 - :meth:`TreeEnsemble.contributions` gives exact TreeSHAP values (what
-  ``pred_contribs=True`` returns) for one row, on the margin scale;
-- :func:`apply_calibration` and :func:`nearest_centroid` mirror the batch code's numpy paths.
+  ``pred_contribs=True`` returns) for one row, on the margin scale.
+
+Calibration, CLV tiers and segment centroids are evaluated by :mod:`guestloyalty.scoring.light`.
 
 Unit tests cross-check all of it against xgboost. Nothing here imports numpy either: a few
 hundred small trees for one row are faster in plain Python than the import.
@@ -20,9 +21,10 @@ hundred small trees for one row are faster in plain Python than the import.
 from __future__ import annotations
 
 import array
-import bisect
+import hashlib
 import json
 import math
+import os
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -149,6 +151,7 @@ def load_ubjson(data: bytes) -> object:
 # Tree ensembles
 # ------------------------------------------------------------------------------------------
 
+_MAGIC = b"guestloyalty-trees-1\n"
 _LOG_LINK = {"reg:tweedie", "count:poisson", "reg:gamma"}
 _LOGISTIC = {"binary:logistic", "reg:logistic", "binary:logitraw"}
 _IDENTITY = {"reg:squarederror", "reg:absoluteerror", "reg:pseudohubererror", "reg:linear"}
@@ -172,6 +175,7 @@ class _Tree:
     default_left: list[int]
     value: list[float]  # leaf value at leaves (split_conditions holds it there)
     cover: list[float]
+    means: list[float]  # cover-weighted mean of the leaves under each node (for TreeSHAP)
 
 
 @dataclass(frozen=True)
@@ -211,15 +215,15 @@ class TreeEnsemble:
         for tree in trees_doc:
             if any(tree.get("split_type", [])):
                 raise ArtifactIntegrityError("fast scoring does not support categorical splits")
+            threshold = _f32_list(tree["split_conditions"])
             trees.append(
-                _Tree(
+                _make_tree(
                     left=list(tree["left_children"]),
                     right=list(tree["right_children"]),
                     feature=list(tree["split_indices"]),
                     # JSON prints float32 thresholds in shortest form: round back to float32
-                    threshold=_f32_list(tree["split_conditions"]),
+                    threshold=threshold,
                     default_left=[int(v) for v in tree["default_left"]],
-                    value=_f32_list(tree["split_conditions"]),
                     cover=[float(v) for v in tree["sum_hessian"]],
                 )
             )
@@ -241,6 +245,101 @@ class TreeEnsemble:
                 f"{path}: not a readable xgboost model ({error})"
             ) from None
         return cls.from_document(document, best_iteration=best_iteration)  # type: ignore[arg-type]
+
+    @classmethod
+    def load_cached(
+        cls, path: Path, *, sha256: str, best_iteration: int | None = None
+    ) -> TreeEnsemble:
+        """:meth:`load`, through a compact binary copy next to the model (``.fast/``).
+
+        Parsing a large JSON model costs more than everything else ``score-guest`` does; the
+        first call writes the trees as typed arrays named after the model's checksum (which
+        the caller has verified), later calls read those. A cache that fails its own checksum
+        or cannot be written is ignored.
+        """
+        cache = path.parent / ".fast" / f"{path.name}.{sha256[:24]}.{best_iteration}.bin"
+        if cache.exists():
+            try:
+                return cls.from_bytes(cache.read_bytes())
+            except (OSError, ValueError, KeyError, struct.error):
+                pass
+        ensemble = cls.load(path, best_iteration=best_iteration)
+        try:
+            cache.parent.mkdir(exist_ok=True)
+            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(ensemble.to_bytes())
+            os.replace(tmp, cache)
+        except OSError:
+            pass
+        return ensemble
+
+    def to_bytes(self) -> bytes:
+        """The ensemble as typed arrays (see :meth:`from_bytes`)."""
+        blob = b"".join(
+            [
+                array.array("i", [v for t in self.trees for v in t.left]).tobytes(),
+                array.array("i", [v for t in self.trees for v in t.right]).tobytes(),
+                array.array("i", [v for t in self.trees for v in t.feature]).tobytes(),
+                array.array("b", [v for t in self.trees for v in t.default_left]).tobytes(),
+                array.array("f", [v for t in self.trees for v in t.threshold]).tobytes(),
+                array.array("d", [v for t in self.trees for v in t.cover]).tobytes(),
+                array.array("d", [v for t in self.trees for v in t.means]).tobytes(),
+            ]
+        )
+        header = json.dumps(
+            {
+                "objective": self.objective,
+                "base_margin": self.base_margin,
+                "feature_names": list(self.feature_names),
+                "sizes": [len(t.left) for t in self.trees],
+                "digest": hashlib.sha256(blob).hexdigest(),
+            }
+        ).encode()
+        return _MAGIC + struct.pack("<I", len(header)) + header + blob
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> TreeEnsemble:
+        if not data.startswith(_MAGIC):
+            raise ValueError("not a guestloyalty tree cache")
+        start = len(_MAGIC) + 4
+        (size,) = struct.unpack_from("<I", data, len(_MAGIC))
+        header = json.loads(data[start : start + size])
+        blob = data[start + size :]
+        if hashlib.sha256(blob).hexdigest() != header["digest"]:
+            raise ValueError("tree cache checksum mismatch")
+        sizes = header["sizes"]
+        n = sum(sizes)
+        columns = []
+        offset = 0
+        for code, width in (("i", 4), ("i", 4), ("i", 4), ("b", 1), ("f", 4), ("d", 8), ("d", 8)):
+            values = array.array(code)
+            values.frombytes(blob[offset : offset + n * width])
+            columns.append(values.tolist())
+            offset += n * width
+        left, right, feature, default_left, threshold, cover, means = columns
+        trees = []
+        at = 0
+        for count in sizes:
+            end = at + count
+            trees.append(
+                _Tree(
+                    left=left[at:end],
+                    right=right[at:end],
+                    feature=feature[at:end],
+                    threshold=threshold[at:end],
+                    default_left=default_left[at:end],
+                    value=threshold[at:end],
+                    cover=cover[at:end],
+                    means=means[at:end],
+                )
+            )
+            at = end
+        return cls(
+            objective=header["objective"],
+            base_margin=float(header["base_margin"]),
+            feature_names=tuple(header["feature_names"]),
+            trees=tuple(trees),
+        )
 
     def _row(self, row: Sequence[float | None]) -> list[float]:
         return [math.nan if v is None else _f32(float(v)) for v in row]
@@ -302,183 +401,127 @@ def _link(objective: str, margin: float) -> float:
 # node keeps the recursion simple and is cheap at the depths boosted trees have.
 
 
-def _node_means(tree: _Tree) -> list[float]:
+def _node_means(
+    left: list[int], right: list[int], value: list[float], cover: list[float]
+) -> list[float]:
     """Cover-weighted mean of the leaves under every node (xgboost's node mean values)."""
-    means = [0.0] * len(tree.left)
+    means = [0.0] * len(left)
     order = [0]
     for node in order:  # breadth first, parents before children
-        if tree.left[node] != -1:
-            order.extend((tree.left[node], tree.right[node]))
+        if left[node] != -1:
+            order.extend((left[node], right[node]))
     for node in reversed(order):
-        a = tree.left[node]
+        a = left[node]
         if a == -1:
-            means[node] = tree.value[node]
+            means[node] = value[node]
         else:
-            b = tree.right[node]
-            ca, cb = tree.cover[a], tree.cover[b]
+            b = right[node]
+            ca, cb = cover[a], cover[b]
             means[node] = (means[a] * ca + means[b] * cb) / (ca + cb) if ca + cb > 0 else 0.0
     return means
 
 
-def _tree_shap(tree: _Tree, x: list[float], phi: list[float]) -> None:
-    phi[-1] += _node_means(tree)[0]
-    _recurse(tree, x, phi, 0, [], [], [], [], 1.0, 1.0, -1)
-
-
-def _extend(
-    feat: list[int],
-    zero: list[float],
-    one: list[float],
-    weight: list[float],
-    zero_fraction: float,
-    one_fraction: float,
-    feature: int,
-) -> None:
-    depth = len(feat)
-    feat.append(feature)
-    zero.append(zero_fraction)
-    one.append(one_fraction)
-    weight.append(1.0 if depth == 0 else 0.0)
-    for i in range(depth - 1, -1, -1):
-        weight[i + 1] += one_fraction * weight[i] * (i + 1) / (depth + 1)
-        weight[i] = zero_fraction * weight[i] * (depth - i) / (depth + 1)
-
-
-def _unwind(
-    feat: list[int], zero: list[float], one: list[float], weight: list[float], index: int
-) -> None:
-    depth = len(feat) - 1
-    one_fraction, zero_fraction = one[index], zero[index]
-    carry = weight[depth]
-    for i in range(depth - 1, -1, -1):
-        if one_fraction != 0:
-            tmp = weight[i]
-            weight[i] = carry * (depth + 1) / ((i + 1) * one_fraction)
-            carry = tmp - weight[i] * zero_fraction * (depth - i) / (depth + 1)
-        else:
-            weight[i] = weight[i] * (depth + 1) / (zero_fraction * (depth - i))
-    del feat[index], zero[index], one[index]
-    weight.pop()
-
-
-def _unwound_sum(zero: list[float], one: list[float], weight: list[float], index: int) -> float:
-    depth = len(weight) - 1
-    one_fraction, zero_fraction = one[index], zero[index]
-    carry = weight[depth]
-    total = 0.0
-    for i in range(depth - 1, -1, -1):
-        if one_fraction != 0:
-            tmp = carry * (depth + 1) / ((i + 1) * one_fraction)
-            total += tmp
-            carry = weight[i] - tmp * zero_fraction * (depth - i) / (depth + 1)
-        elif zero_fraction != 0:
-            total += weight[i] / zero_fraction / ((depth - i) / (depth + 1))
-    return total
-
-
-def _recurse(
-    tree: _Tree,
-    x: list[float],
-    phi: list[float],
-    node: int,
-    feat: list[int],
-    zero: list[float],
-    one: list[float],
-    weight: list[float],
-    zero_fraction: float,
-    one_fraction: float,
-    feature: int,
-) -> None:
-    feat, zero, one, weight = feat[:], zero[:], one[:], weight[:]
-    _extend(feat, zero, one, weight, zero_fraction, one_fraction, feature)
-    left = tree.left[node]
-    if left == -1:
-        leaf = tree.value[node]
-        for i in range(1, len(feat)):
-            phi[feat[i]] += _unwound_sum(zero, one, weight, i) * (one[i] - zero[i]) * leaf
-        return
-    right = tree.right[node]
-    split = tree.feature[node]
-    value = x[split]
-    if value != value:
-        hot = left if tree.default_left[node] else right
-    else:
-        hot = left if value < tree.threshold[node] else right
-    cold = right if hot == left else left
-    cover = tree.cover[node]
-    incoming_zero, incoming_one = 1.0, 1.0
-    if split in feat:
-        index = feat.index(split)
-        incoming_zero, incoming_one = zero[index], one[index]
-        _unwind(feat, zero, one, weight, index)
-    hot_zero = tree.cover[hot] / cover if cover > 0 else 0.0
-    cold_zero = tree.cover[cold] / cover if cover > 0 else 0.0
-    _recurse(
-        tree, x, phi, hot, feat, zero, one, weight, hot_zero * incoming_zero, incoming_one, split
-    )
-    _recurse(tree, x, phi, cold, feat, zero, one, weight, cold_zero * incoming_zero, 0.0, split)
-
-
-# ------------------------------------------------------------------------------------------
-# Calibration and segments
-# ------------------------------------------------------------------------------------------
-
-
-def _interp(value: float, xs: Sequence[float], ys: Sequence[float]) -> float:
-    """``numpy.interp`` for one value (clamped at both ends)."""
-    if not xs:
-        return value
-    if value <= xs[0]:
-        return float(ys[0])
-    if value >= xs[-1]:
-        return float(ys[-1])
-    i = bisect.bisect_right(xs, value)
-    x0, x1, y0, y1 = xs[i - 1], xs[i], ys[i - 1], ys[i]
-    return float(y0 + (y1 - y0) * (value - x0) / (x1 - x0)) if x1 != x0 else float(y1)
-
-
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-7), 1 - 1e-7)
-    return math.log(p / (1 - p))
-
-
-def apply_calibration(calibration: dict[str, object] | None, raw: float) -> float:
-    """Calibrated probability for one raw score, as ``churn.apply_calibration`` does."""
-    if not calibration:
-        return min(max(raw, 0.0), 1.0)
-    method = calibration.get("method")
-    if method == "isotonic":
-        xs = [float(v) for v in calibration["x"]]  # type: ignore[union-attr]
-        ys = [float(v) for v in calibration["y"]]  # type: ignore[union-attr]
-        out = _interp(raw, xs, ys) * (1 - 1e-6) + 1e-6 * raw
-    elif method == "platt":
-        z = float(calibration["a"]) * _logit(raw) + float(calibration["b"])  # type: ignore[arg-type]
-        out = 1.0 / (1.0 + math.exp(-z))
-    else:
-        out = raw
-    return min(max(out, 0.0), 1.0)
-
-
-def nearest_centroid(
-    row: Sequence[float | None],
-    centroids: Sequence[Sequence[float]],
+def _make_tree(
     *,
-    mean: Sequence[float] | None = None,
-    scale: Sequence[float] | None = None,
-    fill: Sequence[float] | None = None,
-) -> int:
-    """Index of the closest centroid after optional fill / standardisation of ``row``."""
-    values = []
-    for j, v in enumerate(row):
-        value = math.nan if v is None else float(v)
-        if value != value:
-            value = float(fill[j]) if fill is not None else 0.0
-        if mean is not None and scale is not None:
-            value = (value - float(mean[j])) / (float(scale[j]) or 1.0)
-        values.append(value)
-    best, best_distance = 0, math.inf
-    for k, centre in enumerate(centroids):
-        distance = sum((a - float(b)) ** 2 for a, b in zip(values, centre, strict=True))
-        if distance < best_distance:
-            best, best_distance = k, distance
-    return best
+    left: list[int],
+    right: list[int],
+    feature: list[int],
+    threshold: list[float],
+    default_left: list[int],
+    cover: list[float],
+) -> _Tree:
+    return _Tree(
+        left=left,
+        right=right,
+        feature=feature,
+        threshold=threshold,
+        default_left=default_left,
+        value=threshold,
+        cover=cover,
+        means=_node_means(left, right, threshold, cover),
+    )
+
+
+def _tree_shap(tree: _Tree, x: list[float], phi: list[float]) -> None:
+    """Add one tree's exact SHAP values for row ``x`` to ``phi`` (bias last).
+
+    Algorithm 2 of Lundberg, Erion & Lee (2018), as xgboost implements it; the path is four
+    parallel lists (feature, zero fraction, one fraction, weight), copied per node, and the
+    extend / unwind / unwound-sum steps are inlined (they run for every leaf and path entry).
+    """
+    left, right, split_feature = tree.left, tree.right, tree.feature
+    threshold, default_left, value, cover = (
+        tree.threshold,
+        tree.default_left,
+        tree.value,
+        tree.cover,
+    )
+    phi[-1] += tree.means[0]
+
+    def recurse(
+        node: int,
+        feat: list[int],
+        zero: list[float],
+        one: list[float],
+        weight: list[float],
+        zero_fraction: float,
+        one_fraction: float,
+        feature: int,
+    ) -> None:
+        # extend the path with (feature, zero_fraction, one_fraction)
+        depth = len(feat)
+        feat = [*feat, feature]
+        zero = [*zero, zero_fraction]
+        one = [*one, one_fraction]
+        weight = [*weight, 1.0 if depth == 0 else 0.0]
+        for i in range(depth - 1, -1, -1):
+            weight[i + 1] += one_fraction * weight[i] * (i + 1) / (depth + 1)
+            weight[i] = zero_fraction * weight[i] * (depth - i) / (depth + 1)
+        child = left[node]
+        if child == -1:
+            leaf = value[node]
+            last = depth  # index of the last path entry
+            for k in range(1, last + 1):
+                o, z = one[k], zero[k]
+                carry = weight[last]
+                total = 0.0
+                if o != 0:
+                    for i in range(last - 1, -1, -1):
+                        tmp = carry * (last + 1) / ((i + 1) * o)
+                        total += tmp
+                        carry = weight[i] - tmp * z * (last - i) / (last + 1)
+                elif z != 0:
+                    for i in range(last - 1, -1, -1):
+                        total += weight[i] / z * (last + 1) / (last - i)
+                phi[feat[k]] += total * (o - z) * leaf
+            return
+        split = split_feature[node]
+        v = x[split]
+        if v != v:
+            hot = child if default_left[node] else right[node]
+        else:
+            hot = child if v < threshold[node] else right[node]
+        cold = right[node] if hot == child else child
+        w = cover[node]
+        incoming_zero = incoming_one = 1.0
+        if split in feat:
+            # undo the earlier split on this feature; it is redone below
+            index = feat.index(split)
+            incoming_zero, incoming_one = zero[index], one[index]
+            last = len(feat) - 1
+            carry = weight[last]
+            for i in range(last - 1, -1, -1):
+                if incoming_one != 0:
+                    tmp = weight[i]
+                    weight[i] = carry * (last + 1) / ((i + 1) * incoming_one)
+                    carry = tmp - weight[i] * incoming_zero * (last - i) / (last + 1)
+                else:
+                    weight[i] = weight[i] * (last + 1) / (incoming_zero * (last - i))
+            del feat[index], zero[index], one[index]
+            weight.pop()
+        hot_zero = cover[hot] / w if w > 0 else 0.0
+        cold_zero = cover[cold] / w if w > 0 else 0.0
+        recurse(hot, feat, zero, one, weight, hot_zero * incoming_zero, incoming_one, split)
+        recurse(cold, feat, zero, one, weight, cold_zero * incoming_zero, 0.0, split)
+
+    recurse(0, [], [], [], [], 1.0, 1.0, -1)
