@@ -209,16 +209,13 @@ def test_same_seed_gives_byte_identical_files(tmp_path, file_format):
     assert _digest(tmp_path / "a-truth") == _digest(tmp_path / "b-truth")
 
 
-def test_a_world_in_several_chunks_is_deterministic(tmp_path, monkeypatch):
-    import guestloyalty.synth.world as world_module
-
-    monkeypatch.setattr(world_module, "CHUNK_PEOPLE", 150)
-    spec = WorldSpec(guests=400, seed=4, dirty_rate=0.0)
-    serial = write_world(spec, tmp_path / "a")
+def test_chunks_written_in_parallel_processes_are_the_same_files(tmp_path):
+    spec = WorldSpec(guests=400, seed=4, dirty_rate=0.01, chunk_people=150)
+    serial = write_world(spec, tmp_path / "a", truth_path=tmp_path / "ta" / "truth.parquet")
     assert len(serial.files["stays"]) == 3
-    digests = _digest(tmp_path / "a")
-    write_world(spec, tmp_path / "b")
-    assert _digest(tmp_path / "b") == digests
+    write_world(spec, tmp_path / "b", truth_path=tmp_path / "tb" / "truth.parquet", workers=2)
+    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
+    assert _digest(tmp_path / "ta") == _digest(tmp_path / "tb")
 
 
 def test_csv_files_load_with_text_columns(tmp_path):

@@ -103,18 +103,7 @@ def build_loyalty(
         tier=pl.col("tier_name"),
         reward=pl.col("reward"),
     )
-    tier_change = frame.filter(
-        pl.col("prev_tier").is_null() | (pl.col("prev_tier") != pl.col("tier_name"))
-    ).select(
-        "person",
-        "guest_id",
-        "stay_id",
-        time=at + 0.02,
-        kind=pl.lit("tier_change"),
-        points=pl.lit(0, pl.Int64),
-        tier=pl.col("tier_name"),
-        reward=pl.lit(None, pl.Utf8),
-    )
+    tier_change = _tier_changes(cat, frame, end_day=end_day)
     balance = frame.group_by("person", maintain_order=True).agg(
         pl.col("guest_id").last(),
         pl.col("tier_name").last().alias("tier"),
@@ -134,7 +123,75 @@ def build_loyalty(
         reward=pl.lit(None, pl.Utf8),
     )
     out = pl.concat([tier_change, earn, adjust, redeem, expire], how="vertical_relaxed")
-    return out.filter(pl.col("time") < end_day + 1).sort("person", "time", "kind")
+    return out.filter(pl.col("time") < end_day + 1).sort(
+        "person", "time", "kind", "stay_id", maintain_order=True
+    )
+
+
+def _tier_changes(cat: Catalog, frame: pl.DataFrame, *, end_day: int) -> pl.DataFrame:
+    """A tier_change whenever the tier in effect moves: at a stay (enrolment, upgrades, and
+    re-qualification) or on 1 January, when status falls back to what last year's nights
+    earned (so members who stopped coming are downgraded)."""
+    tiers = pl.Series(cat.tiers)
+    thresholds = [int(t) for t in cat.tier_nights]
+    end_year = int(np.datetime64(end_day, "D").astype("datetime64[Y]").astype(np.int64)) + 1970
+    yearly = frame.group_by("person", "year").agg(pl.col("qualifying_nights").sum())
+    first = frame.group_by("person").agg(
+        pl.col("guest_id").first(),
+        first_year=pl.col("year").min(),
+        first_checkout=pl.col("checkout").min(),
+    )
+    grid = (
+        first.with_columns(year=pl.int_ranges(pl.col("first_year") + 1, end_year + 1))
+        .explode("year")
+        .drop_nulls("year")
+        .join(yearly.with_columns(year=pl.col("year") + 1), on=["person", "year"], how="left")
+        .with_columns(pl.col("qualifying_nights").fill_null(0))
+    )
+    rank = (
+        pl.sum_horizontal([(pl.col("qualifying_nights") >= t).cast(pl.Int64) for t in thresholds])
+        - 1
+    )
+    january = (
+        grid.select(
+            "person",
+            "guest_id",
+            "first_checkout",
+            stay_id=pl.lit(None, pl.Utf8),
+            time=(pl.date(pl.col("year"), 1, 1).cast(pl.Int64)).cast(pl.Float64) + 0.01,
+            tier_rank=rank,
+        )
+        .filter(pl.col("time") > pl.col("first_checkout") + 0.02)
+        .drop("first_checkout")
+    )
+    at_stays = frame.select(
+        "person",
+        "guest_id",
+        "stay_id",
+        time=pl.col("checkout") + 0.02,
+        tier_rank=pl.col("tier").clip(0),
+    )
+    timeline = (
+        pl.concat([at_stays, january], how="vertical_relaxed")
+        .sort("person", "time", "stay_id", maintain_order=True)
+        .with_columns(before=pl.col("tier_rank").shift(1).over("person"))
+    )
+    return timeline.filter(
+        pl.col("before").is_null() | (pl.col("before") != pl.col("tier_rank"))
+    ).select(
+        "person",
+        "guest_id",
+        "stay_id",
+        "time",
+        kind=pl.lit("tier_change"),
+        points=pl.lit(0, pl.Int64),
+        tier=tiers.gather(
+            timeline.filter(pl.col("before").is_null() | (pl.col("before") != pl.col("tier_rank")))[
+                "tier_rank"
+            ]
+        ),
+        reward=pl.lit(None, pl.Utf8),
+    )
 
 
 def _empty() -> pl.DataFrame:

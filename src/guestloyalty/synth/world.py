@@ -2,7 +2,7 @@
 
 ``generate_world(spec)`` returns every entity as a polars frame plus the truth frame (small
 worlds, tests); ``write_world(spec, landing_dir, ...)`` writes a world of any size in chunks
-of ``CHUNK_PEOPLE`` people, each drawn from its own random stream, so memory stays flat, the
+of ``chunk_people`` people, each drawn from its own random stream, so memory stays flat, the
 chunks can run in parallel and the same seed always gives the same files.
 
 Per chunk: people (:mod:`guests`) and their profiles (:mod:`identity`) -> the trip process with
@@ -14,6 +14,7 @@ warts (:mod:`dirty`) and the truth (:mod:`truth`).
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import os
 import re
 from collections.abc import Callable
@@ -44,7 +45,7 @@ from guestloyalty.synth.reviews import (
     review_source,
     review_text,
 )
-from guestloyalty.synth.stays import nps_from_satisfaction, simulate_trips
+from guestloyalty.synth.stays import _year_of, nps_from_satisfaction, simulate_trips
 from guestloyalty.synth.truth import TRUTH_COLUMNS
 
 CHUNK_PEOPLE = 100_000
@@ -69,6 +70,9 @@ class WorldSpec:
     end: dt.date = dt.date(2025, 12, 31)
     dirty_rate: float = 0.002
     file_format: FileFormat = "parquet"
+    #: People per chunk (one file per entity per chunk, one random stream per chunk). The
+    #: world depends on it: keep the default to reproduce a world.
+    chunk_people: int = CHUNK_PEOPLE
 
     def check(self) -> None:
         if self.guests < 1:
@@ -79,6 +83,8 @@ class WorldSpec:
             )
         if not 0.0 <= self.dirty_rate <= 0.2:
             raise WorldSpecError(f"--dirty-rate must be within 0..0.2 (got {self.dirty_rate})")
+        if self.chunk_people < 1:
+            raise WorldSpecError(f"chunk_people must be at least 1 (got {self.chunk_people})")
         if self.file_format not in ("parquet", "csv"):
             raise WorldSpecError(f"--format must be parquet or csv (got {self.file_format!r})")
 
@@ -130,8 +136,8 @@ def _ids(prefix: str, chunk: int, count: int) -> pl.Series:
 def build_chunk(spec: WorldSpec, chunk: int, cat: Catalog | None = None) -> World:
     """One chunk of people, everything they did, and their truth rows."""
     cat = cat or load_catalog()
-    first_person = chunk * CHUNK_PEOPLE
-    n = min(CHUNK_PEOPLE, spec.guests - first_person)
+    first_person = chunk * spec.chunk_people
+    n = min(spec.chunk_people, spec.guests - first_person)
     rng = np.random.default_rng([spec.seed, chunk])
     start_day, end_day = _day(spec.start), _day(spec.end)
 
@@ -287,7 +293,9 @@ def build_chunk(spec: WorldSpec, chunk: int, cat: Catalog | None = None) -> Worl
         ],
         how="diagonal",
     )
-    requests = requests.sort("created_at", "booking_id").with_columns(
+    requests = requests.sort(
+        "created_at", "booking_id", "request_type", maintain_order=True
+    ).with_columns(
         request_id=_ids("Q", chunk, requests.height),
         source_system=pl.lit("pms"),
     )
@@ -310,7 +318,7 @@ def build_chunk(spec: WorldSpec, chunk: int, cat: Catalog | None = None) -> Worl
             ),
         }
     )
-    reviews = reviews.sort("submitted_at", "stay_id").with_columns(
+    reviews = reviews.sort("submitted_at", "stay_id", maintain_order=True).with_columns(
         review_id=_ids("R", chunk, reviews.height), source_system=pl.lit("crm")
     )
 
@@ -370,12 +378,20 @@ def build_chunk(spec: WorldSpec, chunk: int, cat: Catalog | None = None) -> Worl
                 "room_revenue": folios.room_revenue[s[ms]],
                 "tier": trips.tier[o][s[ms]].astype(np.int64),
                 "resolved": resolved[ms],
+                # what the stay process counted towards tiers: active-phase nights, by the
+                # calendar year the trip started
+                "qualifying_nights": np.where(
+                    trips.phase[o][s[ms]] == 0, trips.nights[o][s[ms]], 0
+                ).astype(np.int64),
+                "year": _year_of(trips.time[o][s[ms]]),
             }
         ),
         end_day=end_day,
     )
     loyalty = loyalty_frame.with_columns(occurred_at=_dt(loyalty_frame["time"].to_numpy()))
-    loyalty = loyalty.sort("occurred_at", "guest_id", "kind", maintain_order=True).select(
+    loyalty = loyalty.sort(
+        "occurred_at", "guest_id", "kind", "stay_id", maintain_order=True
+    ).select(
         transaction_id=_ids("L", chunk, loyalty.height),
         guest_id="guest_id",
         transaction_type="kind",
@@ -511,7 +527,7 @@ def _split(values: pl.Series, offsets: np.ndarray) -> pl.Series:
 
 
 def chunk_count(spec: WorldSpec) -> int:
-    return (spec.guests + CHUNK_PEOPLE - 1) // CHUNK_PEOPLE
+    return (spec.guests + spec.chunk_people - 1) // spec.chunk_people
 
 
 def generate_world(spec: WorldSpec) -> World:
@@ -595,7 +611,9 @@ def write_world(
             progress(done, total)
 
     if workers > 1 and total > 1:
-        with ProcessPoolExecutor(max_workers=min(workers, total)) as pool:
+        # spawn, not fork: forking a process that has started polars' thread pool can deadlock
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(workers, total), mp_context=context) as pool:
             futures = [
                 pool.submit(_write_chunk, spec, chunk, landing_dir, truth_dir)
                 for chunk in range(total)
