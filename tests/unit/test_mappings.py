@@ -167,3 +167,22 @@ def test_a_mapping_in_a_landing_folder_applies_to_its_files(tmp_path):
     [result] = ingest_paths(layout)
     assert result.error is None and result.rows == 2000
     assert _bronze(layout, "select count(*) from stays where source_system = 'cdnow'") == [(2000,)]
+
+
+def test_a_file_without_header_is_read_with_column_names(tmp_path):
+    data = tmp_path / "sample.txt"
+    data.write_bytes(b"00001 0001 19970101 1 11.77\r\n00001 0001 19970118 2 17.97\r\n")
+    mapping_path = tmp_path / "m.yaml"
+    mapping_path.write_text(
+        "entity: stays\nread:\n  format: whitespace\n  header: false\n"
+        "  column_names: [master_id, sample_id, date, cds, dollars]\n"
+        "  date_format: '%Y%m%d'\n"
+        "columns: {guest_id: master_id, check_in_date: date, total_revenue: dollars}\n"
+    )
+    layout = Layout(tmp_path / "data")
+    [result] = ingest_paths(layout, [data], mapping=load_mapping(mapping_path))
+    assert result.error is None
+    assert _bronze(layout, "select guest_id, check_in_date, total_revenue from stays") == [
+        ("00001", "1997-01-01", "11.77"),
+        ("00001", "1997-01-18", "17.97"),
+    ]

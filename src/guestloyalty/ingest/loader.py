@@ -229,6 +229,7 @@ def _load(
         )
 
     source = open_source(con, path, mapping.read if mapping else ReadOptions())
+    checks.check_duplicate_names(path, source.columns)
     if mapping is None:
         checks.check_required_columns(source, contract, entity=entity)
     relation = prepared_relation(source, mapping)

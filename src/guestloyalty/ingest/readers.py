@@ -248,9 +248,6 @@ def open_source(
         names = options.column_names or [f"column{i + 1}" for i in range(width)]
         skip = options.skip_rows
     names = [name.strip() or f"column{i + 1}" for i, name in enumerate(names)]
-    from guestloyalty.ingest.checks import check_duplicate_names
-
-    check_duplicate_names(path, names)
     reader = _csv_sql(path, fmt, options, names, skip)
     select = ", ".join(quote_ident(n) for n in names)
     sql = f"(select {select}, row_number() over () as {ROW_NUMBER} from {reader})"
@@ -269,9 +266,6 @@ def _whitespace_source(path: Path, head: bytes, options: ReadOptions) -> Source:
     else:
         names = options.column_names or [f"column{i + 1}" for i in range(len(lines[0].split()))]
         skip = options.skip_rows
-    from guestloyalty.ingest.checks import check_duplicate_names
-
-    check_duplicate_names(path, names)
     reader = (
         f"read_csv({_sql_string(str(path))}, delim={_sql_string(_UNIT_SEPARATOR)}, quote='', "
         f"escape='', header=false, skip={skip}, auto_detect=false, "
@@ -320,8 +314,17 @@ def _jsonl_source(con: duckdb.DuckDBPyConnection, path: Path, head: bytes) -> So
             f"select key from (select unnest(json_keys(json)) as key, row_number() over () as n "
             f"from {reader}) group by key order by min(n)"
         ).fetchall()
+        not_objects = con.sql(
+            f"select min(n), count(*) from (select json, row_number() over () as n "
+            f"from {reader}) where json_type(json) <> 'OBJECT'"
+        ).fetchall()[0]
     except Exception as error:  # noqa: BLE001 - any reader failure becomes one line
         raise translate(path, error) from error
+    if not_objects[1]:
+        raise ReadError(
+            f"{path}:{not_objects[0]}: not a JSON object ({not_objects[1]:,} line(s) are "
+            "arrays or plain values); JSON Lines needs one object per line"
+        )
     names = [row[0] for row in keys]
     if not names:
         raise ReadError(f"{path}: no JSON objects with keys found")
@@ -368,6 +371,7 @@ _HINTS = (
     ("not utf-8 encoded", "use a mapping with read.encoding: latin-1 if the file is Latin-1"),
     ("Input is not a GZIP stream", "named .gz but not gzip-compressed"),
     ("Malformed JSON", "broken JSON line"),
+    ("state machine reached an invalid state", "mixed or unusual line endings?"),
 )
 
 
