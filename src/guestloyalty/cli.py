@@ -208,12 +208,12 @@ def ingest(
     reported on one line and leaves nothing behind; the other files still load, and the exit
     code is non-zero.
     """
-    from guestloyalty.ingest import describe, ingest_paths, load_mapping
+    from guestloyalty.ingest import ingest_paths, load_mapping
 
     loaded_mapping = load_mapping(mapping) if mapping is not None else None
-    results = ingest_paths(Layout(data_dir), paths or None, entity=entity, mapping=loaded_mapping)
-    for result in results:
-        _say(describe(result))
+    results = ingest_paths(
+        Layout(data_dir), paths or None, entity=entity, mapping=loaded_mapping, report=_say
+    )
     failed = [r.error for r in results if r.error is not None]
     if failed and _debug():
         raise failed[0]

@@ -49,6 +49,8 @@ if TYPE_CHECKING:
     import duckdb
 
 METADATA_COLUMNS = ("_batch_id", "_source_file", "_row_number", "_loaded_at")
+#: Files at least this big get a "loading ..." line before their result.
+LARGE_FILE_BYTES = 64 * 2**20
 #: A mapping in a landing folder applies to the files next to it.
 FOLDER_MAPPING = "mapping.yaml"
 Reporter = Callable[[str], None]
@@ -144,6 +146,9 @@ def ingest_paths(
         manifest.ensure_manifest(con)
         ensure_bronze_tables(con)
         for path in files:
+            size = path.stat().st_size
+            if report is not None and size >= LARGE_FILE_BYTES:
+                report(f"{path}: loading {size / 2**20:,.0f} MiB ...")
             if mapping is None and (path.parent / FOLDER_MAPPING).is_file():
                 try:
                     folder_mapping = load_mapping(path.parent / FOLDER_MAPPING)
