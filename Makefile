@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DO_NOT_TRACK := 1
 
-.PHONY: setup pipeline test lint format bench docs clean
+.PHONY: setup pipeline test soak lint format bench docs clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 1; }
@@ -21,6 +21,9 @@ pipeline: $(STAMP) ## generate a default synthetic world (when data/ is empty) a
 
 test: $(STAMP) ## run the test suite
 	$(BIN)/pytest -q
+
+soak: $(STAMP) ## slow failure-safety variants: every kill point on its own, a real full disk
+	$(BIN)/pytest -q --soak -m soak tests/integration
 
 lint: $(STAMP) ## ruff lint and format check
 	$(BIN)/ruff check src tests benchmarks

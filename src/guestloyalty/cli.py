@@ -147,7 +147,7 @@ def generate(
     ] = 1,
 ) -> None:
     """Generate a synthetic hotel world into the landing folder, and its truth file."""
-    from guestloyalty.pipeline import stage_generate
+    from guestloyalty.pipeline import pipeline_lock, stage_generate
     from guestloyalty.synth.world import WorldSpec, chunk_count
 
     spec = WorldSpec(
@@ -168,15 +168,16 @@ def generate(
             _say(f"  chunk {done}/{of} written")
 
     truth_path = truth or layout.truth_path
-    counts = stage_generate(
-        layout,
-        guests=guests,
-        seed=seed,
-        spec=spec,
-        truth_path=truth_path,
-        workers=workers,
-        progress=progress if total > 1 else None,
-    )
+    with pipeline_lock(layout):
+        counts = stage_generate(
+            layout,
+            guests=guests,
+            seed=seed,
+            spec=spec,
+            truth_path=truth_path,
+            workers=workers,
+            progress=progress if total > 1 else None,
+        )
     for entity, rows in counts.items():
         _say(f"{entity:>20}: {rows:>10,} rows -> {layout.landing_entity_dir(entity)}")
     _say(f"{'truth':>20}: {truth_path}")
@@ -209,11 +210,14 @@ def ingest(
     code is non-zero.
     """
     from guestloyalty.ingest import ingest_paths, load_mapping
+    from guestloyalty.pipeline import pipeline_lock
 
     loaded_mapping = load_mapping(mapping) if mapping is not None else None
-    results = ingest_paths(
-        Layout(data_dir), paths or None, entity=entity, mapping=loaded_mapping, report=_say
-    )
+    layout = Layout(data_dir)
+    with pipeline_lock(layout):
+        results = ingest_paths(
+            layout, paths or None, entity=entity, mapping=loaded_mapping, report=_say
+        )
     failed = [r.error for r in results if r.error is not None]
     if failed and _debug():
         raise failed[0]
@@ -231,10 +235,12 @@ def transform(
     horizon_days: Horizon = DEFAULT_HORIZON_DAYS,
 ) -> None:
     """Build silver and the gold marts (into the gold build file) with dbt."""
-    from guestloyalty.pipeline import stage_transform
+    from guestloyalty.pipeline import pipeline_lock, stage_transform
 
     settings = _settings(data_dir, as_of=as_of, horizon_days=horizon_days)
-    details = stage_transform(Layout(data_dir), settings)
+    layout = Layout(data_dir)
+    with pipeline_lock(layout):
+        details = stage_transform(layout, settings)
     _say(f"dbt: {details['dbt_nodes_passed']} nodes passed; run `guestloyalty train` next")
 
 
@@ -246,11 +252,11 @@ def train(
     seed: Seed = 42,
 ) -> None:
     """Train churn and CLV models on the labeled feature snapshots and register them."""
-    from guestloyalty.pipeline import stage_train
+    from guestloyalty.pipeline import pipeline_lock, stage_train
 
-    details = stage_train(
-        Layout(data_dir), _settings(data_dir, horizon_days=horizon_days, seed=seed)
-    )
+    layout = Layout(data_dir)
+    with pipeline_lock(layout):
+        details = stage_train(layout, _settings(data_dir, horizon_days=horizon_days, seed=seed))
     _say(json.dumps(details, indent=2, default=str))
 
 
@@ -262,14 +268,21 @@ def score(
     horizon_days: Horizon = DEFAULT_HORIZON_DAYS,
 ) -> None:
     """Score every guest at as_of with the promoted models, then publish gold."""
-    from guestloyalty.pipeline import RunReport, stage_post_scoring, stage_publish, stage_score
+    from guestloyalty.pipeline import (
+        RunReport,
+        pipeline_lock,
+        stage_post_scoring,
+        stage_publish,
+        stage_score,
+    )
 
     layout = Layout(data_dir)
     settings = _settings(data_dir, as_of=as_of, horizon_days=horizon_days)
-    scored = stage_score(layout, settings)
-    stage_post_scoring(layout, settings)
     run = RunReport(run_id="score")
-    stage_publish(layout, run)
+    with pipeline_lock(layout):
+        scored = stage_score(layout, settings)
+        stage_post_scoring(layout, settings)
+        stage_publish(layout, run)
     _say(f"scored {scored['guests_scored']:,} guests; gold published at {run.gold_path}")
 
 
@@ -290,13 +303,20 @@ def pipeline(
             help="Generate a synthetic world first (default: only when landing is empty).",
         ),
     ] = None,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait",
+            help="If another run holds the data directory, wait for it instead of failing.",
+        ),
+    ] = False,
 ) -> None:
     """Run every stage: (generate) ingest, transform, train, score, publish gold."""
     from guestloyalty.pipeline import run_pipeline
 
     layout = Layout(data_dir)
     settings = _settings(data_dir, as_of=as_of, horizon_days=horizon_days, seed=seed)
-    run = run_pipeline(layout, settings, generate=generate, guests=guests, report=_say)
+    run = run_pipeline(layout, settings, generate=generate, guests=guests, report=_say, wait=wait)
     total = sum(run.stage_seconds.values())
     _say(f"pipeline {run.status} in {total:.1f}s; gold: {run.gold_path}")
 

@@ -77,3 +77,11 @@ class PipelineLockedError(GuestLoyaltyError):
 
 class QueryError(GuestLoyaltyError):
     """A named query is unknown, or its parameters are wrong."""
+
+
+class DiskFullError(GuestLoyaltyError):
+    """The disk holding the data directory ran out of space during a run."""
+
+
+class ErasureError(GuestLoyaltyError):
+    """A guest could not be erased (unknown id, or a layer could not be rewritten)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import fcntl
 import json
 import os
@@ -21,7 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from guestloyalty.config import Settings
-from guestloyalty.errors import NoDataError, PipelineLockedError
+from guestloyalty.errors import DiskFullError, NoDataError, PipelineLockedError
+from guestloyalty.faults import fault_point
 from guestloyalty.warehouse import Layout, connect, copy_state_into, publish_gold
 
 if TYPE_CHECKING:
@@ -51,25 +53,38 @@ class RunReport:
     details: dict[str, object] = field(default_factory=dict)
     gold_path: Path | None = None
     status: str = "running"
+    stage: str = "start"
 
 
 @contextlib.contextmanager
-def pipeline_lock(layout: Layout) -> Iterator[None]:
-    """Hold an exclusive lock on the data directory; a second run fails with a clear message.
+def pipeline_lock(
+    layout: Layout, *, wait: bool = False, report: Reporter | None = None
+) -> Iterator[None]:
+    """Hold an exclusive lock on the data directory for the whole run.
 
-    The lock is an OS file lock, so it disappears with the process: a killed run leaves no
-    stale lock behind.
+    Without ``wait`` a second run fails at once with a clear message; with ``wait`` it blocks
+    until the first one finishes. The lock is an OS file lock (``flock``), so it disappears
+    with the process: a killed run (kill -9, power loss) leaves no stale lock behind, and the
+    pid written into the lock file is only a hint for the message.
     """
     layout.data_dir.mkdir(parents=True, exist_ok=True)
     handle = open(layout.lock_path, "a+")  # noqa: SIM115 - held for the whole run
     try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _lock_holder(layout)
+            if not wait:
+                raise PipelineLockedError(
+                    f"another guestloyalty run{holder} holds {layout.data_dir} "
+                    f"(lock {layout.lock_path}); wait for it to finish or pass --wait"
+                ) from None
+            if report is not None:
+                report(f"waiting for the guestloyalty run{holder} that holds {layout.data_dir}")
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+    except BaseException:
         handle.close()
-        raise PipelineLockedError(
-            f"another guestloyalty run holds {layout.data_dir} (lock {layout.lock_path}); "
-            "wait for it to finish"
-        ) from None
+        raise
     try:
         handle.seek(0)
         handle.truncate()
@@ -79,6 +94,13 @@ def pipeline_lock(layout: Layout) -> Iterator[None]:
     finally:
         fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
         handle.close()
+
+
+def _lock_holder(layout: Layout) -> str:
+    with contextlib.suppress(OSError, ValueError):
+        pid = int(layout.lock_path.read_text().strip())
+        return f" (pid {pid})"
+    return ""
 
 
 def landing_has_files(layout: Layout) -> bool:
@@ -216,12 +238,24 @@ def run_pipeline(
     generate: bool | None = None,
     guests: int = 30_000,
     report: Reporter = print,
+    wait: bool = False,
 ) -> RunReport:
-    """Run every stage; ``generate=None`` generates a world only when landing is empty."""
-    run = RunReport(run_id=dt.datetime.now(dt.UTC).strftime("run-%Y%m%dT%H%M%S"))
-    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    """Run every stage; ``generate=None`` generates a world only when landing is empty.
+
+    ``wait`` waits for a run already holding the data directory instead of failing.
+    """
     layout.ensure_dirs()
-    with pipeline_lock(layout):
+    with pipeline_lock(layout, wait=wait, report=report):
+        run = RunReport(run_id=dt.datetime.now(dt.UTC).strftime("run-%Y%m%dT%H%M%S"))
+        started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        interrupted = _close_interrupted_runs(layout)
+        if interrupted:
+            report(
+                f"previous run {', '.join(interrupted)} stopped before finishing "
+                "(killed or crashed); gold is as the last completed run published it; "
+                "starting cleanly"
+            )
+        _log_run(layout, run, started)
         try:
             if generate or (generate is None and not landing_has_files(layout)):
                 _timed(
@@ -240,15 +274,25 @@ def run_pipeline(
             _timed(run, "publish", report, lambda: stage_publish(layout, run))
         except BaseException as error:
             run.status = "failed"
-            _log_run(layout, run, started, message=str(error).splitlines()[0][:500])
+            # The failure may be the disk itself: never let logging it hide the real error.
+            with contextlib.suppress(Exception):
+                _log_run(layout, run, started, message=_first_line(error))
+            if _is_disk_full(error):
+                raise DiskFullError(
+                    f"no space left on the disk of {layout.data_dir} during {run.stage}: "
+                    f"free some space and run again; gold is unchanged ({layout.gold_path})"
+                ) from error
             raise
     return run
 
 
 def _timed(run: RunReport, stage: str, report: Reporter, work: Callable[[], object]) -> None:
     report(f"[{stage}] ...")
+    run.stage = stage
+    fault_point(f"{stage}:start")
     began = time.perf_counter()
     details = work()
+    fault_point(f"{stage}:end")
     seconds = time.perf_counter() - began
     run.stage_seconds[stage] = round(seconds, 2)
     run.details[stage] = details
@@ -264,6 +308,61 @@ def _short(details: object) -> str:
             or "ok"
         )
     return str(details)
+
+
+def _is_disk_full(error: BaseException) -> bool:
+    """ENOSPC from Python, or DuckDB / dbt reporting it in their own exception types."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno == errno.ENOSPC:
+            return True
+        if "no space left on device" in str(current).lower():
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0][:500]
+
+
+def _close_interrupted_runs(layout: Layout) -> list[str]:
+    """Mark runs that never finished as interrupted; only call while holding the lock.
+
+    A run is logged ``running`` when it starts and ``succeeded`` just before it publishes (so
+    that the published gold carries its own row). A run still ``running`` was killed; a
+    ``succeeded`` run missing from the published gold's run log was killed while publishing.
+    """
+    if not layout.state_path.exists():
+        return []
+    published = _published_run_ids(layout)
+    with connect(layout.state_path) as con:
+        con.execute(RUN_LOG_DDL)
+        rows = con.execute("select run_id, status from run_log order by started_at desc").fetchall()
+        stale = [run_id for run_id, status in rows if status == "running"]
+        latest_success = next((run_id for run_id, status in rows if status == "succeeded"), None)
+        if latest_success is not None and latest_success not in published:
+            stale.append(latest_success)
+        for run_id in stale:
+            con.execute(
+                "update run_log set status = 'interrupted', message = ? where run_id = ?",
+                [
+                    "the process stopped before the run finished (killed, crashed or power "
+                    "loss); gold was not replaced",
+                    run_id,
+                ],
+            )
+    return sorted(stale)
+
+
+def _published_run_ids(layout: Layout) -> set[str]:
+    with contextlib.suppress(Exception):
+        with connect(layout.gold_path, read_only=True) as con:
+            return {row[0] for row in con.execute("select run_id from run_log").fetchall()}
+    return set()
 
 
 def _log_run(layout: Layout, run: RunReport, started: dt.datetime, *, message: str = "") -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from guestloyalty.config import Settings
 from guestloyalty.errors import TransformError
+from guestloyalty.faults import dbt_callbacks
 from guestloyalty.warehouse import Layout
 
 PRE_SCORING = "--exclude tag:post_scoring"
@@ -76,7 +77,7 @@ def run_dbt(
         "--no-use-colors",
     ]
     try:
-        result = dbtRunner().invoke(args)
+        result = dbtRunner(callbacks=dbt_callbacks()).invoke(args)
     finally:
         _release_duckdb()
     if result.exception is not None:

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from guestloyalty.faults import fault_point
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -138,6 +140,7 @@ def copy_state_into(layout: Layout, con: duckdb.DuckDBPyConnection) -> list[str]
         }
         copied = [name for name in STATE_TABLES if name in present]
         for name in copied:
+            fault_point("publish:copy_state")
             con.execute(f"create or replace table main.{name} as select * from state_db.{name}")
         return copied
     finally:
@@ -159,8 +162,13 @@ def publish_gold(layout: Layout) -> Path:
         duckdb.connect(str(build)).close()
     layout.gold_path.parent.mkdir(parents=True, exist_ok=True)
     _fsync(build)
+    fault_point("publish:before_rename")
+    # A WAL next to gold belongs to the old file (someone opened it read-write); replayed
+    # against the new file it would corrupt it.
+    layout.gold_path.with_name(layout.gold_path.name + ".wal").unlink(missing_ok=True)
     os.replace(build, layout.gold_path)
     _fsync_dir(layout.gold_path.parent)
+    fault_point("publish:after_rename")
     shutil.rmtree(layout.build_dir, ignore_errors=True)
     return layout.gold_path
 

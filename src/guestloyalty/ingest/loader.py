@@ -25,6 +25,7 @@ from guestloyalty.errors import (
     ReadError,
     UnknownEntityError,
 )
+from guestloyalty.faults import fault_point
 from guestloyalty.ingest import checks, manifest
 from guestloyalty.ingest.mapping import (
     Mapping,
@@ -290,3 +291,4 @@ def _load(
 
 def _before_commit(con: duckdb.DuckDBPyConnection, entity: str, batch_id: str) -> None:
     """Last step inside a file's transaction (tests inject a crash here)."""
+    fault_point("ingest:in_transaction")
