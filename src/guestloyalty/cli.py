@@ -313,12 +313,21 @@ def pipeline(
 ) -> None:
     """Run every stage: (generate) ingest, transform, train, score, publish gold."""
     from guestloyalty.pipeline import run_pipeline
+    from guestloyalty.summary import StageProgress, run_summary
 
     layout = Layout(data_dir)
     settings = _settings(data_dir, as_of=as_of, horizon_days=horizon_days, seed=seed)
-    run = run_pipeline(layout, settings, generate=generate, guests=guests, report=_say, wait=wait)
-    total = sum(run.stage_seconds.values())
-    _say(f"pipeline {run.status} in {total:.1f}s; gold: {run.gold_path}")
+    with StageProgress() as progress:
+        run = run_pipeline(
+            layout,
+            settings,
+            generate=generate,
+            guests=guests,
+            report=progress.report,
+            wait=wait,
+        )
+    for line in run_summary(layout, run):
+        _say(line)
 
 
 @app.command()
@@ -327,7 +336,7 @@ def status(
     data_dir: DataDir = Path("data"),
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Rows per entity and batch in bronze, silver and quarantine (reads, never writes)."""
+    """Last run, gold, promoted models and their metrics, drift, rows per layer (read-only)."""
     from guestloyalty.status import collect_status, format_status
 
     result = collect_status(Layout(data_dir))

@@ -1,7 +1,14 @@
-"""Where the data stands: rows per entity and batch in bronze, silver and quarantine.
+"""Where the data stands: the last run, gold, promoted models, drift, and rows per layer.
 
-Reads bronze and silver read-only and never builds anything. ``collect_status`` returns a
-pydantic model so more sections (models, drift...) can be added without changing callers.
+- **last run** — from ``run_log`` in the state file (it also records failed runs), or in the
+  published gold when the state file is busy;
+- **gold** — path, when it was published, as_of, rows per table;
+- **models** — the promoted model versions and their validation metrics (``model_registry``);
+- **drift** — features whose PSI between training and scoring is above 0.2 (``feature_drift``);
+- **entities** — rows per entity and batch in bronze, silver and quarantine.
+
+Reads every file read-only and never builds anything. ``collect_status`` returns a pydantic
+model; ``--json`` prints it.
 """
 
 from __future__ import annotations
@@ -49,12 +56,58 @@ class EntityStatus(BaseModel):
         return self.bronze_rows == self.silver_rows + self.quarantined_rows
 
 
+class RunStatus(BaseModel):
+    """The latest pipeline run in ``run_log``."""
+
+    run_id: str
+    status: str
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    as_of_date: dt.date | None = None
+    stage_seconds: dict[str, float] = Field(default_factory=dict)
+    message: str | None = None
+
+
+class GoldStatus(BaseModel):
+    """The published gold file."""
+
+    path: Path
+    published_at: dt.datetime
+    as_of_date: dt.date | None = None
+    horizon_days: int | None = None
+    tables: dict[str, int] = Field(default_factory=dict)
+
+
+class ModelStatus(BaseModel):
+    """A promoted model and its validation metrics."""
+
+    model_name: str
+    model_version: str
+    algorithm: str | None = None
+    trained_at: dt.datetime | None = None
+    valid_snapshot: dt.date | None = None
+    metrics: dict[str, float | None] = Field(default_factory=dict)
+    note: str | None = None
+
+
+class DriftWarning(BaseModel):
+    """A model input whose distribution moved (PSI above the warning level)."""
+
+    feature: str
+    psi: float
+
+
 class Status(BaseModel):
     """Everything ``guestloyalty status`` reports."""
 
+    schema_version: str = "1.0"
     data_dir: Path
     bronze_exists: bool
     silver_exists: bool
+    last_run: RunStatus | None = None
+    gold: GoldStatus | None = None
+    models: list[ModelStatus] = Field(default_factory=list)
+    drift_warnings: list[DriftWarning] = Field(default_factory=list)
     entities: list[EntityStatus] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 
@@ -75,6 +128,7 @@ def collect_status(layout: Layout) -> Status:
         bronze_exists=layout.bronze_path.exists(),
         silver_exists=layout.silver_path.exists(),
     )
+    _collect_gold(layout, status)
     if not status.bronze_exists:
         status.notes.append("no bronze yet: run `guestloyalty ingest`")
         return status
@@ -116,6 +170,137 @@ def collect_status(layout: Layout) -> Status:
             "bronze holds rows silver has not seen yet (or lost): run `guestloyalty transform`"
         )
     return status
+
+
+#: Metrics shown per model in the terminal (all of them are in --json).
+HEADLINE_METRICS = (
+    "auc",
+    "pr_auc",
+    "brier",
+    "lift_top10",
+    "mae",
+    "spearman",
+    "capture_top10",
+    "churn_auc",
+    "clv_spearman",
+    "k",
+    "silhouette",
+)
+DRIFT_WARN_PSI = 0.2
+
+
+def _collect_gold(layout: Layout, status: Status) -> None:
+    """Last run, gold tables, promoted models and drift warnings (each section optional)."""
+    import duckdb
+
+    status.last_run = _last_run_from_state(layout)
+    if not layout.gold_path.exists():
+        status.notes.append("no published gold yet: run `guestloyalty pipeline`")
+        return
+    try:
+        con = duckdb.connect(str(layout.gold_path), read_only=True)
+    except duckdb.Error as error:
+        status.notes.append(f"gold could not be opened: {str(error).splitlines()[0]}")
+        return
+    with con:
+        tables = [
+            row[0]
+            for row in con.sql(
+                "select table_name from duckdb_tables() where schema_name = 'main' "
+                "order by table_name"
+            ).fetchall()
+        ]
+        gold = GoldStatus(
+            path=layout.gold_path,
+            published_at=dt.datetime.fromtimestamp(layout.gold_path.stat().st_mtime),
+            tables={
+                name: con.sql(f'select count(*) from "{name}"').fetchall()[0][0] for name in tables
+            },
+        )
+        if "run_context" in tables:
+            row = con.sql("select as_of_date, horizon_days from run_context").fetchall()
+            if row:
+                gold.as_of_date, gold.horizon_days = row[0][0], row[0][1]
+        status.gold = gold
+        if status.last_run is None and "run_log" in tables:
+            status.last_run = _last_run(con)
+        if "model_registry" in tables:
+            status.models = _promoted_models(con)
+        if "feature_drift" in tables:
+            status.drift_warnings = [
+                DriftWarning(feature=feature, psi=round(psi, 4))
+                for feature, psi in con.sql(
+                    "select feature, psi from feature_drift where psi > ? order by psi desc",
+                    params=[DRIFT_WARN_PSI],
+                ).fetchall()
+            ]
+
+
+def _last_run_from_state(layout: Layout) -> RunStatus | None:
+    """The state file also knows about failed runs (they never publish gold)."""
+    import duckdb
+
+    if not layout.state_path.exists():
+        return None
+    try:
+        with duckdb.connect(str(layout.state_path), read_only=True) as con:
+            tables = {r[0] for r in con.sql("select table_name from duckdb_tables()").fetchall()}
+            return _last_run(con) if "run_log" in tables else None
+    except duckdb.Error:  # a run holds the state file: gold's copy is used instead
+        return None
+
+
+def _last_run(con) -> RunStatus | None:  # noqa: ANN001
+    import json
+
+    rows = con.sql(
+        "select run_id, status, started_at, finished_at, as_of_date, stage_seconds, message "
+        "from run_log order by started_at desc limit 1"
+    ).fetchall()
+    if not rows:
+        return None
+    run_id, state, started, finished, as_of, stages, message = rows[0]
+    try:
+        seconds = {str(k): float(v) for k, v in json.loads(stages or "{}").items()}
+    except (ValueError, TypeError, AttributeError):
+        seconds = {}
+    return RunStatus(
+        run_id=run_id,
+        status=state,
+        started_at=started,
+        finished_at=finished,
+        as_of_date=as_of,
+        stage_seconds=seconds,
+        message=message or None,
+    )
+
+
+def _promoted_models(con) -> list[ModelStatus]:  # noqa: ANN001
+    import json
+
+    out = []
+    for name, version, algorithm, trained_at, valid_snapshot, metrics, note in con.sql(
+        "select model_name, model_version, algorithm, trained_at, valid_snapshot, metrics, note "
+        "from model_registry where is_promoted order by model_name"
+    ).fetchall():
+        try:
+            values = json.loads(metrics or "{}")
+        except ValueError:
+            values = {}
+        out.append(
+            ModelStatus(
+                model_name=name,
+                model_version=version,
+                algorithm=algorithm,
+                trained_at=trained_at,
+                valid_snapshot=valid_snapshot,
+                metrics={
+                    k: (float(v) if isinstance(v, int | float) else None) for k, v in values.items()
+                },
+                note=note,
+            )
+        )
+    return out
 
 
 def _bronze_counts(
@@ -182,9 +367,58 @@ def _silver_counts(
 
 
 def format_status(status: Status) -> list[str]:
-    """Lines of a plain-text table for the terminal."""
+    """Lines for the terminal: run, gold, models, drift, then the per-entity table."""
+    lines: list[str] = []
+    run = status.last_run
+    if run is not None:
+        took = sum(run.stage_seconds.values())
+        lines.append(
+            f"last run   {run.run_id}  {run.status.upper()}  as_of {run.as_of_date or '-'}  "
+            f"finished {_when(run.finished_at)}  ({took:.0f}s)"
+        )
+        if run.message:
+            lines.append(f"           {run.message}")
+    else:
+        lines.append("last run   none recorded")
+    gold = status.gold
+    if gold is not None:
+        lines.append(
+            f"gold       {gold.path}  published {_when(gold.published_at)}  "
+            f"as_of {gold.as_of_date or '-'}"
+        )
+        main_tables = [
+            name
+            for name in ("guest_360", "guest_scores", "next_best_action", "at_risk_guests")
+            if name in gold.tables
+        ]
+        if main_tables:
+            lines.append(
+                "           "
+                + ", ".join(f"{name} {gold.tables[name]:,}" for name in main_tables)
+                + f"  ({len(gold.tables)} tables)"
+            )
+    for model in status.models:
+        shown = ", ".join(
+            f"{key} {format_number(model.metrics[key])}"
+            for key in HEADLINE_METRICS
+            if model.metrics.get(key) is not None
+        )
+        lines.append(f"model      {model.model_name:<9} {model.model_version}  {shown}")
+    if status.drift_warnings:
+        lines.append(
+            "drift      "
+            + ", ".join(f"{w.feature} (PSI {w.psi:.2f})" for w in status.drift_warnings[:8])
+            + (
+                f" and {len(status.drift_warnings) - 8} more"
+                if len(status.drift_warnings) > 8
+                else ""
+            )
+        )
+    elif gold is not None:
+        lines.append("drift      none above PSI 0.2")
+    lines.append("")
     header = f"{'entity':<21} {'batch':<28} {'bronze':>10} {'silver':>10} {'quarantined':>11}  file"
-    lines = [header]
+    lines.append(header)
 
     def shown(value: int | None) -> str:
         return "-" if value is None else f"{value:,}"
@@ -205,3 +439,13 @@ def format_status(status: Status) -> list[str]:
             lines.append(f"{'':<21}   quarantined: {rule} {rows:,}")
     lines.extend(f"note: {note}" for note in status.notes)
     return lines
+
+
+def format_number(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.3f}"
+
+
+def _when(moment: dt.datetime | None) -> str:
+    return "-" if moment is None else moment.strftime("%Y-%m-%d %H:%M")
