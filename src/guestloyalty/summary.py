@@ -56,7 +56,7 @@ class StageProgress:
 
 def run_summary(layout: Layout, run: RunReport) -> list[str]:
     """The closing report of a run, as lines."""
-    from guestloyalty.status import format_number, collect_status
+    from guestloyalty.status import collect_status, format_number
 
     status = collect_status(layout)
     total = sum(run.stage_seconds.values())
