@@ -49,7 +49,8 @@ def test_top_reasons_puts_pushes_towards_churn_first():
     assert reasons.contribution[0].tolist() == [0.8, 0.2, -0.9]
 
 
-def test_shap_contributions_add_up_to_the_margin():
+@pytest.mark.parametrize("method", ["shap_contributions", "path_contributions"])
+def test_contributions_add_up_to_the_margin(method):
     xgb = pytest.importorskip("xgboost")
     rng = np.random.default_rng(0)
     X = rng.normal(size=(500, 3)).astype(np.float32)
@@ -60,7 +61,7 @@ def test_shap_contributions_add_up_to_the_margin():
         20,
     )
     booster.best_iteration = 19
-    contributions = explain.shap_contributions(booster, X[:10], ("a", "b", "c"))
+    contributions = getattr(explain, method)(booster, X[:10], ("a", "b", "c"))
     margin = booster.predict(xgb.DMatrix(X[:10], feature_names=["a", "b", "c"]), output_margin=True)
     np.testing.assert_allclose(contributions.sum(axis=1), margin, rtol=1e-4, atol=1e-4)
 

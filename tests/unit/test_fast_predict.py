@@ -109,6 +109,20 @@ def test_shap_values_match_pred_contribs(boosters, tmp_path):
     np.testing.assert_allclose(got.sum(axis=1), margins, rtol=1e-5, atol=1e-5)
 
 
+def test_path_contributions_match_approx_contribs(boosters, tmp_path):
+    X, churn, _ = boosters
+    path = tmp_path / "churn.json"
+    churn.save_model(str(path))
+    ensemble = TreeEnsemble.load(path)
+    expected = churn.predict(
+        xgb.DMatrix(X[:60], feature_names=FEATURES), pred_contribs=True, approx_contribs=True
+    )
+    got = np.array([ensemble.path_contributions(row.tolist()) for row in X[:60]])
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+    margins = [ensemble.margin(row.tolist()) for row in X[:60]]
+    np.testing.assert_allclose(got.sum(axis=1), margins, rtol=1e-5, atol=1e-5)
+
+
 def test_ubjson_reader_reads_what_xgboost_writes(boosters):
     _, churn, _ = boosters
     from_ubj = fast_predict.load_ubjson(bytes(churn.save_raw("ubj")))

