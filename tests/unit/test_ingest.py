@@ -275,3 +275,31 @@ def test_status_counts_bronze_rows_per_entity_and_batch(layout):
     assert by_entity["stays"].silver_rows is None  # no silver yet
     assert any("transform" in note for note in status.notes)
     assert status.as_dict()["entities"][2]["batches"][0]["source_file"].endswith("s.csv")
+
+
+def test_columns_outside_the_contract_are_kept_as_received_in_extra(layout):
+    _landing_file(
+        layout,
+        "stays",
+        "s.csv",
+        "guest_id,check_in_date,total_revenue,loyalty_card\nG1,2024-01-01,9,X7\n",
+    )
+    ingest_paths(layout)
+    [(extra,)] = _bronze(layout, "select _extra from stays")
+    assert json.loads(extra) == {"loyalty_card": "X7"}
+
+
+def test_a_card_number_in_an_extra_column_past_the_sample_is_refused(layout, monkeypatch):
+    monkeypatch.setattr("guestloyalty.ingest.checks.CARD_SAMPLE_ROWS", 5)
+    rows = "".join(f"G{i},2024-01-01,10.00,\n" for i in range(20))
+    _landing_file(
+        layout,
+        "stays",
+        "s.csv",
+        "guest_id,check_in_date,total_revenue,note\n"
+        + rows
+        + "G99,2024-01-01,1,4111111111111111\n",
+    )
+    [result] = ingest_paths(layout)
+    assert isinstance(result.error, CardNumberError) and "note" in str(result.error)
+    assert _bronze(layout, "select count(*) from stays") == [(0,)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
@@ -186,3 +187,14 @@ def test_a_file_without_header_is_read_with_column_names(tmp_path):
         ("00001", "1997-01-01", "11.77"),
         ("00001", "1997-01-18", "17.97"),
     ]
+
+
+def test_a_mapped_file_keeps_its_whole_row_in_extra(hotel):
+    [(extra,)] = _bronze(hotel, "select _extra from bookings where _row_number = 3")
+    row = json.loads(extra)
+    assert len(row) == 32
+    assert (row["hotel"], row["adr"], row["reservation_status"]) == (
+        "Resort Hotel",
+        "75",
+        "Check-Out",
+    )

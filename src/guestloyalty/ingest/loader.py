@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from guestloyalty.contracts import CONTRACTS, ENTITIES, contract_for
+from guestloyalty.contracts import CONTRACTS, ENTITIES, EntityContract, contract_for
 from guestloyalty.errors import (
     ConfigError,
     GuestLoyaltyError,
@@ -39,6 +39,7 @@ from guestloyalty.ingest.mapping import (
 from guestloyalty.ingest.readers import (
     ROW_NUMBER,
     ReadOptions,
+    Source,
     is_data_file,
     open_source,
     quote_ident,
@@ -49,7 +50,7 @@ from guestloyalty.warehouse import Layout, connect
 if TYPE_CHECKING:
     import duckdb
 
-METADATA_COLUMNS = ("_batch_id", "_source_file", "_row_number", "_loaded_at")
+METADATA_COLUMNS = ("_batch_id", "_source_file", "_row_number", "_loaded_at", "_extra")
 #: Files at least this big get a "loading ..." line before their result.
 LARGE_FILE_BYTES = 64 * 2**20
 #: A mapping in a landing folder applies to the files next to it.
@@ -118,8 +119,10 @@ def ensure_bronze_tables(con: duckdb.DuckDBPyConnection) -> None:
         table_columns = ", ".join(f"{quote_ident(c)} varchar" for c in contract.columns())
         con.execute(
             f"create table if not exists {entity} ({table_columns}, _batch_id varchar, "
-            "_source_file varchar, _row_number bigint, _loaded_at timestamp)"
+            "_source_file varchar, _row_number bigint, _loaded_at timestamp, _extra varchar)"
         )
+        # bronze files written before _extra existed
+        con.execute(f"alter table {entity} add column if not exists _extra varchar")
 
 
 def ingest_paths(
@@ -253,6 +256,13 @@ def _load(
     except Exception as error:  # noqa: BLE001 - reader failures become one line
         raise translate(path, error) from error
     checks.refuse_card_columns(path, flagged, where="of the file")
+    extras = extra_columns(contract, source, mapping)
+    if extras:
+        try:
+            flagged = checks.card_columns(con, relation, extras)
+        except Exception as error:  # noqa: BLE001 - reader failures become one line
+            raise translate(path, error) from error
+        checks.refuse_card_columns(path, flagged, where="of the file")
 
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     batch_id = manifest.new_batch_id(digest, now)
@@ -261,8 +271,8 @@ def _load(
     try:
         rows = con.execute(
             f"insert into {entity} by name select {select}, ? as _batch_id, "
-            f"? as _source_file, {ROW_NUMBER} as _row_number, ? as _loaded_at "
-            f"from {relation}",
+            f"? as _source_file, {ROW_NUMBER} as _row_number, ? as _loaded_at, "
+            f"{_extra_sql(extras)} as _extra from {relation}",
             [batch_id, str(path.resolve()), now],
         ).fetchall()[0][0]
         if rows == 0:
@@ -287,6 +297,28 @@ def _load(
     return IngestResult(
         path, entity, batch_id, rows, False, f"loaded {rows:,} rows as batch {batch_id}"
     )
+
+
+def extra_columns(
+    contract: type[EntityContract], source: Source, mapping: Mapping | None
+) -> list[str]:
+    """Source columns kept in ``_extra``: all of them under a mapping (the row as received),
+    else those the contract does not name."""
+    visible = visible_columns(source, mapping)
+    if mapping is not None:
+        return visible
+    known = set(contract.columns())
+    return [column for column in visible if column not in known]
+
+
+def _extra_sql(columns: list[str]) -> str:
+    if not columns:
+        return "cast(null as varchar)"
+    pairs = ", ".join(
+        f"'{column.replace(chr(39), chr(39) * 2)}', cast({quote_ident(column)} as varchar)"
+        for column in columns
+    )
+    return f"cast(json_object({pairs}) as varchar)"
 
 
 def _before_commit(con: duckdb.DuckDBPyConnection, entity: str, batch_id: str) -> None:
