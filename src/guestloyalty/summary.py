@@ -1,7 +1,8 @@
 """What a pipeline run says while it works and when it is done.
 
 - :class:`StageProgress` shows a spinner with the running stage on a terminal (rich), and the
-  one-line result of each stage as it finishes; off a terminal it prints the lines only.
+  one-line result of each stage as it finishes; off a terminal (cron, CI, a pipe) it prints
+  the plain ``[stage] ...`` start line instead of the spinner.
 - :func:`run_summary` is the short report every run ends with: stage timings, rows per layer
   (bronze, silver, quarantine, gold), the promoted models' metrics, drift warnings and where
   gold is.
@@ -33,6 +34,8 @@ class StageProgress:
             if self.console.is_terminal:
                 self._status = self.console.status(f"{message[:-4]} running ...")
                 self._status.start()
+            else:  # logs (cron, CI) keep the start line: it dates each stage
+                self.console.print(message, markup=False)
             return
         self._stop()
         self.console.print(message, markup=False)
