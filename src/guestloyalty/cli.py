@@ -143,12 +143,19 @@ def generate(
         str, typer.Option("--format", help="File format of the landing files: parquet or csv.")
     ] = "parquet",
     workers: Annotated[
-        int, typer.Option("--workers", min=1, max=64, help="Processes generating chunks.")
-    ] = 1,
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Processes generating chunks of 100,000 people (default: up to 2); the files "
+            "are the same whatever the number.",
+        ),
+    ] = None,
 ) -> None:
     """Generate a synthetic hotel world into the landing folder, and its truth file."""
     from guestloyalty.pipeline import pipeline_lock, stage_generate
-    from guestloyalty.synth.world import WorldSpec, chunk_count
+    from guestloyalty.synth.world import WorldSpec, chunk_count, default_workers
 
     spec = WorldSpec(
         guests=guests,
@@ -175,7 +182,7 @@ def generate(
             seed=seed,
             spec=spec,
             truth_path=truth_path,
-            workers=workers,
+            workers=workers or default_workers(),
             progress=progress if total > 1 else None,
         )
     for entity, rows in counts.items():

@@ -8,12 +8,15 @@ days; resort median rate in August 179.6 vs January 45.0.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 import pytest
 
 from guestloyalty.synth.world import WorldSpec, generate_world
 
 REALISM_GUESTS = 6_000
+SEEDS = Path(__file__).parents[2] / "seeds"
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +26,8 @@ def world():
 
 @pytest.fixture(scope="module")
 def bookings(world) -> pl.DataFrame:
-    props = pl.read_csv("seeds/properties.csv").select("property_id", "property_kind")
-    channels = pl.read_csv("seeds/channels.csv").select("channel", "channel_group")
+    props = pl.read_csv(SEEDS / "properties.csv").select("property_id", "property_kind")
+    channels = pl.read_csv(SEEDS / "channels.csv").select("channel", "channel_group")
     # Only bookings whose fate is known (not still confirmed for the future).
     return (
         world.frames["bookings"]
@@ -36,7 +39,7 @@ def bookings(world) -> pl.DataFrame:
 
 @pytest.fixture(scope="module")
 def stays(world) -> pl.DataFrame:
-    props = pl.read_csv("seeds/properties.csv").select("property_id", "property_kind")
+    props = pl.read_csv(SEEDS / "properties.csv").select("property_id", "property_kind")
     return world.frames["stays"].join(props, on="property_id")
 
 

@@ -281,3 +281,32 @@ def test_zero_dirty_rate_keeps_types():
 
     assert inject(np.random.default_rng(0), "stays", frame, 0.0).equals(frame)
     assert as_text(frame)["check_in_date"].to_list() == ["2024-01-02"]
+
+
+def _returns_within_a_year(world) -> pl.DataFrame:
+    """Each stay at least a year before the end: did the guest come back within 365 days?"""
+    stays = world.frames["stays"].sort("guest_id", "check_in_date")
+    return (
+        stays.with_columns(next_stay=pl.col("check_in_date").shift(-1).over("guest_id"))
+        .filter(pl.col("check_in_date") <= END - dt.timedelta(days=365))
+        .with_columns(
+            returned=pl.col("next_stay").is_not_null()
+            & (pl.col("next_stay") <= pl.col("check_in_date") + pl.duration(days=365))
+        )
+    )
+
+
+def test_a_service_failure_makes_a_return_less_likely(world):
+    returns = _returns_within_a_year(world)
+    repeat = returns.filter(pl.col("guest_id").is_duplicated())
+    rate = repeat.group_by("had_service_failure").agg(pl.col("returned").mean())
+    by = dict(rate.rows())
+    assert by[True] < by[False] - 0.05
+
+
+def test_loyalty_members_return_more_often(world):
+    returns = _returns_within_a_year(world).join(
+        world.frames["guests"].select("guest_id", "loyalty_member"), on="guest_id"
+    )
+    by = dict(returns.group_by("loyalty_member").agg(pl.col("returned").mean()).rows())
+    assert by[True] > by[False]

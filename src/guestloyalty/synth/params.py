@@ -11,7 +11,7 @@ PURPOSES: tuple[str, ...] = ("business", "leisure", "family", "group")
 PURPOSE_SHARE: tuple[float, ...] = (0.30, 0.42, 0.18, 0.10)
 
 #: Share of guests who are "one-off" travellers (a very low trip rate), by purpose.
-ONE_OFF_SHARE: tuple[float, ...] = (0.45, 0.70, 0.70, 0.75)
+ONE_OFF_SHARE: tuple[float, ...] = (0.55, 0.78, 0.78, 0.82)
 ONE_OFF_TRIPS_PER_YEAR = 0.06
 #: Mean trips per year of repeat-prone guests while active, by purpose (gamma, shape below).
 TRIPS_PER_YEAR: tuple[float, ...] = (5.0, 1.6, 1.2, 0.9)
@@ -43,12 +43,12 @@ CANCEL_BY_CHANNEL: dict[str, float] = {
     "direct_web": 0.19,
     "direct_app": 0.15,
     "direct_phone": 0.17,
-    "ota": 0.45,
+    "ota": 0.42,
     "gds": 0.24,
     "corporate": 0.20,
     "group": 0.40,
 }
-CANCEL_BY_KIND: tuple[float, ...] = (1.30, 0.86, 0.95)
+CANCEL_BY_KIND: tuple[float, ...] = (1.42, 0.86, 0.95)
 CANCEL_NON_REFUNDABLE = 0.25
 NO_SHOW_PROBABILITY = 0.012
 

@@ -635,7 +635,8 @@ def write_world(
 
 
 def default_workers() -> int:
-    return max(1, min(4, (os.cpu_count() or 1)))
+    """Processes for ``generate``: up to two (about 1.5 GiB of memory each)."""
+    return max(1, min(2, (os.cpu_count() or 1)))
 
 
 def remove_generated(landing_dir: Path) -> list[Path]:
