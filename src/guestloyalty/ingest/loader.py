@@ -98,6 +98,11 @@ def entity_of(path: Path, layout: Layout, *, entity: str | None, mapping: Mappin
     """The entity a file feeds: --entity, else the mapping's, else its landing folder."""
     if entity is not None:
         contract_for(entity)
+        if mapping is not None and mapping.entity != entity:
+            raise MappingError(
+                f"{path}: --entity {entity} contradicts {mapping.origin}, which maps to "
+                f"{mapping.entity}"
+            )
         return entity
     if mapping is not None:
         return mapping.entity
