@@ -202,6 +202,7 @@ def _header_fields(path: Path, head: bytes, options: ReadOptions, delimiter: str
         quotechar=options.quote or None,
         escapechar=None if (options.escape or options.quote) == options.quote else options.escape,
         doublequote=(options.escape or options.quote) == options.quote,
+        quoting=csv.QUOTE_MINIMAL if options.quote else csv.QUOTE_NONE,
         strict=False,
     )
     try:
