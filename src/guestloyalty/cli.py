@@ -354,6 +354,39 @@ def status(
         typer.echo(line)
 
 
+@app.command()
+@handles_errors
+def backtest(
+    data_dir: DataDir = Path("data"),
+    as_of: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--as-of",
+            formats=["%Y-%m-%d"],
+            help="Date to train and score as of (default: one horizon before the last stay).",
+        ),
+    ] = None,
+    horizon_days: Horizon = DEFAULT_HORIZON_DAYS,
+    seed: Seed = 42,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    keep_scratch: Annotated[
+        bool, typer.Option("--keep-scratch", help="Keep the scratch build for inspection.")
+    ] = False,
+) -> None:
+    """Train and score as of a past date, compare with what happened after, next to BG/NBD."""
+    from guestloyalty.scoring.backtest import result_json, run_backtest
+
+    settings = _settings(data_dir, horizon_days=horizon_days, seed=seed)
+    result = run_backtest(
+        Layout(data_dir),
+        settings,
+        as_of=as_of.date() if as_of else None,
+        report=_say,
+        keep_scratch=keep_scratch,
+    )
+    typer.echo(result_json(result) if as_json else result.render())
+
+
 @app.command("score-guest")
 @handles_errors
 def score_guest(

@@ -15,6 +15,7 @@ COMMANDS = [
     "pipeline",
     "score-guest",
     "status",
+    "backtest",
 ]
 
 

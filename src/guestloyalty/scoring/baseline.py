@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from guestloyalty.errors import NoDataError
 from guestloyalty.scoring.features import FeatureFrame
 
 if TYPE_CHECKING:
@@ -37,8 +38,9 @@ BTYD_FEATURES: tuple[str, ...] = (
 )
 UNIT_DAYS = 7.0
 
-#: Silver relation holding completed stays (guest_id, check_in_date, total_revenue).
-STAYS_RELATION = "stg_bronze__stays"
+#: Silver relations holding completed stays (guest_id, check_in_date, total_revenue), in order
+#: of preference: stays keyed on the identity-resolved guest id first (what snapshots use).
+STAYS_RELATIONS: tuple[str, ...] = ("int_stays_enriched", "stg_bronze__stays")
 
 
 @dataclass(frozen=True)
@@ -72,9 +74,26 @@ class SnapshotFit:
         return self.bgnbd is not None
 
 
-def load_stays(con: duckdb.DuckDBPyConnection, *, silver_alias: str | None = None) -> StayLog:
-    """Read the stay log from silver (``con`` connected to silver or with it attached)."""
-    relation = f"{silver_alias}.main.{STAYS_RELATION}" if silver_alias else STAYS_RELATION
+def stays_relation(con: duckdb.DuckDBPyConnection, *, catalog: str | None = None) -> str:
+    """The qualified silver relation to read stays from (see ``STAYS_RELATIONS``)."""
+    where = f" and table_catalog = '{catalog}'" if catalog else ""
+    present = {
+        row[0]
+        for row in con.sql(
+            f"select table_name from information_schema.tables where table_schema = 'main'{where}"
+        ).fetchall()
+    }
+    for name in STAYS_RELATIONS:
+        if name in present:
+            return f"{catalog}.main.{name}" if catalog else name
+    raise NoDataError(
+        f"silver has none of {', '.join(STAYS_RELATIONS)}: run `guestloyalty transform` first"
+    )
+
+
+def load_stays(con: duckdb.DuckDBPyConnection, *, catalog: str | None = None) -> StayLog:
+    """Read the stay log from silver (``con`` connected to silver, or with it attached)."""
+    relation = stays_relation(con, catalog=catalog)
     table = con.sql(
         f"select guest_id, check_in_date, greatest(total_revenue, 0) as revenue from {relation} "
         "where guest_id is not null and check_in_date is not null and total_revenue is not null"

@@ -28,68 +28,69 @@ FORMAT_VERSION = 1
 #: Behaviour columns used when present in the snapshot, with their transform.
 BEHAVIOUR: dict[str, str] = {
     # purpose mix
-    "business_stay_share": "raw",
-    "leisure_stay_share": "raw",
-    "family_stay_share": "raw",
-    "group_stay_share": "raw",
+    "business_trip_share": "raw",
+    "leisure_trip_share": "raw",
+    "family_trip_share": "raw",
+    "group_trip_share": "raw",
     # when and how they book
-    "weekday_night_share": "raw",
-    "weekend_stay_share": "raw",
+    "weekend_night_share": "raw",
     "avg_lead_days": "log",
     "avg_nights": "log",
     "avg_party_size": "log",
     "direct_booking_share": "raw",
     "ota_booking_share": "raw",
-    "corporate_booking_share": "raw",
     # what they spend
     "ancillary_share": "raw",
     "avg_stay_revenue": "log",
     "avg_daily_rate": "log",
+    "relative_daily_rate": "raw",
     # recency / frequency / engagement
     "days_since_last_stay": "log",
     "stays_count": "log",
     "stays_last_365d": "log",
     "email_open_rate_180d": "raw",
     "sessions_90d": "log",
+    "loyalty_tier_rank": "raw",
     "is_loyalty_member": "raw",
 }
 
-#: Candidate names and how each scores a standardised centroid: {feature: weight}.
+#: Candidate names and how each scores a standardised centroid: {feature: weight}. The first
+#: feature defines the name: without it in the data the name is not used.
 NAME_RULES: dict[str, dict[str, float]] = {
     "business regular": {
-        "business_stay_share": 1.5,
-        "corporate_booking_share": 1.0,
-        "weekday_night_share": 1.0,
-        "weekend_stay_share": -0.5,
+        "business_trip_share": 1.5,
+        "weekend_night_share": -0.7,
         "stays_count": 0.7,
         "stays_last_365d": 0.7,
         "avg_lead_days": -0.3,
     },
     "family vacationer": {
-        "family_stay_share": 1.5,
+        "family_trip_share": 1.5,
         "avg_party_size": 1.0,
         "avg_nights": 0.7,
-        "leisure_stay_share": 0.3,
+        "weekend_night_share": 0.3,
         "avg_lead_days": 0.5,
     },
     "luxury seeker": {
         "avg_stay_revenue": 1.2,
         "avg_daily_rate": 1.2,
+        "relative_daily_rate": 1.0,
         "ancillary_share": 1.0,
     },
     "deal seeker": {
-        "avg_stay_revenue": -1.0,
+        "relative_daily_rate": -1.5,
         "avg_daily_rate": -1.0,
+        "avg_stay_revenue": -0.7,
+        "direct_booking_share": -0.7,
         "ota_booking_share": 1.0,
         "ancillary_share": -0.5,
     },
     "weekend getaway": {
-        "weekend_stay_share": 1.2,
-        "weekday_night_share": -1.0,
-        "leisure_stay_share": 0.8,
+        "weekend_night_share": 1.5,
+        "leisure_trip_share": 0.8,
         "avg_nights": -0.5,
     },
-    "group / event": {"group_stay_share": 2.0, "avg_party_size": 0.8},
+    "group / event": {"group_trip_share": 2.0, "avg_party_size": 0.8},
     "dormant": {
         "days_since_last_stay": 2.0,
         "stays_last_365d": -1.0,
@@ -99,21 +100,23 @@ NAME_RULES: dict[str, dict[str, float]] = {
     "loyal regular": {
         "stays_count": 1.2,
         "stays_last_365d": 1.0,
+        "loyalty_tier_rank": 0.6,
         "is_loyalty_member": 0.6,
         "email_open_rate_180d": 0.4,
         "days_since_last_stay": -0.5,
     },
     "engaged newcomer": {
+        "sessions_90d": 0.6,
         "stays_count": -1.0,
         "days_since_last_stay": -1.0,
         "email_open_rate_180d": 0.6,
-        "sessions_90d": 0.6,
     },
     "one-time visitor": {
         "stays_count": -1.2,
         "days_since_last_stay": 0.5,
         "email_open_rate_180d": -0.4,
     },
+    "leisure traveller": {"leisure_trip_share": 1.5, "avg_lead_days": 0.5},
     "long-stay guest": {"avg_nights": 1.5, "avg_lead_days": 0.3},
     "last-minute booker": {"avg_lead_days": -1.5},
 }
@@ -232,7 +235,9 @@ def name_centroids(centroids: np.ndarray, names: list[str]) -> list[str]:
     """One distinct human name per centroid, by the Hungarian method on the rule scores."""
     from scipy.optimize import linear_sum_assignment
 
-    candidates = list(NAME_RULES)
+    # A name is only a candidate when its defining (first) behaviour is in the data: no
+    # "business regular" without a business share to show for it.
+    candidates = [label for label, rule in NAME_RULES.items() if next(iter(rule)) in names]
     score = np.zeros((len(centroids), len(candidates)))
     for j, label in enumerate(candidates):
         for feature, weight in NAME_RULES[label].items():

@@ -1,0 +1,88 @@
+"""`guestloyalty backtest` on the session's small world: honest figures, saved, nothing leaked."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import duckdb
+import pytest
+
+from guestloyalty.scoring.backtest import BacktestError, data_end, run_backtest
+from guestloyalty.warehouse import Layout
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def world_copy(small_run, tmp_path_factory):
+    """Bronze, silver and truth of the small world, copied so the backtest has its own dir."""
+    source = small_run.layout
+    layout = Layout(tmp_path_factory.mktemp("backtest"))
+    layout.ensure_dirs()
+    shutil.copyfile(source.bronze_path, layout.bronze_path)
+    shutil.copyfile(source.silver_path, layout.silver_path)
+    if source.truth_path.exists():
+        layout.truth_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source.truth_path, layout.truth_path)
+    return layout
+
+
+@pytest.fixture(scope="module")
+def result(world_copy, small_run):
+    return run_backtest(world_copy, small_run.settings, report=lambda _: None)
+
+
+def test_default_as_of_is_one_horizon_before_the_end(result, world_copy, small_run):
+    end = data_end(world_copy)
+    assert result.as_of == end - dt.timedelta(days=small_run.settings.horizon_days)
+
+
+def test_model_beats_the_baseline_on_what_happened_after_as_of(result):
+    assert result.mode == "xgboost"
+    assert result.churn["model"]["auc"] > result.churn["btyd"]["auc"]
+    assert result.churn["model"]["auc"] > 0.75
+    assert result.clv["model"]["spearman"] > result.clv["btyd"]["spearman"]
+
+
+def test_every_figure_the_issue_asks_for(result):
+    for metric in ("auc", "pr_auc", "brier"):
+        assert metric in result.churn["model"] and metric in result.churn["btyd"]
+    for metric in ("mae", "spearman", "capture_top10", "gini"):
+        assert metric in result.clv["model"] and metric in result.clv["btyd"]
+
+
+def test_oracle_is_reported_with_the_truth_file(result, world_copy):
+    if not world_copy.truth_path.exists():
+        pytest.skip("this world has no truth file")
+    oracle_auc = result.churn["oracle"]["auc"]
+    assert 0.5 < oracle_auc <= 1.0
+    assert result.churn["model"]["auc_share_of_oracle"] == pytest.approx(
+        result.churn["model"]["auc"] / oracle_auc, rel=0.05
+    )
+
+
+def test_saved_to_model_evaluation_and_scratch_removed(result, world_copy):
+    with duckdb.connect(str(world_copy.state_path), read_only=True) as con:
+        rows = con.execute(
+            "select task, model, metric, value from model_evaluation where evaluation_id = ?",
+            [result.evaluation_id],
+        ).fetchall()
+    assert ("churn", "model", "auc", pytest.approx(result.churn["model"]["auc"])) in [
+        (t, m, k, v) for t, m, k, v in rows
+    ]
+    assert not list(world_copy.data_dir.glob("backtest-*"))
+    # The backtest never trains in the real data dir.
+    assert not (world_copy.models_dir / "promoted.json").exists()
+
+
+def test_rendered_table_names_both_models(result):
+    text = result.render()
+    assert "btyd" in text and "model" in text and "auc" in text
+
+
+def test_as_of_after_the_data_is_refused(world_copy, small_run):
+    with pytest.raises(BacktestError, match="nothing happened after"):
+        run_backtest(
+            world_copy, small_run.settings, as_of=dt.date(2100, 1, 1), report=lambda _: None
+        )
