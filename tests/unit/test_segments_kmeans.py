@@ -117,3 +117,39 @@ def test_defining_traits_in_words():
     traits = segments.defining_traits(doc)
     assert set(traits) == set(doc["ids"])
     assert all("typical" in text for text in traits.values())
+
+
+def test_moved_guests_are_counted_against_the_previous_run(tmp_path):
+    import datetime as dt
+
+    import pyarrow as pa
+
+    from guestloyalty.scoring import score
+    from guestloyalty.warehouse import Layout
+
+    layout = Layout(tmp_path)
+    previous = pa.table(
+        {
+            "guest_id": ["a", "b", "c"],
+            "as_of_date": pa.array([dt.date(2025, 1, 31)] * 3, pa.date32()),
+            "segment_id": pa.array([1, 2, 2], pa.int32()),
+        }
+    )
+    score._append_history(layout, previous, dt.date(2025, 1, 31))
+    scored = score.Scored(
+        guest_id=np.array(["a", "b", "c", "d"], dtype=object),
+        churn_probability=np.zeros(4),
+        churn_risk=np.array(["LOW"] * 4, dtype=object),
+        days_until_lost=np.zeros(4, dtype=np.int64),
+        clv_12m=np.zeros(4),
+        clv_tier=np.array(["BRONZE"] * 4, dtype=object),
+        max_retention_spend=np.zeros(4),
+        segment_id=np.array([1, 1, 2, 3], dtype=object),
+        segment=np.array(["x", "x", "y", "z"], dtype=object),
+        baseline=np.zeros((4, 4)),
+        model_version="v2",
+        mode="xgboost",
+    )
+    moved, before = score._previous_segments(layout, dt.date(2025, 2, 28), scored)
+    assert moved == 1  # b went from 2 to 1; d is new, not a move
+    assert before == {"a": 1, "b": 2, "c": 2}

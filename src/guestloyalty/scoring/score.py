@@ -574,5 +574,5 @@ def _append_history(layout: Layout, table: pa.Table, as_of: dt.date) -> None:
         for name, kind in HISTORY_COLUMNS.items():
             con.execute(f"alter table guest_score_history add column if not exists {name} {kind}")
         con.execute("delete from guest_score_history where as_of_date = ?", [as_of])
-        history = table.select(list(HISTORY_COLUMNS))
+        history = table.select([name for name in HISTORY_COLUMNS if name in table.column_names])
         _insert(con, "guest_score_history", history)
