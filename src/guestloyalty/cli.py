@@ -387,6 +387,24 @@ def backtest(
     typer.echo(result_json(result) if as_json else result.render())
 
 
+@app.command()
+@handles_errors
+def report(
+    data_dir: DataDir = Path("data"),
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="HTML file to write (default <data>/reports/report.html)."
+        ),
+    ] = None,
+) -> None:
+    """Write one self-contained HTML report: model quality, segments, actions, business trends."""
+    from guestloyalty.report import write_report
+
+    path = write_report(Layout(data_dir), _settings(data_dir), output)
+    _say(f"report written to {path}")
+
+
 @app.command("score-guest")
 @handles_errors
 def score_guest(
