@@ -310,3 +310,13 @@ def test_loyalty_members_return_more_often(world):
     )
     by = dict(returns.group_by("loyalty_member").agg(pl.col("returned").mean()).rows())
     assert by[True] > by[False]
+
+
+def test_a_guest_is_in_one_room_at_a_time(world):
+    overlapping = (
+        world.frames["stays"]
+        .sort("guest_id", "check_in_date")
+        .with_columns(previous_out=pl.col("check_out_date").shift(1).over("guest_id"))
+        .filter(pl.col("check_in_date") < pl.col("previous_out"))
+    )
+    assert overlapping.height == 0

@@ -104,7 +104,14 @@ def build_folios(rng: np.random.Generator, cat: Catalog, people: People, trips: 
         bad = ~preferred[purpose, (wd + shift) % 7]
         shift += bad
     arrival = day + np.where(rng.random(m) < WEEKDAY_SNAP, shift, 0)
-    departure = arrival + trips.nights[order]
+    nights = trips.nights[order]
+    # A guest is in one room at a time: push a trip that would start before the previous one
+    # ends (weekday snapping, or the loose timing of a disengaging guest) to that departure.
+    same_person = np.r_[False, who[1:] == who[:-1]]
+    for _ in range(4):
+        previous_departure = np.r_[0, (arrival + nights)[:-1]]
+        arrival = np.where(same_person, np.maximum(arrival, previous_departure), arrival)
+    departure = arrival + nights
 
     lead_median = np.array([P.LEAD_MEDIAN[c] for c in cat.channels])[channel]
     lead = lead_median * rng.lognormal(0.0, P.LEAD_SIGMA, m)
@@ -149,7 +156,6 @@ def build_folios(rng: np.random.Generator, cat: Catalog, people: People, trips: 
         * rng.lognormal(0.0, 0.08, m)
     )
     nightly = np.round(nightly, 2)
-    nights = trips.nights[order]
     room_revenue = np.round(nightly * nights, 2)
     fnb_share = np.array([0.18, 0.22, 0.28, 0.30])[purpose] * (0.6 + 0.4 * value)
     fnb_revenue = np.round(room_revenue * fnb_share * rng.lognormal(0.0, 0.4, m), 2)
