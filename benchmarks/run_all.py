@@ -184,11 +184,18 @@ def dbt_layer_seconds(target_dir: Path) -> dict[str, object]:
     last = max(end for _, _, end, _, _ in spans)
     silver_end = max((end for _, _, end, _, gold in spans if not gold), default=first)
     slowest = sorted(spans, key=lambda span: span[3], reverse=True)[:8]
+    by_type: dict[str, dict[str, float]] = {}
+    for uid, _, _, secs, gold in spans:
+        kind = f"{uid.split('.', 1)[0]} ({_layer(gold)})"
+        entry = by_type.setdefault(kind, {"count": 0, "seconds": 0.0})
+        entry["count"] += 1
+        entry["seconds"] = round(entry["seconds"] + secs, 2)
     return {
         "silver": round(max(0.0, silver_end - first), 2),
         "gold": round(max(0.0, last - silver_end), 2),
         "dbt_elapsed": round(float(results.get("elapsed_time") or 0.0), 2),
         "nodes": len(spans),
+        "by_type": by_type,
         "slowest": [
             {"node": uid.split(".", 2)[-1], "seconds": round(secs, 2), "layer": _layer(gold)}
             for uid, _, _, secs, gold in slowest
@@ -571,6 +578,13 @@ def markdown(report: dict) -> str:
             lines.append(
                 f"- {r['guests']:,} guests: "
                 + ", ".join(f"{n['node']} {n['seconds']:.1f}" for n in slowest[:5])
+            )
+            by_type = r.get("dbt_pre_scoring", {}).get("by_type", {})
+            lines.append(
+                "  - node seconds summed by kind (2 threads run them): "
+                + ", ".join(
+                    f"{kind} {v['count']} × → {v['seconds']:.1f}" for kind, v in by_type.items()
+                )
             )
     if report["growth"]:
         lines += ["", "## Growth (time ratio; ≤ data ratio is linear or better)", ""]
