@@ -318,7 +318,13 @@ def _tree_bytes(path: Path) -> int:
 
 
 def bench_size(
-    guests: int, *, work: Path, seed: int, timeout: float | None, floor: bool
+    guests: int,
+    *,
+    work: Path,
+    seed: int,
+    timeout: float | None,
+    floor: bool,
+    profile: bool = False,
 ) -> dict[str, object]:
     data_dir = work / f"guests_{guests}"
     out = work / f"guests_{guests}.json"
@@ -335,6 +341,11 @@ def bench_size(
         "--seed",
         str(seed),
     ]
+    samples = work / f"profile_{guests}.txt"
+    if profile:
+        py_spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
+        command = [py_spy, "record", "--format", "raw", "--rate", "20", "--subprocesses",
+                   "-o", str(samples), "--", *command]  # fmt: skip
     rc, seconds, peak, timed_out = run_measured(
         command, timeout=timeout, log=work / f"guests_{guests}.log"
     )
@@ -354,6 +365,8 @@ def bench_size(
     result["stages"] = stage_table(result)
     result["end_to_end_seconds"] = round(sum(result["stages"].values()), 2)
     result["data_dir"] = str(data_dir)
+    if profile and samples.exists():
+        result["profile"] = summarize_profile(samples)
     if floor and result.get("as_of"):
         result["floor"] = run_floor(data_dir, result["as_of"], work=work, timeout=timeout)
         floor_s = result["floor"].get("total_seconds")
@@ -362,6 +375,33 @@ def bench_size(
             result["pipeline_seconds_without_generate"] = round(after_generate, 2)
             result["floor_ratio"] = round(after_generate / floor_s, 2)
     return result
+
+
+def summarize_profile(samples: Path, top: int = 15) -> list[dict[str, object]]:
+    """CPU samples (py-spy raw format, 20 per second) by pipeline stage and innermost frame
+    of guestloyalty code: where each stage spends its CPU time."""
+    counts: dict[tuple[str, str], int] = {}
+    for line in samples.read_text().splitlines():
+        stack, _, number = line.rpartition(" ")
+        if not stack or not number.isdigit():
+            continue
+        frames = stack.split(";")
+        stage = next(
+            (
+                match.group(1)
+                for frame in reversed(frames)
+                if (match := re.match(r"(stage_\w+|child|layer_rows) ", frame))
+            ),
+            "other (dbt threads, workers, start-up)",
+        )
+        ours = [frame for frame in frames if "guestloyalty" in frame]
+        key = (stage, ours[-1] if ours else frames[-1])
+        counts[key] = counts.get(key, 0) + int(number)
+    ranked = sorted(counts.items(), key=lambda item: item[1], reverse=True)[:top]
+    return [
+        {"stage": stage, "frame": frame, "cpu_seconds": round(n / 20, 1)}
+        for (stage, frame), n in ranked
+    ]
 
 
 def stage_table(result: dict[str, object]) -> dict[str, float]:
@@ -586,6 +626,18 @@ def markdown(report: dict) -> str:
                     f"{kind} {v['count']} × → {v['seconds']:.1f}" for kind, v in by_type.items()
                 )
             )
+    for r in done:
+        if r.get("profile"):
+            lines += [
+                "",
+                f"## Where the CPU goes, {r['guests']:,} guests (py-spy, top frames)",
+                "",
+                "| stage | innermost guestloyalty frame | CPU s |",
+                "|---|---|---:|",
+            ]
+            lines += [
+                f"| {p['stage']} | `{p['frame']}` | {p['cpu_seconds']:.1f} |" for p in r["profile"]
+            ]
     if report["growth"]:
         lines += ["", "## Growth (time ratio; ≤ data ratio is linear or better)", ""]
         for g in report["growth"]:
@@ -679,6 +731,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-extras", action="store_true", help="skip BTYD/score-guest/ingest")
     parser.add_argument("--timeout", type=float, help="seconds per process before it is killed")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where bench.json/.md go")
+    parser.add_argument(
+        "--profile", action="store_true", help="sample each size with py-spy (pip install py-spy)"
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -699,7 +754,12 @@ def main(argv: list[str] | None = None) -> None:
     try:
         results = [
             bench_size(
-                guests, work=work, seed=args.seed, timeout=args.timeout, floor=not args.no_floor
+                guests,
+                work=work,
+                seed=args.seed,
+                timeout=args.timeout,
+                floor=not args.no_floor,
+                profile=args.profile,
             )
             for guests in sizes
         ]
