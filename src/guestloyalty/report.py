@@ -269,11 +269,75 @@ def _validation(
         bundle = registry.load_promoted(layout)
     except Exception as error:  # noqa: BLE001 - the report still renders without curves
         return None, f"no promoted model ({str(error).splitlines()[0]})"
+    try:
+        observed = _observed_after_as_of(layout, data)
+        if observed is not None:
+            return observed, ""
+    except Exception:  # noqa: BLE001, S110 - fall back to the validation snapshot
+        pass
     snapshot_text = bundle.manifest.get("valid_snapshot")
     try:
-        return _predict_validation(layout, settings, bundle, snapshot_text), ""
+        validation = _predict_validation(layout, settings, bundle, snapshot_text)
     except Exception as error:  # noqa: BLE001
         return None, f"validation curves unavailable: {str(error).splitlines()[0]}"
+    if validation is None:
+        return None, (
+            "no labeled snapshot to measure on: the data hold less than one horizon before "
+            "as_of (run `guestloyalty backtest`, or a run with --as-of one horizon before the "
+            "end of the data)"
+        )
+    return validation, ""
+
+
+def _observed_after_as_of(layout: Layout, data: ReportData) -> Validation | None:
+    """Today's scores against what happened after as_of, when the data cover the horizon.
+
+    A run with ``--as-of`` one horizon (or more) before the end of the data is a backtest:
+    nothing after as_of went into its features, and silver knows what came next.
+    """
+    if data.as_of is None or not data.horizon_days or "guest_scores" not in data.tables:
+        return None
+    from guestloyalty.scoring import baseline
+
+    stays = baseline.load_stays_from_layout(layout)
+    if len(stays) == 0:
+        return None
+    as_of = np.datetime64(data.as_of, "D")
+    end = as_of + np.timedelta64(int(data.horizon_days), "D")
+    if stays.check_in.max() < end:
+        return None
+    window = (stays.check_in > as_of) & (stays.check_in <= end)
+    with connect(layout.gold_path, read_only=True) as con:
+        columns = {row[0] for row in con.sql("describe guest_scores").fetchall()}
+        extra = [c for c in ("p_no_stay_btyd", "clv_btyd") if c in columns]
+        rows = con.sql(
+            "select guest_id, churn_probability, clv_12m"
+            + "".join(f", {c}" for c in extra)
+            + " from guest_scores order by guest_id"
+        ).fetchall()
+    if not rows:
+        return None
+    ids = np.asarray([row[0] for row in rows], dtype=object)
+    returned_ids, inverse = np.unique(stays.guest_id[window].astype(str), return_inverse=True)
+    revenue_by_guest = np.bincount(inverse, weights=stays.revenue[window])
+    pos = np.clip(np.searchsorted(returned_ids, ids.astype(str)), 0, max(len(returned_ids) - 1, 0))
+    found = returned_ids[pos] == ids.astype(str) if len(returned_ids) else np.zeros(len(ids), bool)
+    revenue = np.where(found, revenue_by_guest[pos] if len(returned_ids) else 0.0, 0.0)
+
+    def column(index: int, default: float) -> np.ndarray:
+        values = np.array([np.nan if row[index] is None else row[index] for row in rows], float)
+        return np.nan_to_num(values, nan=default)
+
+    return Validation(
+        source=f"today's scores vs what happened in the {data.horizon_days} days after as_of",
+        snapshot=data.as_of,
+        churned=(~found).astype(np.float64),
+        churn_probability=column(1, 1.0),
+        future_revenue=revenue.astype(np.float64),
+        clv_predicted=column(2, 0.0),
+        baseline_churn=column(3, 1.0) if "p_no_stay_btyd" in extra else None,
+        baseline_clv=column(3 + ("p_no_stay_btyd" in extra), 0.0) if "clv_btyd" in extra else None,
+    )
 
 
 def _predict_validation(layout, settings, bundle, snapshot_text) -> Validation | None:  # noqa: ANN001
@@ -563,11 +627,15 @@ def _quality_section(data: ReportData) -> str:
     v = data.validation
     out = ["<h2>Model quality on held-out guests</h2>"]
     if v is None:
-        out.append(_card("<p>No validation curves.</p>", data.validation_note))
+        out.append(_card(f"<p>No curves: {_esc(data.validation_note)}</p>"))
     else:
         from guestloyalty.scoring.metrics import roc_auc
 
-        where = f"validation snapshot {v.snapshot} ({len(v.churned):,} guests, {v.source})"
+        where = (
+            f"{v.source}, as of {v.snapshot} ({len(v.churned):,} guests)"
+            if v.source.startswith("today")
+            else f"validation snapshot {v.snapshot} ({len(v.churned):,} guests, {v.source})"
+        )
         charts = []
         series = []
         fpr, tpr = roc_curve(v.churned, v.churn_probability)
