@@ -405,6 +405,31 @@ def report(
     _say(f"report written to {path}")
 
 
+@app.command()
+@handles_errors
+def forget(
+    guest_id: Annotated[str, typer.Argument(help="The guest's id (resolved or source id).")],
+    data_dir: DataDir = Path("data"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print what was erased as JSON.")] = False,
+) -> None:
+    """Erase one person (GDPR Art. 17) from landing, bronze, silver, gold and score history."""
+    from guestloyalty.privacy import forget_guest, settings_of_last_run
+
+    layout = Layout(data_dir)
+    settings = settings_of_last_run(layout, _settings(data_dir))
+    result = forget_guest(layout, settings, guest_id, report=_say)
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), indent=2))
+        return
+    _say(
+        f"erased: {result.source_ids} linked source id(s), "
+        f"{sum(result.bronze_rows_deleted.values())} bronze row(s), "
+        f"{result.score_history_rows_deleted} score history row(s), "
+        f"{result.landing_files_rewritten} landing file(s) rewritten; "
+        + ("gold rebuilt and published" if result.gold_rebuilt else "gold not rebuilt")
+    )
+
+
 @app.command("score-guest")
 @handles_errors
 def score_guest(

@@ -37,6 +37,7 @@ STATE_TABLES: tuple[str, ...] = (
     "guest_score_history",
     "model_evaluation",
     "run_log",
+    "erasure_log",
 )
 
 

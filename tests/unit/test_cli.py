@@ -16,6 +16,7 @@ COMMANDS = [
     "score-guest",
     "status",
     "backtest",
+    "forget",
 ]
 
 
