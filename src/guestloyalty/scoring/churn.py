@@ -27,7 +27,7 @@ CHURN_PARAMS: dict[str, object] = {
     "objective": "binary:logistic",
     "eval_metric": "logloss",
     "max_depth": 4,
-    "eta": 0.1,
+    "eta": 0.05,
     "subsample": 0.8,
     "colsample_bytree": 0.8,
     "min_child_weight": 10,
@@ -35,7 +35,10 @@ CHURN_PARAMS: dict[str, object] = {
     "tree_method": "hist",
     "max_bin": 128,
 }
-NUM_ROUNDS = 400
+#: Backtests one horizon back show that fitting the training period harder (more rounds,
+#: deeper trees) ranks worse a year later: early stopping on the adjacent calibration snapshot
+#: cannot see that drift, so the model is kept deliberately modest.
+NUM_ROUNDS = 300
 EARLY_STOPPING_ROUNDS = 40
 #: Below this many calibration rows isotonic regression overfits; Platt scaling is used.
 MIN_ISOTONIC_ROWS = 2_000
