@@ -27,6 +27,7 @@ from trust_support import (
     file_digest,
     gold_counts,
     pipeline_args,
+    run_cli,
     run_pipeline_cli,
 )
 
@@ -35,6 +36,7 @@ from guestloyalty.config import Settings
 from guestloyalty.errors import DiskFullError
 from guestloyalty.faults import FAULT_ENV
 from guestloyalty.pipeline import RunReport, run_pipeline, stage_publish
+from guestloyalty.status import collect_status
 from guestloyalty.transform import dbt_project_dir
 from guestloyalty.warehouse import Layout, start_gold_build
 
@@ -56,6 +58,29 @@ def _add_late_arrivals(layout: Layout) -> Path:
         lines.append(f"LA{index:05d}b,{guest},OPO-CITY,{second},{second + dt.timedelta(1)},1,120")
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+CORPUS = Path(__file__).parents[1] / "fixtures" / "bad_inputs"
+#: Loadable files of the ingest corpus (tests/fixtures/bad_inputs/expected.yaml, exit 0):
+#: file -> (rows, folder mapping or None). Some of their rows fail silver's rules.
+CORPUS_FILES = {
+    "stays/bom.csv": (3, None),
+    "stays/crlf_blank_lines.csv": (3, None),
+    "stays/quoted_fields.csv": (4, None),
+    "stays/bad_values.csv": (4, None),
+    "stays/semicolon.csv": (3, "mappings/semicolon.yaml"),
+}
+CORPUS_ROWS = sum(rows for rows, _ in CORPUS_FILES.values())
+
+
+def _add_bad_input_corpus(layout: Layout) -> None:
+    """The corpus's loadable files, each in its own landing folder (with its mapping.yaml)."""
+    for index, (name, (_, mapping)) in enumerate(sorted(CORPUS_FILES.items())):
+        folder = layout.landing_entity_dir("stays") / f"corpus_{index}"
+        folder.mkdir(parents=True)
+        shutil.copy2(CORPUS / name, folder / Path(name).name)
+        if mapping:
+            shutil.copy2(CORPUS / mapping, folder / "mapping.yaml")
 
 
 def _kill_from_outside_during(layout: Layout, stage: str, *, delay: float) -> int:
@@ -86,10 +111,14 @@ def _wal_files(layout: Layout) -> list[Path]:
 
 
 def test_killed_at_every_stage_gold_survives_and_the_next_run_completes(base_world, tmp_path):
+    """New exports arrive (good rows and the ingest corpus's bad-but-loadable files); the run
+    is killed at every stage in turn; then a run with no help from anyone completes, with the
+    bad rows in quarantine and `status` reporting them."""
     layout = clone_world(base_world.data_dir, tmp_path / "data")
     digest, counts = base_world.gold_digest, base_world.gold_counts
     bronze_before = bronze_counts(layout)
     _add_late_arrivals(layout)
+    _add_bad_input_corpus(layout)
 
     # 1. ingest: rows inserted into bronze, transaction not committed.
     result = run_pipeline_cli(layout, fault="ingest:in_transaction")
@@ -103,8 +132,8 @@ def test_killed_at_every_stage_gold_survives_and_the_next_run_completes(base_wor
     assert_gold_untouched(layout, digest, counts)
     assert layout.gold_build_path.exists()
     bronze_after = bronze_counts(layout)
-    assert bronze_after["stays"] == bronze_before["stays"] + 2 * NEW_GUESTS
-    assert bronze_after["_load_manifest"] == bronze_before["_load_manifest"] + 1
+    assert bronze_after["stays"] == bronze_before["stays"] + 2 * NEW_GUESTS + CORPUS_ROWS
+    assert bronze_after["_load_manifest"] == bronze_before["_load_manifest"] + 1 + len(CORPUS_FILES)
 
     # 3. training: SIGKILL from outside, mid-fit.
     assert _kill_from_outside_during(layout, "train", delay=1.0) == KILLED
@@ -127,17 +156,44 @@ def test_killed_at_every_stage_gold_survives_and_the_next_run_completes(base_wor
     assert "stopped before finishing" in result.stderr
     assert file_digest(layout.gold_path) != digest
     after = gold_counts(layout.gold_path)
-    assert after["guest_360"] == counts["guest_360"] + NEW_GUESTS
-    assert after["guest_scores"] == counts["guest_scores"] + NEW_GUESTS
+    # the late arrivals, plus the corpus's guests whose rows passed the rules
+    assert after["guest_360"] >= counts["guest_360"] + NEW_GUESTS
     assert not layout.build_dir.exists()
     assert _wal_files(layout) == []
     assert bronze_counts(layout) == bronze_after
     with duckdb.connect(str(layout.gold_path), read_only=True) as con:
+        [(late_scored,)] = con.execute(
+            "select count(*) from guest_scores where guest_id like 'N%'"
+        ).fetchall()
+        assert late_scored == NEW_GUESTS
         statuses = dict(
             con.execute("select status, count(*) from run_log group by status").fetchall()
         )
     assert statuses.get("interrupted") == 5
     assert statuses.get("succeeded") == 2
+    _bad_rows_are_quarantined_and_reported(layout)
+
+
+def _bad_rows_are_quarantined_and_reported(layout: Layout) -> None:
+    with duckdb.connect(str(layout.silver_path), read_only=True) as con:
+        rules = dict(
+            con.execute(
+                "select failed_rule, count(*) from quarantine "
+                "where entity = 'stays' and _source_file like '%corpus_%' group by 1"
+            ).fetchall()
+        )
+    assert sum(rules.values()) >= 4  # bad_values.csv: negative, bad date, no guest, not a number
+    assert len(rules) >= 3, rules
+    status = collect_status(layout)
+    stays = next(entity for entity in status.entities if entity.entity == "stays")
+    assert stays.reconciled is True
+    assert stays.quarantined_rows >= sum(rules.values())
+    assert set(rules) <= set(stays.quarantine_by_rule)
+    text = run_cli(layout, "status")
+    assert text.returncode == 0, text.stderr
+    output = text.stdout + text.stderr
+    assert "quarantine" in output
+    assert any(rule in output for rule in rules)
 
 
 def _failing_dbt_project(tmp_path: Path) -> Path:
