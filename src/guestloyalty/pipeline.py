@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from guestloyalty.config import Settings
 from guestloyalty.errors import DiskFullError, NoDataError, PipelineLockedError
 from guestloyalty.faults import fault_point
+from guestloyalty.privacy import finish_interrupted_erasure
 from guestloyalty.warehouse import Layout, connect, copy_state_into, publish_gold
 
 if TYPE_CHECKING:
@@ -249,6 +250,7 @@ def run_pipeline(
         run = RunReport(run_id=dt.datetime.now(dt.UTC).strftime("run-%Y%m%dT%H%M%S"))
         started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         interrupted = _close_interrupted_runs(layout)
+        finish_interrupted_erasure(layout)
         if interrupted:
             report(
                 f"previous run {', '.join(interrupted)} stopped before finishing "

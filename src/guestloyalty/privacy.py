@@ -8,10 +8,13 @@ silver or gold when there is one, else the id itself in every bronze entity), th
    load (``apply_suppressions``, called inside each file's transaction), so re-loading an old
    export cannot bring the person back. Only hashes are kept, never the ids in clear; the key
    is the one of the keyed PII hashes ($GUESTLOYALTY_HASH_KEY, else ``state/hash.key``);
-2. rewrites each **landing file** that holds the person's rows without them (same format) and
-   adds the new file's hash to the load manifest, so the rewritten file is not loaded again;
+2. writes each **landing file** that holds the person's rows again without them (same format)
+   next to it, as ``.<name>.forget``;
 3. deletes the person's rows from **bronze** (every entity, and special requests of their
-   bookings) in one transaction, and their rows from the **score history**;
+   bookings), renumbers the rows of the rewritten files and adds the new files' hashes to the
+   load manifest, all in one transaction; only then renames the new landing files over the
+   old ones (an erasure killed in between is completed by the next ``forget`` or pipeline run:
+   ``finish_interrupted_erasure``), and deletes their rows from the **score history**;
 4. **rebuilds the DuckDB files** (``rewrite_database``): a DELETE only marks rows deleted, the
    bytes stay in the file until its blocks are reused, so bronze and the state file are copied
    into fresh files renamed over the originals, and silver is dropped and rebuilt by dbt;
@@ -236,6 +239,8 @@ def resolve(layout: Layout, guest_id: str) -> Person:
                 ).fetchall()
                 references |= {(row[0], row[1]) for row in rows}
     if not references:
+        references = _already_suppressed(layout, guest_id)
+    if not references:
         raise ErasureError(
             f"no guest {guest_id!r} in {layout.data_dir} (looked in the identity map and every "
             "bronze entity); nothing was erased"
@@ -264,6 +269,28 @@ def _profiles_with_emails(layout: Layout, emails: set[str]) -> set[tuple[str, st
             [sorted(emails)],
         ).fetchall()
     return {(row[0], row[1]) for row in rows}
+
+
+def _already_suppressed(layout: Layout, guest_id: str) -> set[tuple[str, str]]:
+    """(system, id) pairs of ``guest_id`` on the suppression list: an erasure of this person
+    that stopped half-way, to be completed (the rows are gone, the rebuild may not be)."""
+    hashes = set(suppressed_hashes(layout))
+    if not hashes:
+        return set()
+    key = hash_key(layout)
+    systems = {"default"}
+    if layout.bronze_path.exists():
+        with connect(layout.bronze_path, read_only=True) as con:
+            for entity in _bronze_entities(con):
+                rows = con.execute(
+                    f"select distinct {_SYSTEM_SQL.format(col='source_system')} from {entity}"
+                ).fetchall()
+                systems |= {row[0] for row in rows}
+    return {
+        (system, guest_id)
+        for system in systems
+        if keyed_hash(key, "id", system, guest_id) in hashes
+    }
 
 
 def _identity_rows(path: Path, table: str, guest_id: str) -> list[tuple[str, str, str]]:
@@ -327,6 +354,7 @@ def forget_guest(
     from guestloyalty.pipeline import pipeline_lock
 
     with pipeline_lock(layout):
+        finished = finish_interrupted_erasure(layout)
         person = resolve(layout, guest_id)
         erased_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         result = ErasureReport(source_ids=len(person.references))
@@ -336,7 +364,11 @@ def forget_guest(
         report(f"suppression recorded ({result.suppressions_added} keyed hash(es))")
 
         rows_by_batch = _rows_by_batch(layout, person)
-        _rewrite_landing(layout, rows_by_batch, result)
+        plans = _plan_landing(layout, rows_by_batch, result)
+        result.bronze_rows_deleted = _delete_bronze(layout, person, plans)
+        fault_point("forget:before_landing_replace")
+        _replace_landing(plans)
+        result.landing_files_rewritten = len(plans) + finished
         report(
             f"landing: {result.landing_files_rewritten} file(s) rewritten"
             + (
@@ -345,8 +377,6 @@ def forget_guest(
                 else ""
             )
         )
-
-        result.bronze_rows_deleted = _delete_bronze(layout, person)
         result.score_history_rows_deleted = _delete_history(layout, person)
         report(f"bronze: {sum(result.bronze_rows_deleted.values())} row(s) deleted")
 
@@ -420,12 +450,30 @@ def _entity_condition(
     return f"({condition})", params
 
 
-def _rewrite_landing(
+@dataclass(frozen=True)
+class LandingPlan:
+    """One landing file to rewrite: the new content waits in ``tmp`` until bronze commits."""
+
+    path: Path
+    tmp: Path
+    file_hash: str
+    batch_id: str
+    entity: str
+    mapping: str | None
+    kept_rows: int
+    dropped: list[int]
+
+
+def _pending_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}.forget")
+
+
+def _plan_landing(
     layout: Layout, rows_by_batch: dict[str, tuple[str, list[int]]], result: ErasureReport
-) -> None:
-    """Rewrite each landing file holding the person's rows; register its new hash."""
+) -> list[LandingPlan]:
+    """Write each landing file holding the person's rows, without them, to a temp file."""
     if not rows_by_batch or not layout.landing_dir.exists():
-        return
+        return []
     from guestloyalty.ingest import manifest
 
     with connect(layout.bronze_path, read_only=True) as con:
@@ -435,38 +483,70 @@ def _rewrite_landing(
                 "select file_hash, batch_id, entity, mapping from _load_manifest"
             ).fetchall()
         }
-    new_entries: list[tuple[str, str, str, str, int, str | None]] = []
+    plans: list[LandingPlan] = []
     for path in sorted(p for p in layout.landing_dir.rglob("*") if p.is_file()):
+        if path.name.endswith(".forget"):
+            continue
         digest = manifest.file_hash(path)
-        if digest not in batches:
+        if digest not in batches or batches[digest][0] not in rows_by_batch:
             continue
         batch_id, entity, mapping = batches[digest]
-        if batch_id not in rows_by_batch:
-            continue
         drop = rows_by_batch[batch_id][1]
+        tmp = _pending_name(path)
         try:
-            kept_rows = _rewrite_file(path, drop, mapping)
+            kept_rows = _write_without(path, tmp, drop, mapping)
         except Exception:  # noqa: BLE001 - a file we cannot rewrite stays, suppressed
+            tmp.unlink(missing_ok=True)
             result.landing_files_kept.append(str(path.relative_to(layout.data_dir)))
             continue
-        new_entries.append(
-            (manifest.file_hash(path), batch_id, entity, str(path), kept_rows, mapping)
+        plans.append(
+            LandingPlan(
+                path, tmp, manifest.file_hash(tmp), batch_id, entity, mapping, kept_rows, drop
+            )
         )
-        result.landing_files_rewritten += 1
-    if new_entries:
-        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        with connect(layout.bronze_path) as con:
-            for file_hash, batch_id, entity, source, rows, mapping in new_entries:
-                con.execute(
-                    "insert into _load_manifest (file_hash, batch_id, entity, source_file, "
-                    "row_count, loaded_at, mapping) values (?, ?, ?, ?, ?, ?, ?) "
-                    "on conflict do nothing",
-                    [file_hash, batch_id, entity, source, rows, now, mapping],
-                )
+    return plans
 
 
-def _rewrite_file(path: Path, drop: list[int], mapping: str | None) -> int:
-    """Write ``path`` again without the data rows numbered ``drop``; returns rows kept."""
+def _replace_landing(plans: list[LandingPlan]) -> None:
+    for plan in plans:
+        os.replace(plan.tmp, plan.path)
+    for folder in {plan.path.parent for plan in plans}:
+        _fsync_dir(folder)
+
+
+def finish_interrupted_erasure(layout: Layout) -> int:
+    """Complete the landing rewrites of an erasure that was killed half-way.
+
+    A rewritten file waits as ``.<name>.forget`` until bronze has committed its hash to the
+    load manifest: a waiting file whose hash is there replaces the original (the erasure
+    committed); one whose hash is not is removed (it did not). Returns files replaced.
+    """
+    if not layout.landing_dir.exists():
+        return 0
+    pending = [p for p in layout.landing_dir.rglob(".*.forget") if p.is_file()]
+    if not pending:
+        return 0
+    from guestloyalty.ingest import manifest
+
+    known: set[str] = set()
+    if layout.bronze_path.exists():
+        with connect(layout.bronze_path, read_only=True) as con:
+            known = {
+                row[0] for row in con.execute("select file_hash from _load_manifest").fetchall()
+            }
+    replaced = 0
+    for tmp in pending:
+        original = tmp.with_name(tmp.name[1 : -len(".forget")])
+        if manifest.file_hash(tmp) in known:
+            os.replace(tmp, original)
+            replaced += 1
+        else:
+            tmp.unlink()
+    return replaced
+
+
+def _write_without(path: Path, tmp: Path, drop: list[int], mapping: str | None) -> int:
+    """Write ``path`` to ``tmp`` without the data rows numbered ``drop``; returns rows kept."""
     import duckdb
 
     from guestloyalty.ingest.readers import ReadOptions, open_source, quote_ident
@@ -476,7 +556,6 @@ def _rewrite_file(path: Path, drop: list[int], mapping: str | None) -> int:
         from guestloyalty.ingest.mapping import load_mapping
 
         options = load_mapping(Path(mapping)).read
-    tmp = path.with_name(f".{path.name}.forget")
     tmp.unlink(missing_ok=True)
     gz = path.name.lower().endswith(".gz")
     compression = ", compression 'gzip'" if gz else ""
@@ -505,17 +584,19 @@ def _rewrite_file(path: Path, drop: list[int], mapping: str | None) -> int:
         con.execute(f"copy ({query}) to '{target}' {fmt}", [drop])
         kept = con.execute(f"select count(*) from ({query})", [drop]).fetchall()[0][0]
     _fsync(tmp)
-    os.replace(tmp, path)
     return int(kept)
 
 
-def _delete_bronze(layout: Layout, person: Person) -> dict[str, int]:
+def _delete_bronze(layout: Layout, person: Person, plans: list[LandingPlan]) -> dict[str, int]:
+    """One transaction: delete the person's rows, renumber the rows of rewritten files so
+    they point at the new files' lines, and register the new files' hashes."""
     deleted: dict[str, int] = {}
     if not layout.bronze_path.exists():
         return deleted
     with connect(layout.bronze_path) as con:
         entities = _bronze_entities(con)
         conditions = {entity: _entity_condition(con, entity, person) for entity in entities}
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         con.execute("begin transaction")
         try:
             # special requests first: their condition looks at the person's bookings
@@ -527,6 +608,27 @@ def _delete_bronze(layout: Layout, person: Person) -> dict[str, int]:
                 if count:
                     con.execute(f"delete from {entity} where {condition}", params)
                     deleted[entity] = int(count)
+            for plan in plans:
+                con.execute(
+                    f"update {plan.entity} set _row_number = _row_number - "
+                    "(select count(*) from unnest(?::bigint[]) as dropped(n) "
+                    f"where dropped.n < {plan.entity}._row_number) where _batch_id = ?",
+                    [plan.dropped, plan.batch_id],
+                )
+                con.execute(
+                    "insert into _load_manifest (file_hash, batch_id, entity, source_file, "
+                    "row_count, loaded_at, mapping) values (?, ?, ?, ?, ?, ?, ?) "
+                    "on conflict do nothing",
+                    [
+                        plan.file_hash,
+                        plan.batch_id,
+                        plan.entity,
+                        str(plan.path),
+                        plan.kept_rows,
+                        now,
+                        plan.mapping,
+                    ],
+                )
             con.execute("commit")
         except BaseException:
             con.execute("rollback")

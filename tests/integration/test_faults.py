@@ -26,6 +26,7 @@ from trust_support import (
     clone_world,
     file_digest,
     gold_counts,
+    gold_digests,
     pipeline_args,
     run_cli,
     run_pipeline_cli,
@@ -339,3 +340,27 @@ def test_soak_a_real_full_disk(base_world, tmp_path):
         assert gold_counts(layout.gold_path)["guest_scores"] > 0
     finally:
         subprocess.run(["umount", "-l", str(disk)])
+
+
+@pytest.mark.soak
+def test_soak_a_model_failing_the_gate_keeps_the_promoted_one_and_gold_scores(base_world, tmp_path):
+    """A new model below the AUC floor is registered, not promoted; scoring keeps the promoted
+    model, so gold's scores are the last good run's."""
+    layout = clone_world(base_world.data_dir, tmp_path / "data")
+    before = gold_digests(layout.gold_path, {"guest_scores"})
+    with duckdb.connect(str(layout.gold_path), read_only=True) as con:
+        [(version,)] = con.execute("select any_value(model_version) from guest_scores").fetchall()
+    settings = Settings(data_dir=layout.data_dir, seed=SEED, min_churn_auc=1.0)
+    run = run_pipeline(layout, settings, report=lambda _: None)
+    assert run.status == "succeeded"
+    assert run.details["train"]["promoted"] is False
+    with duckdb.connect(str(layout.gold_path), read_only=True) as con:
+        [(now_version,)] = con.execute(
+            "select any_value(model_version) from guest_scores"
+        ).fetchall()
+        notes = con.execute(
+            "select note from model_registry where not is_promoted and note like 'not promoted%'"
+        ).fetchall()
+    assert now_version == version
+    assert notes
+    assert gold_digests(layout.gold_path, {"guest_scores"}) == before

@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import signal
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
-from trust_support import clone_world, run_cli
+from trust_support import bronze_counts, clone_world, run_cli
 
 from guestloyalty.config import Settings
 from guestloyalty.errors import ErasureError, PipelineLockedError
@@ -96,8 +97,13 @@ def erased(base_world, tmp_path_factory) -> Erased:
     old_export = _old_export(layout, guest_id, work / "old_export")
     with duckdb.connect(str(layout.gold_path), read_only=True) as con:
         before = {"guest_360": con.execute("select count(*) from guest_360").fetchall()[0][0]}
+    bronze_before = bronze_counts(layout)
+    # killed once half-way (bronze committed, landing files not yet replaced), then run again
+    killed = run_cli(layout, "forget", guest_id, fault="forget:before_landing_replace")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
     result = run_cli(layout, "forget", guest_id, "--json")
     assert result.returncode == 0, result.stderr
+    before["bronze_rows"] = sum(n for t, n in bronze_before.items() if not t.startswith("_"))
     return Erased(
         layout, guest_id, strings, old_export, before, json.loads(result.stdout), result.stderr
     )
@@ -147,7 +153,8 @@ def test_everyone_else_is_still_there(erased):
     assert guests < erased.before["guest_360"]
     assert scored > 0
     assert erased.result["gold_rebuilt"] is True
-    assert sum(erased.result["bronze_rows_deleted"].values()) > 1
+    after = sum(n for t, n in bronze_counts(erased.layout).items() if not t.startswith("_"))
+    assert erased.before["bronze_rows"] - 500 < after < erased.before["bronze_rows"] - 1
 
 
 def test_landing_files_were_rewritten_and_are_not_loaded_again(erased):
@@ -179,8 +186,7 @@ def test_an_old_export_loaded_again_cannot_bring_the_person_back(erased, tmp_pat
 def test_the_erasure_is_logged_without_saying_who(erased):
     with duckdb.connect(str(erased.layout.gold_path), read_only=True) as con:
         rows = con.execute("select * from erasure_log").fetchall()
-    assert len(rows) == 1
-    assert rows[0][2] == sum(erased.result["bronze_rows_deleted"].values())
+    assert len(rows) == 1  # the killed attempt logged nothing; the one that finished did
     assert not any(s in erased.stderr for s in erased.strings[1:])
     with duckdb.connect(str(erased.layout.state_path), read_only=True) as con:
         hashes = [
