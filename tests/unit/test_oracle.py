@@ -9,7 +9,11 @@ import polars as pl
 import pytest
 
 from guestloyalty.synth import params as P
-from guestloyalty.synth.oracle import churn_probability, oracle_churn_probability
+from guestloyalty.synth.oracle import (
+    churn_probability,
+    oracle_churn_probability,
+    oracle_for_snapshot,
+)
 from guestloyalty.synth.world import WorldSpec, generate_world
 
 AS_OF = dt.date(2023, 12, 31)
@@ -125,3 +129,11 @@ def test_oracle_leaves_out_people_not_yet_acquired(world):
 def test_oracle_rejects_a_non_positive_horizon(world):
     with pytest.raises(ValueError, match="horizon"):
         oracle_churn_probability(world.truth, as_of=AS_OF, horizon_days=0)
+
+
+def test_snapshot_dates_are_the_day_after_as_of(world):
+    by_snapshot = oracle_for_snapshot(
+        world.truth, snapshot_date=AS_OF + dt.timedelta(days=1), horizon_days=HORIZON
+    )
+    by_as_of = oracle_churn_probability(world.truth, as_of=AS_OF, horizon_days=HORIZON)
+    assert by_snapshot.equals(by_as_of)

@@ -81,6 +81,17 @@ def oracle_churn_probability(
     )
 
 
+def oracle_for_snapshot(
+    truth: pl.DataFrame, *, snapshot_date: dt.date, horizon_days: int = 365
+) -> pl.DataFrame:
+    """The oracle in the warehouse's terms: ``snapshot_date`` is the exclusive cut-off of a
+    row of ``guest_feature_snapshots`` (features before it, label over
+    ``[snapshot_date, snapshot_date + horizon)``), i.e. ``as_of = snapshot_date - 1 day``."""
+    return oracle_churn_probability(
+        truth, as_of=snapshot_date - dt.timedelta(days=1), horizon_days=horizon_days
+    )
+
+
 def churn_probability(
     r: np.ndarray, h: np.ndarray, *, state: np.ndarray, horizon_days: int
 ) -> np.ndarray:
