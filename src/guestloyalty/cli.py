@@ -228,9 +228,15 @@ def ingest(
     failed = [r.error for r in results if r.error is not None]
     if failed and _debug():
         raise failed[0]
+    if len(results) > 1:
+        loaded = [r for r in results if r.error is None and not r.skipped]
+        skipped = sum(1 for r in results if r.skipped)
+        rows = sum(r.rows for r in loaded)
+        _say(
+            f"{len(results)} files: {len(loaded)} loaded ({rows:,} rows), {skipped} already "
+            f"loaded, {len(failed)} refused"
+        )
     if failed:
-        if len(results) > 1:
-            _say(f"{len(failed)} of {len(results)} file(s) refused; the others loaded or skipped")
         raise typer.Exit(failed[0].exit_code)
 
 
