@@ -41,5 +41,5 @@ docs: $(STAMP) ## dbt docs (catalog of every gold table and column)
 
 clean: ## remove generated data, dbt artifacts and the virtual environment
 	rm -rf data/bronze/landing data/bronze/*.duckdb* data/silver/*.duckdb* data/gold/*.duckdb* \
-	  data/gold/_build data/state data/models data/dbt data/.pipeline.lock \
+	  data/gold/_build data/state data/models data/truth data/dbt data/.pipeline.lock \
 	  dbt_project/target dbt_project/logs .pytest_cache .ruff_cache $(VENV)
