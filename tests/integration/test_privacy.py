@@ -119,6 +119,60 @@ def test_guests_without_consent_are_never_contactable(gold):
     assert violations == 0
 
 
+CONTACT_QUERIES = ["campaign_contact_list", "at_risk_contactable", "winback_campaign"]
+
+
+@pytest.mark.parametrize("name", CONTACT_QUERIES)
+def test_contactable_lists_hold_only_consenting_guests(gold, base_world, name):
+    from guestloyalty import queries
+
+    query = queries.get(name)
+    present = {row[0] for row in gold.execute("select table_name from duckdb_tables()").fetchall()}
+    missing = [table for table in query.requires if table not in present]
+    if missing:
+        pytest.skip(f"gold has no {', '.join(missing)} yet (issue 7)")
+    values = {param.name: param.default for param in query.params}
+    values.update({key: 1_000_000 for key in values if key.startswith("limit")})
+    listed = queries.relation(gold, query, values).pl()
+    assert "guest_id" in listed.columns
+    gold.register("listed", listed.to_arrow())
+    try:
+        [(without_consent,)] = gold.execute(
+            "select count(*) from listed inner join guest_360 using (guest_id) "
+            "where not coalesce(guest_360.has_marketing_consent, false)"
+        ).fetchall()
+        unsubscribed = _unsubscribed(base_world)
+        emailed = (
+            set(listed.filter(listed["channel"] == "email")["guest_id"].to_list())
+            if "channel" in listed.columns
+            else set()
+        )
+    finally:
+        gold.unregister("listed")
+    assert without_consent == 0
+    assert not (emailed & unsubscribed), "unsubscribed guests on an email list"
+
+
+def _unsubscribed(base_world) -> set[str]:  # noqa: ANN001
+    """Guests whose latest email event up to as_of is an unsubscribe."""
+    layout = Layout(base_world.data_dir)
+    with duckdb.connect(str(layout.silver_path), read_only=True) as con:
+        tables = {
+            row[0] for row in con.execute("select table_name from duckdb_tables()").fetchall()
+        }
+        if "stg_bronze__engagement_events" not in tables:
+            return set()
+        rows = con.execute(
+            """
+            select guest_id from stg_bronze__engagement_events
+            where event_type like 'email_%'
+            qualify row_number() over (partition by guest_id order by occurred_at desc) = 1
+                and event_type = 'email_unsubscribe'
+            """
+        ).fetchall()
+    return {row[0] for row in rows}
+
+
 # --- model artifacts ---------------------------------------------------------------------
 
 PICKLE_CODE = re.compile(
