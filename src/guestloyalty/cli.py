@@ -297,6 +297,10 @@ def score(
         stage_post_scoring(layout, settings)
         stage_publish(layout, run)
     _say(f"scored {scored['guests_scored']:,} guests; gold published at {run.gold_path}")
+    if scored.get("drift_warnings") not in (None, "none"):
+        _say(f"warning: feature drift (PSI > 0.2): {scored['drift_warnings']}")
+    if scored.get("segment_moves") is not None:
+        _say(f"segments: {scored['segment_moves']:,} guests moved since the previous run")
 
 
 @app.command()
