@@ -86,3 +86,22 @@ def test_as_of_after_the_data_is_refused(world_copy, small_run):
         run_backtest(
             world_copy, small_run.settings, as_of=dt.date(2100, 1, 1), report=lambda _: None
         )
+
+
+def test_too_little_history_falls_back_to_the_baseline(world_copy, small_run):
+    """Nine months of data before as_of: no labeled snapshot, BG/NBD x Gamma-Gamma decide."""
+    with duckdb.connect(str(world_copy.silver_path), read_only=True) as con:
+        from guestloyalty.scoring.baseline import stays_relation
+
+        first = con.sql(f"select min(check_in_date) from {stays_relation(con)}").fetchall()[0][0]
+    result = run_backtest(
+        world_copy,
+        small_run.settings,
+        as_of=first + dt.timedelta(days=270),
+        report=lambda _: None,
+    )
+    assert result.mode == "btyd"
+    assert any("fell back" in note for note in result.notes)
+    assert result.churn["model"]["auc"] == pytest.approx(result.churn["btyd"]["auc"])
+    assert result.clv["model"]["mae"] == pytest.approx(result.clv["btyd"]["mae"], rel=1e-6)
+    assert result.churn["model"]["auc"] > 0.6
