@@ -91,9 +91,8 @@ class GuestScore(BaseModel):
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    rows = con.sql(
-        "select table_name from information_schema.tables where table_schema = 'main'"
-    ).fetchall()
+    # duckdb_tables() rather than information_schema: the views cost ~10 ms of a 0.3 s budget
+    rows = con.sql("select table_name from duckdb_tables() where schema_name = 'main'").fetchall()
     return {row[0] for row in rows}
 
 
@@ -141,8 +140,7 @@ def resolve_guest_id(
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     rows = con.sql(
-        "select column_name from information_schema.columns "
-        "where table_schema = 'main' and table_name = ?",
+        "select column_name from duckdb_columns() where schema_name = 'main' and table_name = ?",
         params=[table],
     ).fetchall()
     return {row[0] for row in rows}

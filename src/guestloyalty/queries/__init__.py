@@ -191,7 +191,7 @@ def relation(
     present = {
         row[0]
         for row in con.sql(
-            "select table_name from information_schema.tables where table_schema = 'main'"
+            "select table_name from duckdb_tables() where schema_name = 'main'"
         ).fetchall()
     }
     missing = [table for table in query.requires if table not in present]
