@@ -89,8 +89,17 @@ def run_dbt(
         if status in {"error", "fail"}:
             node = getattr(node_result, "node", None)
             name = getattr(node, "name", "?")
-            message = (getattr(node_result, "message", "") or "").strip().splitlines()
-            failures.append(f"{name}: {message[0] if message else status}")
+            message = [
+                line.strip()
+                for line in (getattr(node_result, "message", "") or "").splitlines()
+                if line.strip()
+            ]
+            # "Runtime Error in model x" alone hides the cause (a full disk, a bad cast): keep
+            # the last line too
+            text = message[0] if message else status
+            if len(message) > 1:
+                text += f": {message[-1]}"
+            failures.append(f"{name}: {text}")
         else:
             passed += 1
     if failures or not result.success:
