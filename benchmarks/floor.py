@@ -124,7 +124,7 @@ def run_floor(
     con = duckdb.connect()
     if threads:
         con.execute(f"set threads = {int(threads)}")
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), _cpu()
     table = con.sql(
         features_sql(landing), params={"snapshot": snapshot, "horizon": horizon_days}
     ).to_arrow_table()
@@ -132,12 +132,12 @@ def run_floor(
         [table.column(name).to_numpy(zero_copy_only=False) for name in FEATURES]
     ).astype(np.float32)
     y = table.column("churned").to_numpy(zero_copy_only=False).astype(np.float32)
-    sql_s = time.perf_counter() - began
+    sql_s, sql_cpu = time.perf_counter() - began, _cpu() - cpu_began
 
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), _cpu()
     params = {**CHURN_PARAMS, "seed": 42}
     booster = xgb.train(params, xgb.DMatrix(X, label=y, feature_names=list(FEATURES)), FLOOR_ROUNDS)
-    fit_s = time.perf_counter() - began
+    fit_s, fit_cpu = time.perf_counter() - began, _cpu() - cpu_began
     return {
         "snapshot_date": snapshot.isoformat(),
         "rows": int(len(y)),
@@ -146,8 +146,15 @@ def run_floor(
         "trees": booster.num_boosted_rounds(),
         "seconds": {"sql_features": round(sql_s, 2), "xgboost_fit": round(fit_s, 2)},
         "total_seconds": round(sql_s + fit_s, 2),
+        "cpu_seconds": {"sql_features": round(sql_cpu, 2), "xgboost_fit": round(fit_cpu, 2)},
+        "total_cpu_seconds": round(sql_cpu + fit_cpu, 2),
         "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
     }
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -224,7 +224,8 @@ def child(guests: int, data_dir: Path, out: Path, seed: int) -> None:
     layout = Layout(data_dir)
     settings = Settings(data_dir=data_dir, seed=seed)
     layout.ensure_dirs()
-    record: dict[str, object] = {"guests": guests, "stage_rss_bytes": {}}
+    record: dict[str, object] = {"guests": guests, "stage_rss_bytes": {}, "stage_cpu_seconds": {}}
+    cpu_mark = [cpu_now()]
     target = data_dir / "dbt" / "target"
     seen: dict[str, float] = {}
 
@@ -236,6 +237,9 @@ def child(guests: int, data_dir: Path, out: Path, seed: int) -> None:
         match = re.match(r"\[(\w+)\] done", message)
         if match:
             record["stage_rss_bytes"][match.group(1)] = rss_now()  # type: ignore[index]
+            record["stage_cpu_seconds"][match.group(1)] = round(cpu_now() - cpu_mark[0], 2)  # type: ignore[index]
+        if message.endswith("] ..."):
+            cpu_mark[0] = cpu_now()
         results = target / "run_results.json"
         if results.exists() and results.stat().st_mtime != seen.get("mtime"):
             seen["mtime"] = results.stat().st_mtime
@@ -247,10 +251,12 @@ def child(guests: int, data_dir: Path, out: Path, seed: int) -> None:
                 )
 
     began = time.perf_counter()
+    cpu_began = cpu_now(children=True)
     rows = stage_generate(layout, guests=guests, seed=seed, workers=os.cpu_count() or 1)
     record["generate_seconds"] = round(time.perf_counter() - began, 2)
     record["generated_rows"] = rows
     record["stage_rss_bytes"]["generate"] = rss_now()  # type: ignore[index]
+    record["stage_cpu_seconds"]["generate"] = round(cpu_now(children=True) - cpu_began, 2)  # type: ignore[index]
     record["generate_worker_rss_bytes"] = (
         resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     )
@@ -269,6 +275,16 @@ def child(guests: int, data_dir: Path, out: Path, seed: int) -> None:
     }
     record["as_of"] = _as_of(layout)
     out.write_text(json.dumps(record, indent=2, default=str))
+
+
+def cpu_now(*, children: bool = False) -> float:
+    """User + system CPU seconds of this process (all its threads), plus finished children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    total = own.ru_utime + own.ru_stime
+    if children:
+        done = resource.getrusage(resource.RUSAGE_CHILDREN)
+        total += done.ru_utime + done.ru_stime
+    return total
 
 
 def layer_rows(layout) -> dict[str, dict[str, int]]:  # noqa: ANN001
@@ -363,6 +379,7 @@ def bench_size(
     if not peak:  # no /proc: largest single process instead of the tree
         result["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     result["stages"] = stage_table(result)
+    result["stages_cpu"] = stage_cpu_table(result)
     result["end_to_end_seconds"] = round(sum(result["stages"].values()), 2)
     result["data_dir"] = str(data_dir)
     if profile and samples.exists():
@@ -374,6 +391,11 @@ def bench_size(
             after_generate = result["end_to_end_seconds"] - result["stages"].get("generate", 0.0)
             result["pipeline_seconds_without_generate"] = round(after_generate, 2)
             result["floor_ratio"] = round(after_generate / floor_s, 2)
+        floor_cpu = result["floor"].get("total_cpu_seconds")
+        if floor_cpu:
+            cpu = result["stages_cpu"]
+            after_generate_cpu = sum(cpu.values()) - cpu.get("generate", 0.0)
+            result["floor_cpu_ratio"] = round(after_generate_cpu / floor_cpu, 2)
     return result
 
 
@@ -402,6 +424,12 @@ def summarize_profile(samples: Path, top: int = 15) -> list[dict[str, object]]:
         {"stage": stage, "frame": frame, "cpu_seconds": round(n / 20, 1)}
         for (stage, frame), n in ranked
     ]
+
+
+def stage_cpu_table(result: dict[str, object]) -> dict[str, float]:
+    """CPU seconds per stage (all threads and workers), dbt as one "dbt (all)" row."""
+    cpu = dict(result.get("stage_cpu_seconds", {}))
+    return {("dbt (all)" if name == "transform" else name): value for name, value in cpu.items()}
 
 
 def stage_table(result: dict[str, object]) -> dict[str, float]:
@@ -577,6 +605,30 @@ def markdown(report: dict) -> str:
         lines.append(
             "| pipeline without generate / floor | "
             + " | ".join(_num(r.get("floor_ratio"), "{:.1f}×") for r in done)
+            + " |"
+        )
+        lines.append(
+            "| same, in CPU seconds | "
+            + " | ".join(_num(r.get("floor_cpu_ratio"), "{:.1f}×") for r in done)
+            + " |"
+        )
+        cpu_stages = list(dict.fromkeys(st for r in done for st in r.get("stages_cpu", {})))
+        lines += [
+            "",
+            "## CPU seconds per stage (user + system, every thread and worker)",
+            "",
+            "Less sensitive to other load than wall time; on an idle 2-core machine a stage's "
+            "wall time lies between its CPU seconds / 2 and its CPU seconds.",
+            "",
+            "| stage | " + " | ".join(f"{r['guests']:,} guests" for r in done) + " |",
+            "|---|" + "---:|" * len(done),
+        ]
+        for stage in cpu_stages:
+            cells = [_num(r.get("stages_cpu", {}).get(stage)) for r in done]
+            lines.append(f"| {stage} | " + " | ".join(cells) + " |")
+        lines.append(
+            "| **total** | "
+            + " | ".join(f"**{sum(r.get('stages_cpu', {}).values()):.1f}**" for r in done)
             + " |"
         )
         lines += ["", "## Rows and sizes", ""]
