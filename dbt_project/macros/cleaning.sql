@@ -54,3 +54,94 @@
 {% macro days_between(start_date, end_date) -%}
     {{ dbt.datediff(start_date, end_date, 'day') }}
 {%- endmacro %}
+
+{# Normalised email: trimmed, lower-case; null unless it looks like an address. #}
+{% macro normalise_email(column) -%}
+    case
+        when {{ guestloyalty.clean_text(column) }} like '%_@_%.__%'
+            then lower({{ guestloyalty.clean_text(column) }})
+    end
+{%- endmacro %}
+
+{# E.164-ish phone: digits only, a leading + kept ('00' becomes '+'); null below 6 digits. #}
+{% macro normalise_phone(column) -%}
+    {%- set digits = guestloyalty.regexp_remove(guestloyalty.clean_text(column), '[^0-9]') -%}
+    case
+        when {{ guestloyalty.clean_text(column) }} is null then null
+        when length({{ digits }}) < 6 then null
+        when {{ guestloyalty.clean_text(column) }} like '+%' then concat('+', {{ digits }})
+        when {{ digits }} like '00%' then concat('+', substr({{ digits }}, 3))
+        else {{ digits }}
+    end
+{%- endmacro %}
+
+{# Remove every match of a regular expression. #}
+{% macro regexp_remove(expression, pattern) -%}
+    {{ return(adapter.dispatch('regexp_remove', 'guestloyalty')(expression, pattern)) }}
+{%- endmacro %}
+
+{% macro default__regexp_remove(expression, pattern) -%}
+    regexp_replace({{ expression }}, '{{ pattern }}', '')
+{%- endmacro %}
+
+{% macro duckdb__regexp_remove(expression, pattern) -%}
+    regexp_replace({{ expression }}, '{{ pattern }}', '', 'g')
+{%- endmacro %}
+
+{#
+  Keyed hash of a normalised identifier: sha256(key || value), hex. The key comes from the
+  environment (GUESTLOYALTY_HASH_KEY, set by guestloyalty.transform), so the hashes cannot be
+  reversed by hashing a list of known emails without it. Null stays null.
+#}
+{% macro keyed_hash(expression) -%}
+    case
+        when ({{ expression }}) is not null
+            then {{ adapter.dispatch('sha256_hex', 'guestloyalty')(
+                "concat('" ~ env_var('GUESTLOYALTY_HASH_KEY') ~ "', " ~ expression ~ ")") }}
+    end
+{%- endmacro %}
+
+{% macro default__sha256_hex(expression) -%}
+    sha2({{ expression }}, 256)
+{%- endmacro %}
+
+{% macro duckdb__sha256_hex(expression) -%}
+    sha256({{ expression }})
+{%- endmacro %}
+
+{# Day of the week, 0 = Sunday .. 6 = Saturday. #}
+{% macro day_of_week(date_expression) -%}
+    {{ return(adapter.dispatch('day_of_week', 'guestloyalty')(date_expression)) }}
+{%- endmacro %}
+
+{% macro default__day_of_week(date_expression) -%}
+    extract(dow from {{ date_expression }})
+{%- endmacro %}
+
+{% macro duckdb__day_of_week(date_expression) -%}
+    dayofweek({{ date_expression }})
+{%- endmacro %}
+
+{#
+  Friday and Saturday nights in a stay of `nights` nights from `start_date`: two per full week,
+  plus those among the remaining nights (night k falls on weekday (dow(start) + k) mod 7).
+#}
+{% macro weekend_nights(start_date, nights) -%}
+    (
+        2 * floor(({{ nights }}) / 7)
+        + case when mod(12 - {{ guestloyalty.day_of_week(start_date) }}, 7)
+            < mod({{ nights }}, 7) then 1 else 0 end
+        + case when mod(13 - {{ guestloyalty.day_of_week(start_date) }}, 7)
+            < mod({{ nights }}, 7) then 1 else 0 end
+    )
+{%- endmacro %}
+
+{# Percentile rank in [0, 1] among non-null values (nulls stay null); ties share the lowest. #}
+{% macro percentile(expression, descending=false) -%}
+    case
+        when ({{ expression }}) is not null then percent_rank() over (
+            partition by case when ({{ expression }}) is null then 1 else 0 end
+            order by {{ expression }}{% if descending %} desc{% endif %}
+        )
+    end
+{%- endmacro %}

@@ -46,6 +46,12 @@ class Settings(BaseModel):
         default=400_000, ge=1000, description="Training rows are sampled down to this."
     )
     seed: int = 42
+    hash_key: str | None = Field(
+        default=None,
+        repr=False,
+        description="Key of the keyed PII hashes (sha256(key || value)); default: "
+        "$GUESTLOYALTY_HASH_KEY, else a random key kept in <data>/state/hash.key.",
+    )
     risk_cutoffs: ChurnRiskCutoffs = ChurnRiskCutoffs()
     retention_spend_share: float = Field(default=0.1, ge=0.0, le=1.0)
     min_churn_auc: float = Field(default=0.6, ge=0.0, le=1.0)

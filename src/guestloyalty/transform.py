@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,38 @@ def dbt_vars(settings: Settings) -> dict[str, object]:
     }
 
 
+HASH_KEY_ENV = "GUESTLOYALTY_HASH_KEY"
+
+
+def hash_key(layout: Layout, settings: Settings) -> str:
+    """The key of the keyed PII hashes: settings, else $GUESTLOYALTY_HASH_KEY, else the key kept
+    in ``<data>/state/hash.key`` (created once, randomly, readable by the owner only).
+
+    The same key must be used on every run over a data dir, or hashed ids change.
+    """
+    key = settings.hash_key or os.environ.get(HASH_KEY_ENV)
+    if key:
+        return _checked_key(key, HASH_KEY_ENV)
+    path = layout.hash_key_path
+    if path.exists():
+        return _checked_key(path.read_text().strip(), str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def _checked_key(key: str, where: str) -> str:
+    if not key or any(ch in key for ch in "'\"\\\n{}%"):
+        raise TransformError(
+            f"hash key from {where} is empty or contains quotes, backslashes, braces or "
+            "newlines: use letters, digits and - _ . only (e.g. `openssl rand -hex 32`)"
+        )
+    return key
+
+
 def run_dbt(
     layout: Layout, settings: Settings, *, selection: str, command: str = "build"
 ) -> DbtResult:
@@ -55,6 +88,8 @@ def run_dbt(
     os.environ["GUESTLOYALTY_BRONZE_PATH"] = str(layout.bronze_path.resolve())
     os.environ["GUESTLOYALTY_SILVER_PATH"] = str(layout.silver_path.resolve())
     os.environ["GUESTLOYALTY_GOLD_BUILD_PATH"] = str(layout.gold_build_path.resolve())
+    caller_key = os.environ.get(HASH_KEY_ENV)
+    os.environ[HASH_KEY_ENV] = hash_key(layout, settings)
 
     from dbt.cli.main import dbtRunner
 
@@ -80,6 +115,10 @@ def run_dbt(
         result = dbtRunner(callbacks=dbt_callbacks()).invoke(args)
     finally:
         _release_duckdb()
+        if caller_key is None:
+            os.environ.pop(HASH_KEY_ENV, None)
+        else:
+            os.environ[HASH_KEY_ENV] = caller_key
     if result.exception is not None:
         raise TransformError(f"dbt {command} could not run: {result.exception}")
     failures: list[str] = []

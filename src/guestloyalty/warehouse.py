@@ -9,6 +9,8 @@ Layers are files under one data directory:
     build    <data>/gold/_build/gold.duckdb       the gold file of the run in progress
     state    <data>/state/state.duckdb            what outlives a run: model registry,
                                                   score history, run log
+             <data>/state/hash.key                key of the keyed PII hashes (if not
+                                                  given in GUESTLOYALTY_HASH_KEY)
     models   <data>/models/<kind>/<version>/      model artifacts (JSON/UBJ, no pickle)
     truth    <data>/truth/truth.parquet           a synthetic world's ground truth (never
                                                   ingested; read by backtests and the oracle)
@@ -74,6 +76,16 @@ class Layout:
     @property
     def state_path(self) -> Path:
         return self.data_dir / "state" / "state.duckdb"
+
+    @property
+    def hash_key_path(self) -> Path:
+        """Secret key of the keyed PII hashes when GUESTLOYALTY_HASH_KEY is not set."""
+        return self.data_dir / "state" / "hash.key"
+
+    @property
+    def dbt_target_dir(self) -> Path:
+        """dbt artifacts of the last run (manifest, catalog, docs site)."""
+        return self.data_dir / "dbt" / "target"
 
     @property
     def models_dir(self) -> Path:

@@ -1,30 +1,40 @@
-{# One row: the run's as_of date (var, else the latest event date) and its horizon. #}
+{#
+  One row: the run's as_of date (var, else the latest event date in the data), its horizon,
+  and the span of the data. Future arrival dates of open bookings are not events.
+#}
 with
-stays as (select max(check_in_date) as last_date from {{ ref('stg_bronze__stays') }}),
-
-bookings as (
-    select max(cast(booked_at as date)) as last_date from {{ ref('stg_bronze__bookings') }}
+event_dates as (
+    select min(check_in_date) as first_date, max(check_in_date) as last_date
+    from {{ ref('stg_bronze__stays') }}
+    union all
+    select
+        min(coalesce(cast(booked_at as date), arrival_date)),
+        max(cast(booked_at as date))
+    from {{ ref('stg_bronze__bookings') }}
+    union all
+    select min(occurred_date), max(occurred_date) from {{ ref('stg_bronze__engagement_events') }}
+    union all
+    select min(occurred_date), max(occurred_date)
+    from {{ ref('stg_bronze__loyalty_transactions') }}
+    union all
+    select min(submitted_date), max(submitted_date) from {{ ref('stg_bronze__reviews') }}
 ),
 
-events as (select max(occurred_date) as last_date from {{ ref('stg_bronze__engagement_events') }}),
+data_span as (
+    select min(first_date) as first_event_date, max(last_date) as last_event_date
+    from event_dates
+),
 
 first_stay as (select min(check_in_date) as first_date from {{ ref('stg_bronze__stays') }}),
 
 final as (
     select
-        coalesce(
-            {{ as_of_var() }},
-            greatest(
-                coalesce(stays.last_date, cast('1900-01-01' as date)),
-                coalesce(bookings.last_date, cast('1900-01-01' as date)),
-                coalesce(events.last_date, cast('1900-01-01' as date))
-            )
-        ) as as_of_date,
+        coalesce({{ as_of_var() }}, data_span.last_event_date) as as_of_date,
         {{ horizon_days() }} as horizon_days,
-        first_stay.first_date as first_stay_date
-    from stays
-    cross join bookings
-    cross join events
+        first_stay.first_date as first_stay_date,
+        data_span.first_event_date,
+        data_span.last_event_date
+    from data_span
     cross join first_stay
 )
 

@@ -40,13 +40,21 @@ current_snapshot as (
     from context
 ),
 
-final as (
+all_snapshots as (
     select cast(labeled.snapshot_date as date) as snapshot_date, labeled.is_labeled
     from labeled
     cross join context
     where labeled.snapshot_date > context.first_stay_date
     union all
     select snapshot_date, is_labeled from current_snapshot
+),
+
+final as (
+    select
+        snapshot_date,
+        is_labeled,
+        row_number() over (order by snapshot_date) as snapshot_index
+    from all_snapshots
 )
 
 select * from final

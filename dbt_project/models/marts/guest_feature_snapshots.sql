@@ -1,152 +1,372 @@
 {#
   Guests x snapshot dates: the only table the models read.
-  Features use events dated strictly before snapshot_date; labels use the window
-  [snapshot_date, snapshot_date + horizon), filled only on labeled snapshots (whose whole
-  window lies on or before as_of). A guest enters a snapshot once they have stayed before it.
+
+  A snapshot date s is an exclusive cut-off. Every feature uses only facts known before s
+  (a stay by its check-in, a booking by its booked date, a cancellation by its cancellation
+  date, a no-show by its arrival date, events by their date); labels (churned, future_revenue)
+  use stays in [s, s + horizon) and are filled only on labeled snapshots, whose whole window
+  lies on or before as_of. A guest enters the table at the first snapshot after their first
+  stay.
+
+  Scale: events are never joined to snapshots. Each source is bucketed by snapshot index and
+  turned into +/- deltas, then running sums over a guest's snapshots give every windowed
+  total (see macros/snapshots.sql); work grows with rows + guests x snapshots.
 #}
+{%- set horizon = var('horizon_days', 365) | int %}
+{%- set far_future = "cast('9999-12-31' as date)" %}
 with
 snapshots as (select * from {{ ref('int_snapshot_dates') }}),
 
-context as (select * from {{ ref('int_run_context') }}),
+calendar as (select * from {{ ref('int_snapshot_calendar') }}),
 
-stays as (select * from {{ ref('stg_bronze__stays') }}),
+calendar_bounds as (
+    select min(calendar_date) as first_date, max(calendar_date) as last_date from calendar
+),
 
-bookings as (select * from {{ ref('stg_bronze__bookings') }}),
+stays as (select * from {{ ref('int_stays_enriched') }}),
 
-events as (select * from {{ ref('stg_bronze__engagement_events') }}),
+bookings as (select * from {{ ref('int_bookings_enriched') }}),
+
+events as (select * from {{ ref('int_engagement_events_resolved') }}),
+
+loyalty as (select * from {{ ref('int_loyalty_transactions_resolved') }}),
+
+reviews as (select * from {{ ref('int_reviews_resolved') }}),
+
+requests as (
+    select * from {{ ref('int_special_requests_resolved') }}
+    where guest_id is not null and known_date is not null
+),
 
 guests as (select * from {{ ref('int_guests_unified') }}),
 
-stay_history as (
+guest_first_index as (
     select
         stays.guest_id,
-        snapshots.snapshot_date,
-        count(*) as stays_count,
-        round(sum(stays.total_revenue), 2) as lifetime_revenue,
-        round(sum(stays.total_revenue), 2) / count(*) as avg_stay_revenue,
-        avg(stays.nights) as avg_nights,
-        round(sum(coalesce(stays.fnb_revenue, 0) + coalesce(stays.spa_revenue, 0)), 2)
-            / nullif(round(sum(stays.total_revenue), 2), 0) as ancillary_share,
-        min(stays.check_in_date) as first_stay_date,
-        max(stays.check_in_date) as last_stay_date,
-        sum(case when stays.check_in_date >= {{ add_days('snapshot_date', -365) }}
-            then 1 else 0 end) as stays_last_365d,
-        round(sum(case when stays.check_in_date >= {{ add_days('snapshot_date', -365) }}
-            then stays.total_revenue else 0 end), 2) as revenue_last_365d,
-        count(distinct stays.property_id) as properties_visited
+        min(calendar.snapshot_index) as first_index,
+        min(stays.check_in_date) as first_stay_date
     from stays
-    inner join snapshots on stays.check_in_date < snapshots.snapshot_date
-    group by stays.guest_id, snapshots.snapshot_date
+    cross join calendar_bounds
+    inner join calendar
+        on calendar.calendar_date = {{ guestloyalty._calendar_day('stays.check_in_date') }}
+    group by stays.guest_id
 ),
 
-booking_history as (
+grid as (
     select
-        bookings.guest_id,
+        guest_first_index.guest_id,
+        snapshots.snapshot_index,
         snapshots.snapshot_date,
-        count(*) as bookings_count,
-        sum(case when bookings.status = 'cancelled'
-            and coalesce(cast(bookings.cancelled_at as date), bookings.arrival_date)
-                < snapshots.snapshot_date
-            then 1 else 0 end) as cancellations_count,
-        avg({{ days_between('cast(bookings.booked_at as date)', 'bookings.arrival_date') }})
-            as avg_lead_days,
-        sum(case when bookings.arrival_date >= snapshots.snapshot_date
-            and not (bookings.status = 'cancelled'
-                and coalesce(cast(bookings.cancelled_at as date), bookings.arrival_date)
-                    < snapshots.snapshot_date)
-            then 1 else 0 end) as upcoming_bookings
-    from bookings
-    inner join snapshots on cast(bookings.booked_at as date) < snapshots.snapshot_date
-    group by bookings.guest_id, snapshots.snapshot_date
+        snapshots.is_labeled,
+        guest_first_index.first_stay_date
+    from guest_first_index
+    inner join snapshots on snapshots.snapshot_index >= guest_first_index.first_index
 ),
 
-event_history as (
-    select
-        events.guest_id,
-        snapshots.snapshot_date,
-        sum(case when events.event_type = 'email_send'
-            and events.occurred_date >= {{ add_days('snapshot_date', -180) }}
-            then 1 else 0 end) as email_sends_180d,
-        sum(case when events.event_type = 'email_open'
-            and events.occurred_date >= {{ add_days('snapshot_date', -180) }}
-            then 1 else 0 end) as email_opens_180d,
-        sum(case when events.event_type in ('app_session', 'web_session')
-            and events.occurred_date >= {{ add_days('snapshot_date', -90) }}
-            then 1 else 0 end) as sessions_90d,
-        max(case when events.event_type in ('email_open', 'email_click', 'app_session',
-            'web_session') then events.occurred_date end) as last_engagement_date
-    from events
-    inner join snapshots on events.occurred_date < snapshots.snapshot_date
-    group by events.guest_id, snapshots.snapshot_date
+property_visits as (
+    select guest_id, property_id, min(check_in_date) as first_visit_date
+    from stays
+    where property_id is not null
+    group by guest_id, property_id
 ),
 
-future_stays as (
+{{ snapshot_deltas('stay', 'stays',
+    spans={
+        'history': ('stays.check_in_date', none),
+        'last_365d': ('stays.check_in_date', add_days('stays.check_in_date', 365)),
+        'label': (add_days('stays.check_in_date', -horizon), 'stays.check_in_date'),
+    },
+    measures=[
+        ('stays_count', '1', 'history', 'sum'),
+        ('revenue', 'stays.total_revenue', 'history', 'money'),
+        ('nights', 'stays.nights', 'history', 'sum'),
+        ('nights_known', 'case when stays.nights is not null then 1 else 0 end', 'history', 'sum'),
+        ('weekend_nights', 'stays.weekend_nights', 'history', 'sum'),
+        ('ancillary_revenue', 'stays.ancillary_revenue', 'history', 'money'),
+        ('rated_room_revenue', 'case when stays.nights > 0 then stays.room_revenue end',
+            'history', 'money'),
+        ('rated_nights', 'case when stays.nights > 0 and stays.room_revenue is not null '
+            ~ 'then stays.nights end', 'history', 'sum'),
+        ('upgrades', 'case when stays.is_upgraded then 1 else 0 end', 'history', 'sum'),
+        ('service_failures', 'case when stays.had_service_failure then 1 else 0 end',
+            'history', 'sum'),
+        ('last_stay_date', 'stays.check_in_date', 'history', 'max'),
+        ('last_gap_key', pack_latest('stays.check_in_date', 'stays.days_since_previous_stay',
+            1000000), 'history', 'max'),
+        ('stays_365d', '1', 'last_365d', 'sum'),
+        ('revenue_365d', 'stays.total_revenue', 'last_365d', 'money'),
+        ('future_stays', '1', 'label', 'sum'),
+        ('future_revenue', 'stays.total_revenue', 'label', 'money'),
+    ]) }},
+
+{{ snapshot_deltas('visit', 'property_visits',
+    spans={'history': ('property_visits.first_visit_date', none)},
+    measures=[('properties_visited', '1', 'history', 'sum')]) }},
+
+{{ snapshot_deltas('booking', 'bookings',
+    spans={
+        'history': ('bookings.known_date', none),
+        'cancelled': ('coalesce(bookings.cancellation_known_date, ' ~ far_future ~ ')', none),
+        'no_show': ('bookings.arrival_date', none),
+        'open': ('bookings.known_date', 'least(bookings.arrival_date, coalesce('
+            ~ 'bookings.cancellation_known_date, bookings.arrival_date))'),
+    },
+    measures=[
+        ('bookings_count', '1', 'history', 'sum'),
+        ('lead_days', 'bookings.lead_days', 'history', 'sum'),
+        ('lead_known', 'case when bookings.lead_days is not null then 1 else 0 end',
+            'history', 'sum'),
+        ('direct_bookings', 'case when bookings.is_direct then 1 else 0 end', 'history', 'sum'),
+        ('channel_known', 'case when bookings.is_direct is not null then 1 else 0 end',
+            'history', 'sum'),
+        ('business_trips', "case when bookings.purpose = 'business' then 1 else 0 end",
+            'history', 'sum'),
+        ('leisure_trips', "case when bookings.purpose = 'leisure' then 1 else 0 end",
+            'history', 'sum'),
+        ('family_trips', "case when bookings.purpose = 'family' then 1 else 0 end",
+            'history', 'sum'),
+        ('purpose_known', 'case when bookings.purpose is not null then 1 else 0 end',
+            'history', 'sum'),
+        ('cancellations', 'case when bookings.is_cancelled then 1 else 0 end', 'cancelled', 'sum'),
+        ('no_shows', 'case when bookings.is_no_show then 1 else 0 end', 'no_show', 'sum'),
+        ('upcoming_bookings', 'case when least(bookings.arrival_date, coalesce('
+            ~ 'bookings.cancellation_known_date, bookings.arrival_date)) >= bookings.known_date '
+            ~ 'then 1 else 0 end', 'open', 'sum'),
+    ]) }},
+
+{{ snapshot_deltas('event', 'events',
+    spans={
+        'history': ('events.occurred_date', none),
+        'last_90d': ('events.occurred_date', add_days('events.occurred_date', 90)),
+        'last_180d': ('events.occurred_date', add_days('events.occurred_date', 180)),
+        'last_365d': ('events.occurred_date', add_days('events.occurred_date', 365)),
+    },
+    measures=[
+        ('email_sends_180d', "case when events.event_type = 'email_send' then 1 else 0 end",
+            'last_180d', 'sum'),
+        ('email_opens_180d', "case when events.event_type = 'email_open' then 1 else 0 end",
+            'last_180d', 'sum'),
+        ('email_clicks_180d', "case when events.event_type = 'email_click' then 1 else 0 end",
+            'last_180d', 'sum'),
+        ('email_opens_90d', "case when events.event_type = 'email_open' then 1 else 0 end",
+            'last_90d', 'sum'),
+        ('sessions_90d',
+            "case when events.event_type in ('app_session', 'web_session') then 1 else 0 end",
+            'last_90d', 'sum'),
+        ('app_sessions_90d', "case when events.event_type = 'app_session' then 1 else 0 end",
+            'last_90d', 'sum'),
+        ('social_actions_365d',
+            "case when events.event_type in ('social_mention', 'social_share') then 1 else 0 end",
+            'last_365d', 'sum'),
+        ('unsubscribes', "case when events.event_type = 'email_unsubscribe' then 1 else 0 end",
+            'history', 'sum'),
+        ('last_engagement_date', "case when events.event_type in ('email_open', 'email_click', "
+            ~ "'sms_click', 'push_open', 'app_session', 'web_session', 'social_mention', "
+            ~ "'social_share') then events.occurred_date end", 'history', 'max'),
+    ]) }},
+
+{{ snapshot_deltas('loyalty', 'loyalty',
+    spans={
+        'history': ('loyalty.occurred_date', none),
+        'last_365d': ('loyalty.occurred_date', add_days('loyalty.occurred_date', 365)),
+    },
+    measures=[
+        ('loyalty_transactions', '1', 'history', 'sum'),
+        ('points_balance', 'loyalty.signed_points', 'history', 'sum'),
+        ('points_earned_365d', "case when loyalty.transaction_type = 'earn' "
+            ~ "then loyalty.signed_points else 0 end", 'last_365d', 'sum'),
+        ('points_redeemed_365d', "case when loyalty.transaction_type = 'redeem' "
+            ~ "then -loyalty.signed_points else 0 end", 'last_365d', 'sum'),
+        ('tier_key', pack_latest('loyalty.occurred_date', 'loyalty.tier_rank', 100),
+            'history', 'max'),
+    ]) }},
+
+{{ snapshot_deltas('review', 'reviews',
+    spans={'history': ('reviews.submitted_date', none)},
+    measures=[
+        ('reviews_count', '1', 'history', 'sum'),
+        ('rating_total', 'reviews.rating', 'history', 'sum'),
+        ('ratings_count', 'case when reviews.rating is not null then 1 else 0 end',
+            'history', 'sum'),
+        ('nps_total', 'reviews.nps', 'history', 'sum'),
+        ('nps_count', 'case when reviews.nps is not null then 1 else 0 end', 'history', 'sum'),
+        ('last_nps_key', pack_latest('reviews.submitted_date', 'reviews.nps', 100),
+            'history', 'max'),
+    ]) }},
+
+{{ snapshot_deltas('request', 'requests',
+    spans={'history': ('requests.known_date', none)},
+    measures=[
+        ('special_requests', '1', 'history', 'sum'),
+        ('complaints', 'case when requests.is_complaint then 1 else 0 end', 'history', 'sum'),
+    ]) }},
+
+cumulated as (
     select
-        stays.guest_id,
-        snapshots.snapshot_date,
-        count(*) as future_stays,
-        round(sum(stays.total_revenue), 2) as future_revenue
-    from snapshots
-    cross join context
-    inner join stays
-        on stays.check_in_date >= snapshots.snapshot_date
-        and stays.check_in_date < {{ add_days('snapshots.snapshot_date', 'context.horizon_days') }}
-    where snapshots.is_labeled
-    group by stays.guest_id, snapshots.snapshot_date
+        grid.guest_id,
+        grid.snapshot_index,
+        grid.snapshot_date,
+        grid.is_labeled,
+        grid.first_stay_date,
+        {{ running('stay_deltas.stays_count') }} as stays_count,
+        round({{ running('stay_deltas.revenue') }}, 2) as lifetime_revenue,
+        {{ running('stay_deltas.nights') }} as nights,
+        {{ running('stay_deltas.nights_known') }} as nights_known,
+        {{ running('stay_deltas.weekend_nights') }} as weekend_nights,
+        round({{ running('stay_deltas.ancillary_revenue') }}, 2) as ancillary_revenue,
+        round({{ running('stay_deltas.rated_room_revenue') }}, 2) as rated_room_revenue,
+        {{ running('stay_deltas.rated_nights') }} as rated_nights,
+        {{ running('stay_deltas.upgrades') }} as upgrades,
+        {{ running('stay_deltas.service_failures') }} as service_failures_count,
+        {{ running('stay_deltas.last_stay_date', 'max') }} as last_stay_date,
+        {{ running('stay_deltas.last_gap_key', 'max') }} as last_gap_key,
+        {{ running('stay_deltas.stays_365d') }} as stays_last_365d,
+        round({{ running('stay_deltas.revenue_365d') }}, 2) as revenue_last_365d,
+        {{ running('stay_deltas.future_stays') }} as future_stays,
+        round({{ running('stay_deltas.future_revenue') }}, 2) as future_revenue,
+        {{ running('visit_deltas.properties_visited') }} as properties_visited,
+        {{ running('booking_deltas.bookings_count') }} as bookings_count,
+        {{ running('booking_deltas.lead_days') }} as lead_days,
+        {{ running('booking_deltas.lead_known') }} as lead_known,
+        {{ running('booking_deltas.direct_bookings') }} as direct_bookings,
+        {{ running('booking_deltas.channel_known') }} as channel_known,
+        {{ running('booking_deltas.business_trips') }} as business_trips,
+        {{ running('booking_deltas.leisure_trips') }} as leisure_trips,
+        {{ running('booking_deltas.family_trips') }} as family_trips,
+        {{ running('booking_deltas.purpose_known') }} as purpose_known,
+        {{ running('booking_deltas.cancellations') }} as cancellations_count,
+        {{ running('booking_deltas.no_shows') }} as no_shows_count,
+        {{ running('booking_deltas.upcoming_bookings') }} as upcoming_bookings,
+        {{ running('event_deltas.email_sends_180d') }} as email_sends_180d,
+        {{ running('event_deltas.email_opens_180d') }} as email_opens_180d,
+        {{ running('event_deltas.email_clicks_180d') }} as email_clicks_180d,
+        {{ running('event_deltas.email_opens_90d') }} as email_opens_90d,
+        {{ running('event_deltas.sessions_90d') }} as sessions_90d,
+        {{ running('event_deltas.app_sessions_90d') }} as app_sessions_90d,
+        {{ running('event_deltas.social_actions_365d') }} as social_actions_365d,
+        {{ running('event_deltas.unsubscribes') }} as unsubscribes,
+        {{ running('event_deltas.last_engagement_date', 'max') }} as last_engagement_date,
+        {{ running('loyalty_deltas.loyalty_transactions') }} as loyalty_transactions,
+        {{ running('loyalty_deltas.points_balance') }} as points_balance,
+        {{ running('loyalty_deltas.points_earned_365d') }} as points_earned_365d,
+        {{ running('loyalty_deltas.points_redeemed_365d') }} as points_redeemed_365d,
+        {{ running('loyalty_deltas.tier_key', 'max') }} as tier_key,
+        {{ running('review_deltas.reviews_count') }} as reviews_count,
+        {{ running('review_deltas.rating_total') }} as rating_total,
+        {{ running('review_deltas.ratings_count') }} as ratings_count,
+        {{ running('review_deltas.nps_total') }} as nps_total,
+        {{ running('review_deltas.nps_count') }} as nps_count,
+        {{ running('review_deltas.last_nps_key', 'max') }} as last_nps_key,
+        {{ running('request_deltas.special_requests') }} as special_requests_count,
+        {{ running('request_deltas.complaints') }} as complaints_count
+    from grid
+    {%- for name in ['stay', 'visit', 'booking', 'event', 'loyalty', 'review', 'request'] %}
+    left join {{ name }}_deltas
+        on grid.guest_id = {{ name }}_deltas.guest_id
+        and grid.snapshot_index = {{ name }}_deltas.snapshot_index
+    {%- endfor %}
+),
+
+market_rate as (
+    select
+        snapshot_index,
+        sum(rated_room_revenue) / nullif(sum(rated_nights), 0) as market_daily_rate
+    from cumulated
+    group by snapshot_index
 ),
 
 final as (
     select
-        stay_history.guest_id,
-        stay_history.snapshot_date,
-        snapshots.is_labeled,
-        stay_history.stays_count,
-        stay_history.lifetime_revenue,
-        stay_history.avg_stay_revenue,
-        stay_history.avg_nights,
-        stay_history.ancillary_share,
-        {{ days_between('stay_history.last_stay_date', 'stay_history.snapshot_date') }}
+        cumulated.guest_id,
+        cumulated.snapshot_date,
+        cumulated.is_labeled,
+        -- stays: frequency, value, recency
+        cumulated.stays_count,
+        cumulated.lifetime_revenue,
+        cumulated.lifetime_revenue / cumulated.stays_count as avg_stay_revenue,
+        cumulated.nights * 1.0 / nullif(cumulated.nights_known, 0) as avg_nights,
+        cumulated.weekend_nights * 1.0 / nullif(cumulated.nights, 0) as weekend_night_share,
+        cumulated.ancillary_revenue / nullif(cumulated.lifetime_revenue, 0) as ancillary_share,
+        cumulated.rated_room_revenue / nullif(cumulated.rated_nights, 0) as avg_daily_rate,
+        cumulated.rated_room_revenue / nullif(cumulated.rated_nights, 0)
+            / nullif(market_rate.market_daily_rate, 0) as relative_daily_rate,
+        cumulated.upgrades * 1.0 / cumulated.stays_count as upgrade_share,
+        cumulated.service_failures_count,
+        {{ days_between('cumulated.last_stay_date', 'cumulated.snapshot_date') }}
             as days_since_last_stay,
-        {{ days_between('stay_history.first_stay_date', 'stay_history.snapshot_date') }}
+        {{ days_between('cumulated.first_stay_date', 'cumulated.snapshot_date') }}
             as days_since_first_stay,
-        case when stay_history.stays_count > 1
-            then {{ days_between('stay_history.first_stay_date', 'stay_history.last_stay_date') }}
-                / (stay_history.stays_count - 1.0)
+        case when cumulated.stays_count > 1
+            then {{ days_between('cumulated.first_stay_date', 'cumulated.last_stay_date') }}
+                / (cumulated.stays_count - 1.0)
         end as mean_days_between_stays,
-        stay_history.stays_last_365d,
-        stay_history.revenue_last_365d,
-        stay_history.properties_visited,
-        coalesce(booking_history.bookings_count, 0) as bookings_count,
-        coalesce(booking_history.cancellations_count, 0) as cancellations_count,
-        booking_history.avg_lead_days,
-        coalesce(booking_history.upcoming_bookings, 0) as upcoming_bookings,
-        coalesce(event_history.email_sends_180d, 0) as email_sends_180d,
-        coalesce(event_history.email_opens_180d, 0) as email_opens_180d,
-        event_history.email_opens_180d * 1.0
-            / nullif(event_history.email_sends_180d, 0) as email_open_rate_180d,
-        coalesce(event_history.sessions_90d, 0) as sessions_90d,
-        {{ days_between('event_history.last_engagement_date', 'stay_history.snapshot_date') }}
+        case when cumulated.stays_count > 1
+            then {{ unpack_latest('cumulated.last_gap_key', 1000000) }}
+        end as last_gap_days,
+        case when cumulated.stays_count > 1
+            then {{ unpack_latest('cumulated.last_gap_key', 1000000) }}
+                / nullif({{ days_between('cumulated.first_stay_date', 'cumulated.last_stay_date') }}
+                    / (cumulated.stays_count - 1.0), 0)
+        end as gap_trend,
+        cumulated.stays_last_365d,
+        cumulated.revenue_last_365d,
+        cumulated.properties_visited,
+        -- bookings: channel and purpose mix, lead time, cancellations, what is coming
+        cumulated.bookings_count,
+        cumulated.cancellations_count,
+        cumulated.no_shows_count,
+        cumulated.cancellations_count * 1.0 / nullif(cumulated.bookings_count, 0)
+            as cancellation_rate,
+        cumulated.lead_days * 1.0 / nullif(cumulated.lead_known, 0) as avg_lead_days,
+        cumulated.direct_bookings * 1.0 / nullif(cumulated.channel_known, 0)
+            as direct_booking_share,
+        cumulated.business_trips * 1.0 / nullif(cumulated.purpose_known, 0)
+            as business_trip_share,
+        cumulated.leisure_trips * 1.0 / nullif(cumulated.purpose_known, 0)
+            as leisure_trip_share,
+        cumulated.family_trips * 1.0 / nullif(cumulated.purpose_known, 0) as family_trip_share,
+        cumulated.upcoming_bookings,
+        -- engagement
+        cumulated.email_sends_180d,
+        cumulated.email_opens_180d,
+        cumulated.email_opens_180d * 1.0 / nullif(cumulated.email_sends_180d, 0)
+            as email_open_rate_180d,
+        cumulated.email_opens_90d,
+        cumulated.email_opens_180d - cumulated.email_opens_90d as email_opens_prior_90d,
+        2 * cumulated.email_opens_90d - cumulated.email_opens_180d as email_open_trend,
+        cumulated.email_clicks_180d,
+        cumulated.sessions_90d,
+        cumulated.app_sessions_90d,
+        cumulated.social_actions_365d,
+        case when cumulated.unsubscribes > 0 then 1 else 0 end as is_unsubscribed,
+        {{ days_between('cumulated.last_engagement_date', 'cumulated.snapshot_date') }}
             as days_since_last_engagement,
-        case when guests.is_loyalty_member then 1 else 0 end as is_loyalty_member,
+        -- loyalty programme
         case
-            when snapshots.is_labeled
-                then case when coalesce(future_stays.future_stays, 0) = 0 then 1 else 0 end
+            when cumulated.loyalty_transactions > 0 or guests.is_loyalty_member then 1 else 0
+        end as is_loyalty_member,
+        {{ unpack_latest('cumulated.tier_key', 100) }} as loyalty_tier_rank,
+        cumulated.points_balance,
+        cumulated.points_earned_365d,
+        cumulated.points_redeemed_365d,
+        -- reviews and service
+        cumulated.reviews_count,
+        cumulated.rating_total * 1.0 / nullif(cumulated.ratings_count, 0) as avg_rating,
+        cumulated.nps_total * 1.0 / nullif(cumulated.nps_count, 0) as avg_nps,
+        {{ unpack_latest('cumulated.last_nps_key', 100) }} as last_nps,
+        cumulated.complaints_count,
+        cumulated.special_requests_count,
+        -- profile
+        floor({{ days_between('guests.birth_date', 'cumulated.snapshot_date') }} / 365.25)
+            as age_years,
+        -- labels
+        case
+            when cumulated.is_labeled then case when cumulated.future_stays = 0 then 1 else 0 end
         end as churned,
-        case
-            when snapshots.is_labeled then coalesce(future_stays.future_revenue, 0)
-        end as future_revenue
-    from stay_history
-    inner join snapshots on stay_history.snapshot_date = snapshots.snapshot_date
-    left join booking_history
-        on stay_history.guest_id = booking_history.guest_id
-        and stay_history.snapshot_date = booking_history.snapshot_date
-    left join event_history
-        on stay_history.guest_id = event_history.guest_id
-        and stay_history.snapshot_date = event_history.snapshot_date
-    left join future_stays
-        on stay_history.guest_id = future_stays.guest_id
-        and stay_history.snapshot_date = future_stays.snapshot_date
-    left join guests on stay_history.guest_id = guests.guest_id
+        case when cumulated.is_labeled then cumulated.future_revenue end as future_revenue
+    from cumulated
+    inner join market_rate on cumulated.snapshot_index = market_rate.snapshot_index
+    left join guests on cumulated.guest_id = guests.guest_id
 )
 
 select * from final

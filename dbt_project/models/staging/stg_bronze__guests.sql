@@ -1,3 +1,4 @@
+{# Guest profiles that passed every rule. PII is still here (silver only), next to its keyed hashes. #}
 with
 checked as (select * from {{ ref('base_bronze__guests') }}),
 
@@ -9,15 +10,22 @@ final as (
         last_name,
         email,
         phone,
+        {{ keyed_hash('email') }} as email_hash,
+        {{ keyed_hash('phone') }} as phone_hash,
+        case
+            when first_name is not null and last_name is not null and birth_date is not null
+                then {{ keyed_hash("concat(lower(first_name), '|', lower(last_name), '|', "
+                    ~ "cast(birth_date as varchar))") }}
+        end as name_birth_date_hash,
         birth_date,
         city,
         country_code,
         language,
-        created_at,
         has_marketing_consent,
         has_email_opt_in,
         has_sms_opt_in,
         is_loyalty_member,
+        created_at,
         _batch_id
     from checked
     where failed_rule is null

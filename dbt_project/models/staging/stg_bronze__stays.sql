@@ -19,7 +19,7 @@ final as (
         is_upgraded,
         had_service_failure,
         check_in_date,
-        check_out_date,
+        coalesce(check_out_date, {{ add_days('check_in_date', 'nights') }}) as check_out_date,
         _batch_id
     from checked
     where failed_rule is null

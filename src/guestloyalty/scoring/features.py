@@ -11,29 +11,62 @@ import numpy as np
 if TYPE_CHECKING:
     import duckdb
 
-#: Model inputs, in the order models see them. Every column exists in guest_feature_snapshots.
+#: Model inputs, in the order models see them. Every column exists in guest_feature_snapshots
+#: (documented in dbt_project/models/marts/_marts__models.yml); a test keeps the two in step.
+#: Features of an entity a hotel does not export are 0 (counts) or null (ratios, recency).
 FEATURES: tuple[str, ...] = (
     "stays_count",
     "lifetime_revenue",
     "avg_stay_revenue",
     "avg_nights",
+    "weekend_night_share",
     "ancillary_share",
+    "avg_daily_rate",
+    "relative_daily_rate",
+    "upgrade_share",
+    "service_failures_count",
     "days_since_last_stay",
     "days_since_first_stay",
     "mean_days_between_stays",
+    "last_gap_days",
+    "gap_trend",
     "stays_last_365d",
     "revenue_last_365d",
     "properties_visited",
     "bookings_count",
     "cancellations_count",
+    "no_shows_count",
+    "cancellation_rate",
     "avg_lead_days",
+    "direct_booking_share",
+    "business_trip_share",
+    "leisure_trip_share",
+    "family_trip_share",
     "upcoming_bookings",
     "email_sends_180d",
     "email_opens_180d",
     "email_open_rate_180d",
+    "email_opens_90d",
+    "email_opens_prior_90d",
+    "email_open_trend",
+    "email_clicks_180d",
     "sessions_90d",
+    "app_sessions_90d",
+    "social_actions_365d",
+    "is_unsubscribed",
     "days_since_last_engagement",
     "is_loyalty_member",
+    "loyalty_tier_rank",
+    "points_balance",
+    "points_earned_365d",
+    "points_redeemed_365d",
+    "reviews_count",
+    "avg_rating",
+    "avg_nps",
+    "last_nps",
+    "complaints_count",
+    "special_requests_count",
+    "age_years",
 )
 
 

@@ -19,7 +19,7 @@ final as (
         guests.language,
         guests.has_marketing_consent,
         guests.is_loyalty_member,
-        guests.first_stay_date,
+        current_features.days_since_first_stay,
         coalesce(current_features.stays_count, 0) as lifetime_stays,
         coalesce(current_features.lifetime_revenue, 0) as lifetime_revenue,
         current_features.avg_stay_revenue,

@@ -1,7 +1,7 @@
 {{ config(materialized='view') }}
 
 with
-source as (select * from {{ source('bronze', 'engagement_events') }}),
+source as (select * from {{ bronze_source('engagement_events') }}),
 
 typed as (
     select
@@ -44,7 +44,7 @@ checked as (
             when raw_occurred_at is null then 'occurred_at_blank'
             when occurred_at is null then 'occurred_at_unparseable'
             when row_number() over (
-                partition by source_system, event_id order by _loaded_at, _row_number
+                partition by source_system, event_id order by _loaded_at desc, _row_number desc
             ) > 1 then 'duplicate_key'
         end as failed_rule
     from keyed

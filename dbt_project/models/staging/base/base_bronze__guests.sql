@@ -1,30 +1,36 @@
 {{ config(materialized='view') }}
 
 with
-source as (select * from {{ source('bronze', 'guests') }}),
+source as (select * from {{ bronze_source('guests') }}),
+
+countries as (select * from {{ ref('country_aliases') }}),
 
 typed as (
     select
-        {{ clean_text('guest_id') }} as guest_id,
-        coalesce({{ clean_text('source_system') }}, 'default') as source_system,
-        {{ clean_text('first_name') }} as first_name,
-        {{ clean_text('last_name') }} as last_name,
-        lower({{ clean_text('email') }}) as email,
-        {{ clean_text('phone') }} as phone,
-        {{ safe_date('birth_date') }} as birth_date,
-        {{ clean_text('city') }} as city,
-        upper({{ clean_text('country') }}) as country_code,
-        lower({{ clean_text('language') }}) as language,
-        {{ safe_timestamp('created_at') }} as created_at,
-        {{ safe_bool('marketing_consent') }} as has_marketing_consent,
-        {{ safe_bool('email_opt_in') }} as has_email_opt_in,
-        {{ safe_bool('sms_opt_in') }} as has_sms_opt_in,
-        {{ safe_bool('loyalty_member') }} as is_loyalty_member,
-        _batch_id,
-        _source_file,
-        _row_number,
-        _loaded_at
+        {{ clean_text('source.guest_id') }} as guest_id,
+        coalesce({{ clean_text('source.source_system') }}, 'default') as source_system,
+        {{ clean_text('source.first_name') }} as first_name,
+        {{ clean_text('source.last_name') }} as last_name,
+        {{ normalise_email('source.email') }} as email,
+        {{ normalise_phone('source.phone') }} as phone,
+        {{ safe_date('source.birth_date') }} as birth_date,
+        {{ clean_text('source.city') }} as city,
+        countries.country_code,
+        {{ clean_text('source.country') }} as raw_country,
+        lower({{ clean_text('source.language') }}) as language,
+        {{ safe_timestamp('source.created_at') }} as created_at,
+        {{ safe_bool('source.marketing_consent') }} as has_marketing_consent,
+        {{ safe_bool('source.email_opt_in') }} as has_email_opt_in,
+        {{ safe_bool('source.sms_opt_in') }} as has_sms_opt_in,
+        {{ safe_bool('source.loyalty_member') }} as is_loyalty_member,
+        {{ clean_text('source.birth_date') }} as raw_birth_date,
+        {{ clean_text('source.created_at') }} as raw_created_at,
+        source._batch_id,
+        source._source_file,
+        source._row_number,
+        source._loaded_at
     from source
+    left join countries on lower({{ clean_text('source.country') }}) = countries.alias
 ),
 
 checked as (
@@ -32,6 +38,8 @@ checked as (
         *,
         case
             when guest_id is null then 'guest_id_blank'
+            when raw_birth_date is not null and birth_date is null then 'birth_date_unparseable'
+            when raw_created_at is not null and created_at is null then 'created_at_unparseable'
             when row_number() over (
                 partition by source_system, guest_id order by _loaded_at desc, _row_number desc
             ) > 1 then 'duplicate_key'

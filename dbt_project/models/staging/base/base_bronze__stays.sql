@@ -1,35 +1,45 @@
 {{ config(materialized='view') }}
 
 with
-source as (select * from {{ source('bronze', 'stays') }}),
+source as (select * from {{ bronze_source('stays') }}),
+
+room_type_aliases as (select * from {{ ref('room_type_aliases') }}),
 
 typed as (
     select
-        {{ clean_text('stay_id') }} as source_stay_id,
-        {{ clean_text('booking_id') }} as booking_id,
-        {{ clean_text('guest_id') }} as guest_id,
-        coalesce({{ clean_text('source_system') }}, 'default') as source_system,
-        {{ clean_text('property_id') }} as property_id,
-        {{ clean_text('room_type') }} as room_type,
-        upper(coalesce({{ clean_text('currency') }}, 'EUR')) as currency,
-        {{ safe_number('nights', 'integer') }} as nights,
-        {{ safe_number('room_revenue') }} as room_revenue,
-        {{ safe_number('fnb_revenue') }} as fnb_revenue,
-        {{ safe_number('spa_revenue') }} as spa_revenue,
-        {{ safe_number('other_revenue') }} as other_revenue,
-        {{ safe_number('total_revenue') }} as total_revenue,
-        {{ safe_bool('is_upgraded') }} as is_upgraded,
-        {{ safe_bool('had_service_failure') }} as had_service_failure,
-        {{ safe_date('check_in_date') }} as check_in_date,
-        {{ safe_date('check_out_date') }} as check_out_date,
-        {{ clean_text('check_in_date') }} as raw_check_in_date,
-        {{ clean_text('check_out_date') }} as raw_check_out_date,
-        {{ clean_text('total_revenue') }} as raw_total_revenue,
-        _batch_id,
-        _source_file,
-        _row_number,
-        _loaded_at
+        {{ clean_text('source.stay_id') }} as source_stay_id,
+        {{ clean_text('source.booking_id') }} as booking_id,
+        {{ clean_text('source.guest_id') }} as guest_id,
+        coalesce({{ clean_text('source.source_system') }}, 'default') as source_system,
+        {{ clean_text('source.property_id') }} as property_id,
+        coalesce(room_type_aliases.room_type, upper({{ clean_text('source.room_type') }}))
+            as room_type,
+        upper(coalesce({{ clean_text('source.currency') }}, 'EUR')) as currency,
+        {{ safe_number('source.nights', 'integer') }} as nights,
+        {{ safe_number('source.room_revenue') }} as room_revenue,
+        {{ safe_number('source.fnb_revenue') }} as fnb_revenue,
+        {{ safe_number('source.spa_revenue') }} as spa_revenue,
+        {{ safe_number('source.other_revenue') }} as other_revenue,
+        {{ safe_number('source.total_revenue') }} as total_revenue,
+        {{ safe_bool('source.is_upgraded') }} as is_upgraded,
+        {{ safe_bool('source.had_service_failure') }} as had_service_failure,
+        {{ safe_date('source.check_in_date') }} as check_in_date,
+        {{ safe_date('source.check_out_date') }} as check_out_date,
+        {{ clean_text('source.check_in_date') }} as raw_check_in_date,
+        {{ clean_text('source.check_out_date') }} as raw_check_out_date,
+        {{ clean_text('source.total_revenue') }} as raw_total_revenue,
+        {{ clean_text('source.nights') }} as raw_nights,
+        concat_ws('|',
+            {{ clean_text('source.room_revenue') }}, {{ clean_text('source.fnb_revenue') }},
+            {{ clean_text('source.spa_revenue') }}, {{ clean_text('source.other_revenue') }}
+        ) as raw_revenue_split,
+        source._batch_id,
+        source._source_file,
+        source._row_number,
+        source._loaded_at
     from source
+    left join room_type_aliases
+        on lower({{ clean_text('source.room_type') }}) = room_type_aliases.alias
 ),
 
 keyed as (
@@ -56,8 +66,12 @@ checked as (
             when raw_check_out_date is not null and check_out_date is null
                 then 'check_out_date_unparseable'
             when check_out_date < check_in_date then 'check_out_before_check_in'
+            when raw_nights is not null and nights is null then 'nights_not_a_number'
+            when nights < 0 then 'nights_negative'
+            when room_revenue < 0 or fnb_revenue < 0 or spa_revenue < 0 or other_revenue < 0
+                then 'revenue_split_negative'
             when row_number() over (
-                partition by source_system, stay_id order by _loaded_at, _row_number
+                partition by source_system, stay_id order by _loaded_at desc, _row_number desc
             ) > 1 then 'duplicate_key'
         end as failed_rule
     from keyed

@@ -1,0 +1,23 @@
+{# Engagement events on the resolved guest_id. #}
+with
+events as (select * from {{ ref('stg_bronze__engagement_events') }}),
+
+identity_map as (select * from {{ ref('int_guest_identity_map') }}),
+
+final as (
+    select
+        events.event_id,
+        events.source_system,
+        events.guest_id as source_guest_id,
+        identity_map.guest_id,
+        events.event_type,
+        events.campaign_id,
+        events.occurred_at,
+        events.occurred_date
+    from events
+    inner join identity_map
+        on events.source_system = identity_map.source_system
+        and events.guest_id = identity_map.source_guest_id
+)
+
+select * from final

@@ -1,0 +1,39 @@
+{{ config(materialized='view') }}
+
+with
+source as (select * from {{ bronze_source('preferences') }}),
+
+typed as (
+    select
+        {{ clean_text('guest_id') }} as guest_id,
+        coalesce({{ clean_text('source_system') }}, 'default') as source_system,
+        lower({{ clean_text('preference_type') }}) as preference_type,
+        {{ clean_text('preference_value') }} as preference_value,
+        {{ safe_timestamp('updated_at') }} as updated_at,
+        {{ clean_text('updated_at') }} as raw_updated_at,
+        _batch_id,
+        _source_file,
+        _row_number,
+        _loaded_at
+    from source
+),
+
+checked as (
+    select
+        *,
+        case
+            when guest_id is null then 'guest_id_blank'
+            when preference_type is null then 'preference_type_blank'
+            when preference_type not in ('room', 'floor', 'pillow', 'dining', 'amenity')
+                then 'preference_type_unknown'
+            when preference_value is null then 'preference_value_blank'
+            when raw_updated_at is not null and updated_at is null then 'updated_at_unparseable'
+            when row_number() over (
+                partition by source_system, guest_id, preference_type
+                order by updated_at desc nulls last, _loaded_at desc, _row_number desc
+            ) > 1 then 'duplicate_key'
+        end as failed_rule
+    from typed
+)
+
+select * from checked

@@ -1,0 +1,56 @@
+{{ config(materialized='view') }}
+
+with
+source as (select * from {{ bronze_source('reviews') }}),
+
+typed as (
+    select
+        {{ clean_text('review_id') }} as source_review_id,
+        {{ clean_text('guest_id') }} as guest_id,
+        coalesce({{ clean_text('source_system') }}, 'default') as source_system,
+        {{ clean_text('stay_id') }} as stay_id,
+        {{ safe_timestamp('submitted_at') }} as submitted_at,
+        {{ safe_number('nps', 'integer') }} as nps,
+        {{ safe_number('rating', 'integer') }} as rating,
+        lower({{ clean_text('source') }}) as review_source,
+        {{ clean_text('review_text') }} as review_text,
+        {{ clean_text('submitted_at') }} as raw_submitted_at,
+        {{ clean_text('nps') }} as raw_nps,
+        {{ clean_text('rating') }} as raw_rating,
+        _batch_id,
+        _source_file,
+        _row_number,
+        _loaded_at
+    from source
+),
+
+keyed as (
+    select
+        *,
+        coalesce(
+            source_review_id,
+            md5(concat_ws('|', source_system, guest_id, cast(submitted_at as varchar), stay_id,
+                cast(nps as varchar), cast(rating as varchar), review_source))
+        ) as review_id
+    from typed
+),
+
+checked as (
+    select
+        *,
+        case
+            when guest_id is null then 'guest_id_blank'
+            when raw_submitted_at is null then 'submitted_at_blank'
+            when submitted_at is null then 'submitted_at_unparseable'
+            when raw_nps is not null and nps is null then 'nps_not_a_number'
+            when nps < 0 or nps > 10 then 'nps_out_of_range'
+            when raw_rating is not null and rating is null then 'rating_not_a_number'
+            when rating < 1 or rating > 5 then 'rating_out_of_range'
+            when row_number() over (
+                partition by source_system, review_id order by _loaded_at desc, _row_number desc
+            ) > 1 then 'duplicate_key'
+        end as failed_rule
+    from keyed
+)
+
+select * from checked

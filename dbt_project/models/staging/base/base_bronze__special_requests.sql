@@ -1,0 +1,48 @@
+{{ config(materialized='view') }}
+
+with
+source as (select * from {{ bronze_source('special_requests') }}),
+
+typed as (
+    select
+        {{ clean_text('request_id') }} as source_request_id,
+        {{ clean_text('booking_id') }} as booking_id,
+        {{ clean_text('guest_id') }} as guest_id,
+        coalesce({{ clean_text('source_system') }}, 'default') as source_system,
+        lower({{ clean_text('request_type') }}) as request_type,
+        {{ clean_text('request_text') }} as request_text,
+        {{ safe_timestamp('created_at') }} as created_at,
+        {{ clean_text('created_at') }} as raw_created_at,
+        _batch_id,
+        _source_file,
+        _row_number,
+        _loaded_at
+    from source
+),
+
+keyed as (
+    select
+        *,
+        coalesce(
+            source_request_id,
+            md5(concat_ws('|', source_system, booking_id, request_type,
+                cast(created_at as varchar), request_text))
+        ) as request_id
+    from typed
+),
+
+checked as (
+    select
+        *,
+        case
+            when booking_id is null then 'booking_id_blank'
+            when request_type is null then 'request_type_blank'
+            when raw_created_at is not null and created_at is null then 'created_at_unparseable'
+            when row_number() over (
+                partition by source_system, request_id order by _loaded_at desc, _row_number desc
+            ) > 1 then 'duplicate_key'
+        end as failed_rule
+    from keyed
+)
+
+select * from checked

@@ -1,0 +1,4 @@
+-- bronze rows = silver rows + quarantined rows, for every entity: nothing is silently lost.
+select *
+from {{ ref('int_bronze_reconciliation') }}
+where bronze_rows <> silver_rows + quarantined_rows
