@@ -136,12 +136,38 @@
     )
 {%- endmacro %}
 
-{# Percentile rank in [0, 1] among non-null values (nulls stay null); ties share the lowest. #}
+{#
+  Mid-rank percentile in [0, 1] among the non-null values of a column (nulls stay null):
+  the mean of the ascending and descending percent ranks, so ties share the middle of their
+  range. A column with a single value carries no information and gives null for everyone.
+  `descending=true` when lower is better.
+#}
 {% macro percentile(expression, descending=false) -%}
+    {%- set asc, desc = ('desc', 'asc') if descending else ('asc', 'desc') -%}
     case
-        when ({{ expression }}) is not null then percent_rank() over (
-            partition by case when ({{ expression }}) is null then 1 else 0 end
-            order by {{ expression }}{% if descending %} desc{% endif %}
+        when min({{ expression }}) over () = max({{ expression }}) over () then null
+        when ({{ expression }}) is not null then 0.5 * (
+            percent_rank() over (
+                partition by case when ({{ expression }}) is null then 1 else 0 end
+                order by {{ expression }} {{ asc }}
+            )
+            + 1 - percent_rank() over (
+                partition by case when ({{ expression }}) is null then 1 else 0 end
+                order by {{ expression }} {{ desc }}
+            )
         )
     end
+{%- endmacro %}
+
+{# Mean of the non-null expressions; null when all are null. #}
+{% macro mean_of_present(expressions) -%}
+    (
+        {%- for expression in expressions %}
+        coalesce({{ expression }}, 0){{ ' +' if not loop.last }}
+        {%- endfor %}
+    ) / nullif(
+        {%- for expression in expressions %}
+        case when {{ expression }} is not null then 1 else 0 end{{ ' +' if not loop.last }}
+        {%- endfor %}
+    , 0)
 {%- endmacro %}
