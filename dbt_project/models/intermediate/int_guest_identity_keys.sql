@@ -1,18 +1,26 @@
 {#
-  Identity nodes and their match keys. A node is one (source_system, source_guest_id) seen in
-  any entity. Keys (keyed hashes, never raw PII):
-    email            normalised email of a profile
-    phone            E.164-ish phone of a profile
-    name_birth_date  lower-case first name | last name | birth date of a profile
-    shared_source_id the same guest id in a row without a source system ('default') and in a
-                     named system (e.g. a stays export of the PMS's ids)
+  Identity nodes and their match keys.
+
+  Every (source_system, guest_id) seen in any entity is a *reference*; references resolve to
+  *nodes*: the profile with that system and id; else the one profile system that has the id
+  (a CRM event about a PMS guest id, a stays export without a source system); else, when no
+  profile has the id, one node per id whatever system referenced it (stays-only data); else
+  (two profile systems use the id, neither is this one) a node of its own.
+
+  Keys (keyed hashes, never raw PII) link profile nodes that are the same person:
+    email            normalised email
+    phone            E.164-ish phone
+    phone_name       national number (last 9 digits) + last name: the same phone written
+                     without its country code
+    name_birth_date  first name | last name | birth date
   A key shared by more than var('identity_max_key_group') nodes is ignored: a shared mailbox
-  or a switchboard number is not a person.
+  or a switchboard number is not a person. One row per (reference, key); references without
+  keys have a null key.
 #}
 with
 profiles as (select * from {{ ref('stg_bronze__guests') }}),
 
-referenced as (
+references_seen as (
     select source_system, guest_id from profiles
     union
     select source_system, guest_id from {{ ref('stg_bronze__stays') }}
@@ -32,23 +40,63 @@ referenced as (
     where guest_id is not null
 ),
 
-nodes as (
+profile_systems as (
     select
-        source_system,
-        guest_id as source_guest_id,
-        concat(source_system, '|', guest_id) as node_id
-    from referenced
+        guest_id,
+        count(*) as profile_systems,
+        min(source_system) as only_system
+    from profiles
+    group by guest_id
 ),
 
-systems_per_id as (
+system_ranks as (
     select
-        source_guest_id,
-        count(distinct case when source_system <> 'default' then source_system end)
-            as named_systems,
-        count(*) as nodes,
-        max(case when source_system = 'default' then 1 else 0 end) as has_default
+        source_system,
+        row_number() over (order by count(*) desc, source_system) as system_rank
+    from profiles
+    group by source_system
+),
+
+resolved_references as (
+    select
+        references_seen.source_system,
+        references_seen.guest_id as source_guest_id,
+        case
+            when own_profile.guest_id is not null then references_seen.source_system
+            when profile_systems.profile_systems = 1 then profile_systems.only_system
+            when profile_systems.guest_id is null then '*'
+            else references_seen.source_system
+        end as node_system,
+        own_profile.guest_id is null and profile_systems.profile_systems = 1 as is_shared_id
+    from references_seen
+    left join profiles as own_profile
+        on references_seen.source_system = own_profile.source_system
+        and references_seen.guest_id = own_profile.guest_id
+    left join profile_systems on references_seen.guest_id = profile_systems.guest_id
+),
+
+nodes as (
+    select distinct node_system, source_guest_id
+    from resolved_references
+),
+
+labelled_nodes as (
+    select
+        nodes.node_system,
+        nodes.source_guest_id,
+        concat(nodes.node_system, '|', nodes.source_guest_id) as node_id,
+        -- labels sort by system (most profiles first, profile-less ids last), then id; the
+        -- 4-character prefix is cut off again in int_guest_identity_map
+        concat(
+            cast(100 + coalesce(system_ranks.system_rank, 899) as varchar), '|',
+            case
+                when count(*) over (partition by nodes.source_guest_id) = 1
+                    then nodes.source_guest_id
+                else concat(nodes.node_system, ':', nodes.source_guest_id)
+            end
+        ) as own_label
     from nodes
-    group by source_guest_id
+    left join system_ranks on nodes.node_system = system_ranks.source_system
 ),
 
 candidate_keys as (
@@ -59,14 +107,13 @@ candidate_keys as (
     select concat(source_system, '|', guest_id), 'phone', concat('phone:', phone_hash)
     from profiles where phone_hash is not null
     union all
+    select concat(source_system, '|', guest_id), 'phone_name',
+        concat('phone_name:', phone_name_hash)
+    from profiles where phone_name_hash is not null
+    union all
     select concat(source_system, '|', guest_id), 'name_birth_date',
         concat('name_birth_date:', name_birth_date_hash)
     from profiles where name_birth_date_hash is not null
-    union all
-    select nodes.node_id, 'shared_source_id', concat('id:', nodes.source_guest_id)
-    from nodes
-    inner join systems_per_id on nodes.source_guest_id = systems_per_id.source_guest_id
-    where systems_per_id.nodes > 1 and systems_per_id.has_default = 1
 ),
 
 key_sizes as (
@@ -84,18 +131,18 @@ valid_keys as (
 
 final as (
     select
-        nodes.node_id,
-        nodes.source_system,
-        nodes.source_guest_id,
-        case
-            when systems_per_id.named_systems <= 1 then nodes.source_guest_id
-            else concat(nodes.source_system, ':', nodes.source_guest_id)
-        end as own_label,
+        resolved_references.source_system,
+        resolved_references.source_guest_id,
+        labelled_nodes.node_id,
+        labelled_nodes.own_label,
+        resolved_references.is_shared_id,
         valid_keys.match_rule,
         valid_keys.match_key
-    from nodes
-    inner join systems_per_id on nodes.source_guest_id = systems_per_id.source_guest_id
-    left join valid_keys on nodes.node_id = valid_keys.node_id
+    from resolved_references
+    inner join labelled_nodes
+        on resolved_references.node_system = labelled_nodes.node_system
+        and resolved_references.source_guest_id = labelled_nodes.source_guest_id
+    left join valid_keys on labelled_nodes.node_id = valid_keys.node_id
 )
 
 select * from final

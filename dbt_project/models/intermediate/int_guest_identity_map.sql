@@ -9,16 +9,18 @@
   duplicates come in small clusters (2-3 profiles), so 4 rounds converge. The singular test
   assert_identity_converged fails loudly if a larger cluster ever needs more rounds.
 
-  The resolved guest_id is the smallest label in the component. A node's own label is its
-  source guest id (prefixed with the system only when two named systems use the same id), so
-  single-source data keeps its ids, and the same input always resolves to the same ids.
+  The resolved guest_id is the smallest label in the component. A node's label is its source
+  guest id (prefixed with the system only when two systems use the same id for different
+  nodes), ordered first by system (the system with most profiles first), so a person keeps
+  their id in the main system, single-source data keeps its ids, and the same input always
+  resolves to the same ids.
 #}
 {%- set rounds = var('identity_rounds', 4) | int %}
 with
 keys as (select * from {{ ref('int_guest_identity_keys') }}),
 
 node_keys as (
-    select node_id, match_key from keys where match_key is not null
+    select distinct node_id, match_key from keys where match_key is not null
 ),
 
 labels_0 as (
@@ -45,15 +47,11 @@ labels_{{ round }} as (
     group by labels_{{ round - 1 }}.node_id, labels_{{ round - 1 }}.label
 ),
 {% endfor %}
-nodes as (
-    select distinct node_id, source_system, source_guest_id, own_label from keys
-),
-
 rule_priority as (
     select 'email' as match_rule, 1 as priority
     union all select 'phone', 2
-    union all select 'name_birth_date', 3
-    union all select 'shared_source_id', 4
+    union all select 'phone_name', 3
+    union all select 'name_birth_date', 4
 ),
 
 matched_rules as (
@@ -63,18 +61,24 @@ matched_rules as (
     group by keys.node_id
 ),
 
+references_seen as (
+    select distinct source_system, source_guest_id, node_id, own_label, is_shared_id from keys
+),
+
 final as (
     select
-        nodes.source_system,
-        nodes.source_guest_id,
-        labels_{{ rounds }}.label as guest_id,
+        references_seen.source_system,
+        references_seen.source_guest_id,
+        substr(labels_{{ rounds }}.label, 5) as guest_id,
         case
-            when nodes.own_label = labels_{{ rounds }}.label then 'source_id'
-            else rule_priority.match_rule
+            when references_seen.own_label <> labels_{{ rounds }}.label
+                then rule_priority.match_rule
+            when references_seen.is_shared_id then 'shared_source_id'
+            else 'source_id'
         end as match_rule
-    from nodes
-    inner join labels_{{ rounds }} on nodes.node_id = labels_{{ rounds }}.node_id
-    left join matched_rules on nodes.node_id = matched_rules.node_id
+    from references_seen
+    inner join labels_{{ rounds }} on references_seen.node_id = labels_{{ rounds }}.node_id
+    left join matched_rules on references_seen.node_id = matched_rules.node_id
     left join rule_priority on matched_rules.priority = rule_priority.priority
 )
 

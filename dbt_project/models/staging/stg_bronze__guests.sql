@@ -13,6 +13,11 @@ final as (
         {{ keyed_hash('email') }} as email_hash,
         {{ keyed_hash('phone') }} as phone_hash,
         case
+            when length({{ regexp_remove('phone', '[^0-9]') }}) >= 9 and last_name is not null
+                then {{ keyed_hash("concat(" ~ dbt.right(regexp_remove('phone', '[^0-9]'), 9)
+                    ~ ", '|', lower(last_name))") }}
+        end as phone_name_hash,
+        case
             when first_name is not null and last_name is not null and birth_date is not null
                 then {{ keyed_hash("concat(lower(first_name), '|', lower(last_name), '|', "
                     ~ "cast(birth_date as varchar))") }}
