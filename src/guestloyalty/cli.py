@@ -440,6 +440,19 @@ def forget(
     )
 
 
+@app.command()
+@handles_errors
+def docs(data_dir: DataDir = Path("data")) -> None:
+    """Build the dbt docs catalog (every silver and gold table and column) in <data>/dbt/target."""
+    from guestloyalty.pipeline import pipeline_lock
+    from guestloyalty.transform import generate_docs
+
+    layout = Layout(data_dir)
+    with pipeline_lock(layout):
+        page = generate_docs(layout, _settings(data_dir))
+    _say(f"docs: open {page} in a browser (one self-contained file)")
+
+
 @app.command("score-guest")
 @handles_errors
 def score_guest(

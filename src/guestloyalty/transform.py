@@ -148,6 +148,63 @@ def run_dbt(
     return DbtResult(selection, passed, len(failures), failures)
 
 
+def generate_docs(layout: Layout, settings: Settings) -> Path:
+    """``dbt docs generate --static`` over the published gold (else the build file) into
+    ``<data>/dbt/target``; returns the path of the self-contained ``static_index.html``.
+
+    The catalog lists every silver and gold table with its columns and the descriptions from
+    the models' YAML files.
+    """
+    gold = layout.gold_path if layout.gold_path.exists() else layout.gold_build_path
+    if not gold.exists() or not layout.silver_path.exists():
+        from guestloyalty.errors import NoDataError
+
+        raise NoDataError(
+            f"no gold at {layout.gold_path}: run `guestloyalty pipeline` before `guestloyalty docs`"
+        )
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ["GUESTLOYALTY_BRONZE_PATH"] = str(layout.bronze_path.resolve())
+    os.environ["GUESTLOYALTY_SILVER_PATH"] = str(layout.silver_path.resolve())
+    os.environ["GUESTLOYALTY_GOLD_BUILD_PATH"] = str(gold.resolve())
+    caller_key = os.environ.get(HASH_KEY_ENV)
+    os.environ[HASH_KEY_ENV] = hash_key(layout, settings)
+
+    from dbt.cli.main import dbtRunner
+
+    project = dbt_project_dir()
+    target = layout.dbt_target_dir.resolve()
+    args = [
+        "docs",
+        "generate",
+        "--static",
+        "--project-dir",
+        str(project),
+        "--profiles-dir",
+        str(project),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(target.parent / "logs"),
+        "--vars",
+        json.dumps(dbt_vars(settings)),
+        "--quiet",
+        "--no-use-colors",
+    ]
+    try:
+        result = dbtRunner().invoke(args)
+    finally:
+        _release_duckdb()
+        if caller_key is None:
+            os.environ.pop(HASH_KEY_ENV, None)
+        else:
+            os.environ[HASH_KEY_ENV] = caller_key
+    if result.exception is not None or not result.success:
+        raise TransformError(
+            f"dbt docs generate failed: {result.exception or 'see ' + str(target.parent / 'logs')}"
+        )
+    return target / "static_index.html"
+
+
 def _release_duckdb() -> None:
     """Close the DuckDB connection dbt-duckdb keeps per process, so the files are free again."""
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager

@@ -7,11 +7,6 @@ import datetime as dt
 import duckdb
 import polars as pl
 import pytest
-from polars.testing import assert_frame_equal
-
-from guestloyalty.config import Settings
-from guestloyalty.pipeline import stage_ingest, stage_transform
-from guestloyalty.warehouse import Layout
 
 pytestmark = pytest.mark.integration
 
@@ -132,63 +127,3 @@ KNOWN_AT = {
     "preferences": "updated_at",
     "guests": "created_at",
 }
-
-
-def _truncate_landing(source: Layout, target: Layout, cutoff: dt.date) -> None:
-    """Copy landing files keeping only what was known at the end of ``cutoff``."""
-    last = pl.lit(cutoff)
-    for path in source.landing_dir.rglob("*.parquet"):
-        frame = pl.read_parquet(path)
-        entity = path.parent.name
-        if entity in KNOWN_AT:
-            frame = frame.filter(_day(KNOWN_AT[entity]) <= last)
-        elif entity == "bookings":
-            frame = frame.filter(_day("booked_at") <= last)
-            later_cancel = _day("cancelled_at") > last
-            not_yet = (pl.col("status") == "checked_out") & (_day("arrival_date") > last)
-            frame = frame.with_columns(
-                pl.when(later_cancel | not_yet)
-                .then(pl.lit("confirmed"))
-                .otherwise(pl.col("status"))
-                .alias("status"),
-                pl.when(later_cancel)
-                .then(None)
-                .otherwise(pl.col("cancelled_at"))
-                .alias("cancelled_at"),
-            )
-        out = target.landing_entity_dir(entity)
-        out.mkdir(parents=True, exist_ok=True)
-        frame.write_parquet(out / path.name)
-
-
-def test_no_feature_sees_past_as_of(small_run, gold, tmp_path):
-    """Features at an earlier as_of are the same whether or not later events exist."""
-    as_of = gold.execute("select as_of_date from run_context").fetchone()[0]
-    earlier = as_of - dt.timedelta(days=90)
-
-    def snapshots_at(layout: Layout) -> pl.DataFrame:
-        stage_transform(layout, Settings(data_dir=layout.data_dir, as_of=earlier))
-        with duckdb.connect(str(layout.gold_build_path), read_only=True) as con:
-            return con.sql(
-                "select * from guest_feature_snapshots order by snapshot_date, guest_id"
-            ).pl()
-
-    full = Layout(tmp_path / "full")
-    _truncate_landing(small_run.layout, full, as_of)  # everything, as a copy
-    stage_ingest(full)
-    truncated = Layout(tmp_path / "truncated")
-    _truncate_landing(small_run.layout, truncated, earlier)
-    stage_ingest(truncated)
-
-    with_future = snapshots_at(full)
-    without_future = snapshots_at(truncated)
-    assert with_future.height > 0
-    assert with_future["snapshot_date"].max() == earlier + dt.timedelta(days=1)
-    # parallel float sums may differ in the last bit; values must agree
-    assert_frame_equal(with_future, without_future, check_exact=False, rel_tol=1e-9)
-
-    # and the current snapshot really moved back: features differ from the later run
-    later = gold.execute(
-        "select count(*) from guest_feature_snapshots where not is_labeled"
-    ).fetchone()[0]
-    assert with_future.filter(~pl.col("is_labeled")).height <= later

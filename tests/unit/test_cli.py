@@ -17,6 +17,7 @@ COMMANDS = [
     "status",
     "backtest",
     "forget",
+    "docs",
 ]
 
 

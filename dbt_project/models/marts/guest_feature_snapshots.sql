@@ -270,7 +270,9 @@ cumulated as (
 market_rate as (
     select
         snapshot_index,
-        sum(rated_room_revenue) / nullif(sum(rated_nights), 0) as market_daily_rate
+        -- exact decimal sum: a parallel float sum would differ in the last bit between runs
+        cast(sum(cast(rated_room_revenue as decimal(18, 2))) as double)
+            / nullif(sum(rated_nights), 0) as market_daily_rate
     from cumulated
     group by snapshot_index
 ),
