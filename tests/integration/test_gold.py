@@ -186,8 +186,8 @@ def test_scorecard_components_and_tiers(gold):
     assert misplaced == 0
     # more stays and revenue means a higher value / loyalty component on average
     correlation = gold.execute(
-        "select corr(value_score, ln(1 + lifetime_revenue)) from guest_loyalty_scores "
-        "inner join guest_360 using (guest_id)"
+        "select corr(scores.value_score, ln(1 + guest_360.lifetime_revenue)) "
+        "from guest_loyalty_scores as scores inner join guest_360 using (guest_id)"
     ).fetchone()[0]
     assert correlation > 0.5
 
@@ -249,17 +249,3 @@ def test_every_dbt_gold_table_and_column_is_documented(gold, small_run):
             if not documented[table].get(column, "").strip():
                 missing.append(f"{table}.{column}")
     assert missing == []
-
-
-def test_docs_catalog_lists_every_gold_model(small_run):
-    from typer.testing import CliRunner
-
-    from guestloyalty.cli import app
-
-    result = CliRunner().invoke(app, ["docs", "--data-dir", str(small_run.layout.data_dir)])
-    assert result.exit_code == 0, result.output
-    target = small_run.layout.dbt_target_dir
-    assert (target / "static_index.html").stat().st_size > 0
-    catalog = json.loads((target / "catalog.json").read_text())
-    names = {node["metadata"]["name"] for node in catalog["nodes"].values()}
-    assert DBT_GOLD_TABLES <= names
