@@ -1,0 +1,146 @@
+{#
+  One row per scored guest: where they are in their journey at as_of and how we may reach
+  them. Channels need marketing consent; email also needs no unsubscribe (and an opt-in that
+  is not explicitly false), SMS an explicit opt-in, push an app in use (a push sent or an app
+  session in the last 365 days). Response rates are over the 365 days up to as_of.
+#}
+with
+scores as (select guest_id from {{ source('scoring', 'guest_scores') }}),
+
+context as (select * from {{ ref('run_context') }}),
+
+guests as (select * from {{ ref('int_guests_unified') }}),
+
+events as (select * from {{ ref('int_engagement_events_resolved') }}),
+
+bookings as (select * from {{ ref('int_bookings_enriched') }}),
+
+current_features as (
+    select features.guest_id, features.days_since_last_stay
+    from {{ ref('guest_feature_snapshots') }} as features
+    inner join context on features.snapshot_date = context.current_snapshot_date
+),
+
+live_bookings as (
+    {# bookings known at as_of and not (yet) cancelled or no-show by then #}
+    select bookings.*
+    from bookings
+    cross join context
+    where coalesce(bookings.booked_date, bookings.arrival_date) <= context.as_of_date
+        and not (bookings.is_cancelled
+            and coalesce(bookings.cancellation_known_date, bookings.arrival_date)
+                <= context.as_of_date)
+        and not (bookings.is_no_show and bookings.arrival_date <= context.as_of_date)
+),
+
+booking_stage as (
+    select
+        live_bookings.guest_id,
+        max(case when live_bookings.arrival_date <= context.as_of_date
+            and live_bookings.departure_date > context.as_of_date then 1 else 0 end)
+            as is_in_stay,
+        min(case when live_bookings.arrival_date > context.as_of_date
+            then live_bookings.arrival_date end) as next_arrival_date
+    from live_bookings
+    cross join context
+    group by live_bookings.guest_id
+),
+
+channel_events as (
+    select
+        events.guest_id,
+        sum(case when events.event_type = 'email_send' then 1 else 0 end) as email_sends,
+        sum(case when events.event_type in ('email_open', 'email_click') then 1 else 0 end)
+            as email_responses,
+        sum(case when events.event_type = 'sms_send' then 1 else 0 end) as sms_sends,
+        sum(case when events.event_type = 'sms_click' then 1 else 0 end) as sms_responses,
+        sum(case when events.event_type = 'push_send' then 1 else 0 end) as push_sends,
+        sum(case when events.event_type = 'push_open' then 1 else 0 end) as push_responses,
+        sum(case when events.event_type = 'app_session' then 1 else 0 end) as app_sessions
+    from events
+    cross join context
+    where events.occurred_date <= context.as_of_date
+        and events.occurred_date > {{ add_days('context.as_of_date', -365) }}
+    group by events.guest_id
+),
+
+unsubscribes as (
+    select events.guest_id, max(events.occurred_date) as email_unsubscribed_date
+    from events
+    cross join context
+    where events.event_type = 'email_unsubscribe'
+        and events.occurred_date <= context.as_of_date
+    group by events.guest_id
+),
+
+permissions as (
+    select
+        scores.guest_id,
+        coalesce(guests.has_marketing_consent, false) as has_marketing_consent,
+        unsubscribes.email_unsubscribed_date is not null as has_unsubscribed_email,
+        coalesce(guests.has_marketing_consent, false)
+            and coalesce(guests.has_email_opt_in, true)
+            and unsubscribes.email_unsubscribed_date is null as may_email,
+        coalesce(guests.has_marketing_consent, false)
+            and coalesce(guests.has_sms_opt_in, false) as may_sms,
+        coalesce(guests.has_marketing_consent, false)
+            and coalesce(channel_events.push_sends + channel_events.app_sessions, 0) > 0
+            as may_push,
+        channel_events.email_responses * 1.0
+            / nullif(channel_events.email_sends, 0) as email_response_rate,
+        channel_events.sms_responses * 1.0 / nullif(channel_events.sms_sends, 0)
+            as sms_response_rate,
+        channel_events.push_responses * 1.0 / nullif(channel_events.push_sends, 0)
+            as push_response_rate
+    from scores
+    left join guests on scores.guest_id = guests.guest_id
+    left join channel_events on scores.guest_id = channel_events.guest_id
+    left join unsubscribes on scores.guest_id = unsubscribes.guest_id
+),
+
+ranked_channels as (
+    select
+        permissions.*,
+        case when may_email then coalesce(email_response_rate, 0) else -1 end as email_score,
+        case when may_sms then coalesce(sms_response_rate, 0) else -1 end as sms_score,
+        case when may_push then coalesce(push_response_rate, 0) else -1 end as push_score
+    from permissions
+),
+
+final as (
+    select
+        ranked_channels.guest_id,
+        context.as_of_date,
+        case
+            when booking_stage.is_in_stay = 1 then 'in_stay'
+            when booking_stage.next_arrival_date is not null then 'pre_arrival'
+            when current_features.days_since_last_stay is null
+                or current_features.days_since_last_stay >= 365 then 'dormant'
+            else 'post_stay'
+        end as journey_stage,
+        booking_stage.next_arrival_date,
+        ranked_channels.has_marketing_consent,
+        ranked_channels.has_unsubscribed_email,
+        ranked_channels.may_email,
+        ranked_channels.may_sms,
+        ranked_channels.may_push,
+        ranked_channels.may_email or ranked_channels.may_sms or ranked_channels.may_push
+            as may_contact,
+        {# best response rate among permitted channels; ties: email, push, sms #}
+        case
+            when not (ranked_channels.may_email or ranked_channels.may_sms
+                or ranked_channels.may_push) then null
+            when email_score >= push_score and email_score >= sms_score then 'email'
+            when push_score >= sms_score then 'push'
+            else 'sms'
+        end as most_responsive_channel,
+        ranked_channels.email_response_rate,
+        ranked_channels.sms_response_rate,
+        ranked_channels.push_response_rate
+    from ranked_channels
+    cross join context
+    left join booking_stage on ranked_channels.guest_id = booking_stage.guest_id
+    left join current_features on ranked_channels.guest_id = current_features.guest_id
+)
+
+select * from final

@@ -1,0 +1,113 @@
+{#
+  One row per scored guest: the next best action. The rule is the matching row of the
+  nba_playbook seed with the lowest priority (keys: journey stage, churn risk, CLV tier,
+  segment); the offer comes from offer_catalog; the channel follows the rule's preference
+  among the channels the guest allows (see guest_contact_profile). A guest we may not contact
+  gets 'front_desk' when arriving or in house and 'none' otherwise, never a marketing channel.
+  guestloyalty.nba.live_action applies the same rules for score-guest (a test checks).
+#}
+with
+scores as (select * from {{ source('scoring', 'guest_scores') }}),
+
+contact as (select * from {{ ref('guest_contact_profile') }}),
+
+playbook as (select * from {{ ref('nba_playbook') }}),
+
+offers as (select * from {{ ref('offer_catalog') }}),
+
+scored as (
+    select
+        scores.guest_id,
+        scores.as_of_date,
+        scores.churn_probability,
+        scores.churn_risk,
+        scores.clv_12m,
+        scores.clv_tier,
+        scores.segment,
+        scores.model_version,
+        percent_rank() over (order by scores.clv_12m) as clv_percentile,
+        contact.journey_stage,
+        contact.next_arrival_date,
+        contact.may_email,
+        contact.may_sms,
+        contact.may_push,
+        contact.may_contact,
+        contact.most_responsive_channel
+    from scores
+    inner join contact on scores.guest_id = contact.guest_id
+),
+
+matched as (
+    select
+        scored.*,
+        playbook.rule_id,
+        playbook.offer_id,
+        playbook.channel_preference,
+        playbook.timing,
+        playbook.rationale,
+        row_number() over (partition by scored.guest_id order by playbook.priority) as rule_rank
+    from scored
+    inner join playbook
+        on {{ matches_key('playbook.journey_stage', 'scored.journey_stage') }}
+        and {{ matches_key('playbook.churn_risk', 'scored.churn_risk') }}
+        and {{ matches_key('playbook.clv_tier', 'scored.clv_tier') }}
+        and {{ matches_key('playbook.segment', 'scored.segment') }}
+),
+
+chosen as (
+    select
+        matched.*,
+        least(
+            {{ channel_rank('matched.channel_preference', 'email', 'matched.may_email') }},
+            {{ channel_rank('matched.channel_preference', 'sms', 'matched.may_sms') }},
+            {{ channel_rank('matched.channel_preference', 'push', 'matched.may_push') }}
+        ) as best_listed_rank
+    from matched
+    where matched.rule_rank = 1
+),
+
+final as (
+    select
+        chosen.guest_id,
+        chosen.as_of_date,
+        chosen.journey_stage,
+        chosen.segment,
+        chosen.churn_risk,
+        chosen.churn_probability,
+        chosen.clv_12m,
+        chosen.clv_tier,
+        chosen.rule_id,
+        chosen.offer_id,
+        offers.offer_name,
+        offers.offer_type,
+        case
+            when chosen.channel_preference in ('front_desk', 'none')
+                then chosen.channel_preference
+            when chosen.channel_preference = 'most_responsive'
+                and chosen.most_responsive_channel is not null
+                then chosen.most_responsive_channel
+            when chosen.best_listed_rank < 9999 then
+                case chosen.best_listed_rank
+                    when {{ channel_rank('chosen.channel_preference', 'email', 'chosen.may_email') }}
+                        then 'email'
+                    when {{ channel_rank('chosen.channel_preference', 'sms', 'chosen.may_sms') }}
+                        then 'sms'
+                    else 'push'
+                end
+            when chosen.journey_stage in ('in_stay', 'pre_arrival') then 'front_desk'
+            else 'none'
+        end as channel,
+        chosen.channel_preference,
+        chosen.most_responsive_channel,
+        chosen.may_contact,
+        chosen.timing,
+        {{ price_multiplier('chosen.clv_percentile', 'chosen.churn_probability') }}
+            as price_multiplier,
+        chosen.rationale,
+        chosen.next_arrival_date,
+        chosen.model_version
+    from chosen
+    inner join offers on chosen.offer_id = offers.offer_id
+)
+
+select * from final

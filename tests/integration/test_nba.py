@@ -1,0 +1,126 @@
+"""Next best action, at-risk list and pre-arrival setup on a whole run: consent, ranges, live."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from guestloyalty import queries
+from guestloyalty.guest import score_one_guest
+
+pytestmark = pytest.mark.integration
+
+MARKETING = ("email", "sms", "push")
+
+
+@pytest.fixture(scope="module")
+def gold(small_run):
+    con = duckdb.connect(str(small_run.layout.gold_path), read_only=True)
+    yield con
+    con.close()
+
+
+def test_every_scored_guest_has_exactly_one_action(gold):
+    scored, actions, distinct = gold.sql(
+        "select (select count(*) from guest_scores), count(*), count(distinct guest_id) "
+        "from next_best_action"
+    ).fetchall()[0]
+    assert scored == actions == distinct > 0
+
+
+def test_marketing_channels_only_where_permitted(gold):
+    rows = gold.sql(
+        "select actions.channel, contact.may_email, contact.may_sms, contact.may_push, "
+        "contact.has_marketing_consent, contact.has_unsubscribed_email "
+        "from next_best_action as actions "
+        "inner join guest_contact_profile as contact using (guest_id)"
+    ).fetchall()
+    assert rows
+    for channel, may_email, may_sms, may_push, consent, unsubscribed in rows:
+        if channel in MARKETING:
+            assert consent, "a marketing channel for a guest without consent"
+            assert {"email": may_email, "sms": may_sms, "push": may_push}[channel]
+        if channel == "email":
+            assert not unsubscribed
+        assert channel in (*MARKETING, "front_desk", "none")
+
+
+def test_guests_without_consent_never_reach_a_campaign_list(gold):
+    for name in ("campaign_contact_list", "winback_campaign"):
+        query = queries.get(name)
+        listed = {
+            row[0]
+            for row in queries.relation(gold, query, query.values({"limit_n": "100000"})).fetchall()
+        }
+        refused = {
+            row[0]
+            for row in gold.sql(
+                "select guest_id from guest_contact_profile where not may_contact"
+            ).fetchall()
+        }
+        assert not listed & refused, name
+
+
+def test_the_most_responsive_channel_is_a_permitted_one(gold):
+    bad = gold.sql(
+        "select count(*) from guest_contact_profile where "
+        "(most_responsive_channel = 'email' and not may_email) or "
+        "(most_responsive_channel = 'sms' and not may_sms) or "
+        "(most_responsive_channel = 'push' and not may_push) or "
+        "(most_responsive_channel is null and may_contact)"
+    ).fetchall()[0][0]
+    assert bad == 0
+
+
+def test_price_multipliers_in_range_and_follow_value_and_risk(gold):
+    low, high = gold.sql(
+        "select min(price_multiplier), max(price_multiplier) from next_best_action"
+    ).fetchall()[0]
+    assert 0.7 <= low <= high <= 1.3
+    # at the same churn risk band, the most valuable guests get at least the multiplier of
+    # the least valuable (value raises the multiplier, risk lowers it)
+    by_tier = dict(
+        gold.sql(
+            "select clv_tier, avg(price_multiplier) from next_best_action "
+            "where churn_risk = 'LOW' group by 1"
+        ).fetchall()
+    )
+    if {"PLATINUM", "BRONZE"} <= set(by_tier):
+        assert by_tier["PLATINUM"] >= by_tier["BRONZE"]
+
+
+def test_at_risk_guests_are_high_or_critical_with_contact_flag(gold):
+    bands, nulls, rows, expected = gold.sql(
+        "select list(distinct churn_risk), count(*) filter (where may_contact is null), "
+        "count(*), (select count(*) from guest_scores where churn_risk in ('HIGH', 'CRITICAL')) "
+        "from at_risk_guests"
+    ).fetchall()[0]
+    assert set(bands or []) <= {"HIGH", "CRITICAL"}
+    assert nulls == 0
+    assert rows == expected
+
+
+def test_pre_arrival_setup_lists_only_upcoming_bookings(gold):
+    as_of = gold.sql("select as_of_date from run_context").fetchall()[0][0]
+    early = gold.sql(
+        "select count(*) from pre_arrival_setup where arrival_date <= ? or days_until_arrival < 1",
+        params=[as_of],
+    ).fetchall()[0][0]
+    assert early == 0
+
+
+def test_live_action_matches_the_mart(small_run, gold):
+    rows = gold.sql(
+        "select guest_id, rule_id, offer_id, channel, price_multiplier, journey_stage "
+        "from next_best_action order by clv_12m desc, guest_id limit 40"
+    ).fetchall()
+    for guest_id, rule_id, offer_id, channel, multiplier, stage in rows:
+        action = score_one_guest(small_run.layout, small_run.settings, guest_id).next_action
+        assert action is not None
+        assert (action.rule_id, action.offer_id, action.channel, action.journey_stage) == (
+            rule_id,
+            offer_id,
+            channel,
+            stage,
+        )
+        assert action.price_multiplier == pytest.approx(multiplier, abs=0.011)
