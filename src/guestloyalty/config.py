@@ -77,6 +77,13 @@ class Settings(BaseModel):
         description="Threads for xgboost and k-means. 1 is fastest on a shared or small "
         "machine (OpenMP threads spin when cores are busy); raise it on a dedicated one.",
     )
+    exact_reasons_max_guests: int = Field(
+        default=100_000,
+        ge=0,
+        description="Reasons come from exact TreeSHAP (xgboost pred_contribs) when a run scores "
+        "up to this many guests, and from path attributions (approx_contribs, ~25x cheaper) "
+        "above it. guest_score_explanations.method says which.",
+    )
     segment_sample_rows: int = Field(
         default=5_000, ge=100, description="Rows sampled to compute silhouette scores."
     )

@@ -1,7 +1,10 @@
 """Reasons behind a churn score: xgboost's own feature contributions, rendered in words.
 
-For each scored guest the path attributions (``pred_contribs=True, approx_contribs=True``,
-on the log-odds scale; see :func:`path_contributions`) of every feature are ranked; the top
+For each scored guest xgboost's own SHAP values (``pred_contribs=True``, exact TreeSHAP, on
+the log-odds scale; see :func:`shap_contributions`) of every feature are ranked. Runs that
+score more guests than ``Settings.exact_reasons_max_guests`` use path attributions
+(``approx_contribs=True``, :func:`path_contributions`) instead, about 25 times cheaper; the
+``method`` column of ``guest_score_explanations`` records which. The top
 ``k`` that push the guest *towards* churning are kept (when fewer than ``k`` do, the
 strongest ones holding the guest back follow). Each becomes a sentence
 with the guest's value next to the typical one — the median over the scoring snapshot::
@@ -88,7 +91,7 @@ def shap_contributions(booster, X: np.ndarray, feature_names) -> np.ndarray:  # 
 def path_contributions(booster, X: np.ndarray, feature_names) -> np.ndarray:  # noqa: ANN001
     """xgboost path attributions (Saabas; log-odds), bias in the last column.
 
-    What the reasons rank, for every guest in the batch and for one guest in ``score-guest``
+    What the reasons rank in runs above ``Settings.exact_reasons_max_guests``
     (:meth:`fast_predict.TreeEnsemble.path_contributions` gives the same numbers). Like SHAP
     values they add up to the margin; unlike exact TreeSHAP, whose cost grows with the square
     of the tree depth, they cost one walk down each tree: about 25 times less on the churn

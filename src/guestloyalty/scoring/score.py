@@ -83,7 +83,8 @@ create or replace table guest_score_explanations (
     typical_value double,
     contribution double,
     reason varchar not null,
-    model_version varchar not null
+    model_version varchar not null,
+    method varchar not null
 )
 """
 
@@ -135,6 +136,7 @@ class Scored:
     model_version: str
     mode: str
     reasons: explain.Reasons | None = None
+    reason_method: str = "tree_shap"
 
 
 @dataclass
@@ -216,6 +218,7 @@ def score_frame(
     mode = str(bundle.manifest.get("mode", "xgboost"))
     horizon = int(bundle.manifest.get("horizon_days", settings.horizon_days))
     reasons = None
+    reason_method = "tree_shap"
     if mode == "xgboost":
         churn_booster, calibration, churn_names = load_churn(bundle)
         churn_frame = full.select(churn_names)
@@ -223,9 +226,15 @@ def score_frame(
         clv_booster, clv_names = load_clv(bundle)
         value = clv.predict_clv(clv_booster, full.select(clv_names))
         if explain_reasons and n:
-            contributions = explain.path_contributions(
-                churn_booster, churn_frame.X, churn_frame.feature_names
-            )
+            if n <= settings.exact_reasons_max_guests:
+                contributions = explain.shap_contributions(
+                    churn_booster, churn_frame.X, churn_frame.feature_names
+                )
+            else:
+                reason_method = "path_attribution"
+                contributions = explain.path_contributions(
+                    churn_booster, churn_frame.X, churn_frame.feature_names
+                )
             reasons = explain.top_reasons(
                 contributions,
                 churn_frame.X,
@@ -237,6 +246,7 @@ def score_frame(
         prob = np.clip(_nan_to(full.column("btyd_p_no_stay"), 1.0), 0.0, 1.0)
         value = np.maximum(_nan_to(full.column("btyd_expected_spend"), 0.0), 0.0)
         if explain_reasons and n:
+            reason_method = "baseline_rules"
             reasons = _baseline_reasons(full)
     cut = settings.risk_cutoffs
     days = lost_grid(horizon)
@@ -260,6 +270,7 @@ def score_frame(
         model_version=bundle.version,
         mode=mode,
         reasons=reasons,
+        reason_method=reason_method,
     )
 
 
@@ -403,6 +414,7 @@ def _explanations_table(scored: Scored, as_of: dt.date) -> pa.Table:
             "contribution": _nullable(reasons.contribution.ravel() if n else np.zeros(0)),
             "reason": pa.array(reasons.text.ravel().tolist() if n else [], pa.string()),
             "model_version": pa.array([scored.model_version] * (n * k), pa.string()),
+            "method": pa.array([scored.reason_method] * (n * k), pa.string()),
         }
     )
 
