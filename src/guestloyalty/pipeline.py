@@ -247,7 +247,8 @@ def run_pipeline(
     """
     layout.ensure_dirs()
     with pipeline_lock(layout, wait=wait, report=report):
-        run = RunReport(run_id=dt.datetime.now(dt.UTC).strftime("run-%Y%m%dT%H%M%S"))
+        # microseconds: a killed run and its rerun can start within the same second
+        run = RunReport(run_id=dt.datetime.now(dt.UTC).strftime("run-%Y%m%dT%H%M%S-%f"))
         started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         interrupted = _close_interrupted_runs(layout)
         finish_interrupted_erasure(layout)
