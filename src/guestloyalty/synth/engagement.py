@@ -12,24 +12,13 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from guestloyalty.contracts import EngagementEvent
 from guestloyalty.synth import params as P
 from guestloyalty.synth.guests import People
 from guestloyalty.synth.stays import Fates
 
-EVENT_TYPES: tuple[str, ...] = (
-    "email_send",
-    "email_open",
-    "email_click",
-    "email_unsubscribe",
-    "sms_send",
-    "sms_click",
-    "push_send",
-    "push_open",
-    "app_session",
-    "web_session",
-    "social_mention",
-    "social_share",
-)
+# The contract's allowed values, in its order (the generator encodes types by position).
+EVENT_TYPES: tuple[str, ...] = EngagementEvent.allowed_values()["event_type"]
 _CODE = {name: code for code, name in enumerate(EVENT_TYPES)}
 
 
