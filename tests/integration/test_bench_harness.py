@@ -65,3 +65,19 @@ def test_growth_compares_consecutive_sizes() -> None:
 
     assert row["data"] == 10
     assert row["time"] == {"ingest": 5.0, "train": 20.0, "end to end": 15.0}
+
+
+def test_a_size_that_failed_misses_its_target_and_says_why() -> None:
+    run_all = _load("run_all")
+    # py-spy exits 0 when the pipeline under it fails: no stages, no result file, rc 0
+    failed = {"guests": 1_000_000, "rc": 0, "timed_out": False, "error": "Out of Memory"}
+
+    rows = run_all.targets({"sizes": [failed], "extras": {}})
+
+    assert rows == [
+        (
+            "1,000,000 guests end to end ≤ 180 s",
+            "the pipeline failed; no result was written",
+            "**no**",
+        )
+    ]
