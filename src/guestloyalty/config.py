@@ -78,11 +78,13 @@ class Settings(BaseModel):
         "machine (OpenMP threads spin when cores are busy); raise it on a dedicated one.",
     )
     exact_reasons_max_guests: int = Field(
-        default=100_000,
+        default=10_000,
         ge=0,
-        description="Reasons come from exact TreeSHAP (xgboost pred_contribs) when a run scores "
-        "up to this many guests, and from path attributions (approx_contribs, ~25x cheaper) "
-        "above it. guest_score_explanations.method says which.",
+        description="Guests per run whose reasons come from exact TreeSHAP (xgboost "
+        "pred_contribs, ~0.3 ms CPU per guest): all of them when a run scores no more, else "
+        "the at-risk guests with the most value at risk first. The others get path "
+        "attributions (approx_contribs, ~25x cheaper). guest_score_explanations.method says "
+        "which, per guest.",
     )
     segment_sample_rows: int = Field(
         default=5_000, ge=100, description="Rows sampled to compute silhouette scores."

@@ -71,3 +71,41 @@ def test_typical_values_ignore_missing():
     typical = explain.typical_values(X)
     assert typical[0] == 2.0
     assert np.isnan(typical[1])
+
+
+def test_every_guest_gets_exact_reasons_up_to_the_limit():
+    prob = np.array([0.1, 0.9, 0.5])
+    assert explain.exact_rows(prob, np.ones(3), at_risk_from=0.7, limit=3).all()
+
+
+def test_exact_reasons_go_to_at_risk_guests_with_most_value_at_risk_first():
+    prob = np.array([0.95, 0.2, 0.8, 0.75, 0.9])
+    clv = np.array([100.0, 5000.0, 900.0, 50.0, 300.0])
+    # value at risk: 95, 1000 (not at risk), 720, 37.5, 270
+    exact = explain.exact_rows(prob, clv, at_risk_from=0.7, limit=2)
+    assert exact.tolist() == [False, False, True, False, True]
+    exact = explain.exact_rows(prob, clv, at_risk_from=0.7, limit=4)
+    assert exact.tolist() == [True, False, True, True, True]
+    assert not explain.exact_rows(prob, clv, at_risk_from=0.7, limit=0).any()
+
+
+def test_mixed_contributions_are_exact_where_asked_and_path_elsewhere():
+    xgb = pytest.importorskip("xgboost")
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(400, 3)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] * X[:, 2] > 0).astype(float)
+    booster = xgb.train(
+        {"objective": "binary:logistic", "nthread": 1, "max_depth": 3},
+        xgb.DMatrix(X, label=y),
+        20,
+    )
+    booster.best_iteration = 19
+    names = ("a", "b", "c")
+    exact = np.arange(12) % 3 == 0
+    mixed = explain.contributions(booster, X[:12], names, exact=exact)
+    np.testing.assert_allclose(
+        mixed[exact], explain.shap_contributions(booster, X[:12][exact], names), rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        mixed[~exact], explain.path_contributions(booster, X[:12][~exact], names), rtol=1e-6
+    )

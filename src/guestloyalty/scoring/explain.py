@@ -1,10 +1,12 @@
 """Reasons behind a churn score: xgboost's own feature contributions, rendered in words.
 
-For each scored guest xgboost's own SHAP values (``pred_contribs=True``, exact TreeSHAP, on
-the log-odds scale; see :func:`shap_contributions`) of every feature are ranked. Runs that
-score more guests than ``Settings.exact_reasons_max_guests`` use path attributions
-(``approx_contribs=True``, :func:`path_contributions`) instead, about 25 times cheaper; the
-``method`` column of ``guest_score_explanations`` records which. The top
+For each scored guest xgboost's own per-feature contributions on the log-odds scale are
+ranked: exact SHAP values (``pred_contribs=True``, TreeSHAP; :func:`shap_contributions`) for
+the guests whose reasons people read first, path attributions (``approx_contribs=True``,
+:func:`path_contributions`, about 25 times cheaper) for the rest. :func:`exact_rows` picks the
+first: every guest when a run scores at most ``Settings.exact_reasons_max_guests``, otherwise
+that many at-risk guests, most value at risk first (the head of ``at_risk_guests``). The
+``method`` column of ``guest_score_explanations`` says which, per guest. The top
 ``k`` that push the guest *towards* churning are kept (when fewer than ``k`` do, the
 strongest ones holding the guest back follow). Each becomes a sentence
 with the guest's value next to the typical one — the median over the scoring snapshot::
@@ -78,6 +80,53 @@ def top_reasons(
     return Reasons(feature=feature, value=value, typical=typ, contribution=chosen, text=text)
 
 
+def exact_rows(
+    churn_probability: np.ndarray,
+    clv: np.ndarray,
+    *,
+    at_risk_from: float,
+    limit: int,
+) -> np.ndarray:
+    """Which guests get exact TreeSHAP reasons (a boolean mask); the others get path attributions.
+
+    Everyone when there are at most ``limit`` guests. Otherwise ``limit`` guests: those at risk
+    (churn probability at or above ``at_risk_from``, the HIGH cut-off) with the most value at
+    risk (CLV x churn probability) first, then the rest by value at risk; ties keep the input
+    order. Exact TreeSHAP costs about 0.3 ms of CPU per guest on the churn model, so the
+    limit caps its cost whatever the size of the guest base.
+    """
+    prob = np.asarray(churn_probability, dtype=np.float64)
+    n = len(prob)
+    mask = np.zeros(n, dtype=bool)
+    if n <= limit:
+        mask[:] = True
+        return mask
+    if limit <= 0:
+        return mask
+    value_at_risk = np.nan_to_num(np.asarray(clv, dtype=np.float64) * prob, nan=0.0)
+    # at-risk first (key 0), then value at risk descending; lexsort is stable.
+    order = np.lexsort((-value_at_risk, (prob < at_risk_from).astype(np.int8)))
+    mask[order[:limit]] = True
+    return mask
+
+
+def contributions(
+    booster,  # noqa: ANN001
+    X: np.ndarray,
+    feature_names,  # noqa: ANN001
+    *,
+    exact: np.ndarray,
+) -> np.ndarray:
+    """Exact TreeSHAP for the rows in ``exact``, path attributions for the others."""
+    exact = np.asarray(exact, dtype=bool)
+    out = np.empty((len(X), len(feature_names) + 1), dtype=np.float32)
+    if exact.any():
+        out[exact] = shap_contributions(booster, X[exact], feature_names)
+    if not exact.all():
+        out[~exact] = path_contributions(booster, X[~exact], feature_names)
+    return out
+
+
 def shap_contributions(booster, X: np.ndarray, feature_names) -> np.ndarray:  # noqa: ANN001
     """xgboost TreeSHAP contributions (log-odds), bias in the last column."""
     import xgboost as xgb
@@ -91,7 +140,7 @@ def shap_contributions(booster, X: np.ndarray, feature_names) -> np.ndarray:  # 
 def path_contributions(booster, X: np.ndarray, feature_names) -> np.ndarray:  # noqa: ANN001
     """xgboost path attributions (Saabas; log-odds), bias in the last column.
 
-    What the reasons rank in runs above ``Settings.exact_reasons_max_guests``
+    What the reasons rank for the guests :func:`exact_rows` leaves out
     (:meth:`fast_predict.TreeEnsemble.path_contributions` gives the same numbers). Like SHAP
     values they add up to the margin; unlike exact TreeSHAP, whose cost grows with the square
     of the tree depth, they cost one walk down each tree: about 25 times less on the churn

@@ -6,8 +6,8 @@ Writes into the gold build file:
   CLV and tier, suggested maximum retention spend, segment, the baseline's predictions beside
   the model's, the top three reasons in words, model version;
 - ``guest_score_explanations`` — guest x rank: the feature, the guest's value, the typical
-  value (median over the scoring snapshot), its contribution (log-odds, path attribution)
-  and the sentence;
+  value (median over the scoring snapshot), its contribution (log-odds: exact TreeSHAP or
+  path attribution, ``method`` says which; see :mod:`explain`) and the sentence;
 - ``feature_drift`` — PSI of every model input between training and this snapshot;
 - ``segment_profiles`` — per segment: size, mean CLV, churn, redemption rate, defining traits.
 
@@ -136,7 +136,9 @@ class Scored:
     model_version: str
     mode: str
     reasons: explain.Reasons | None = None
-    reason_method: str = "tree_shap"
+    #: How each guest's reasons were computed (one per guest, or one for all): ``tree_shap``,
+    #: ``path_attribution`` or ``baseline_rules``.
+    reason_method: np.ndarray | str = "tree_shap"
 
 
 @dataclass
@@ -218,7 +220,7 @@ def score_frame(
     mode = str(bundle.manifest.get("mode", "xgboost"))
     horizon = int(bundle.manifest.get("horizon_days", settings.horizon_days))
     reasons = None
-    reason_method = "tree_shap"
+    reason_method: np.ndarray | str = "tree_shap"
     if mode == "xgboost":
         churn_booster, calibration, churn_names = load_churn(bundle)
         churn_frame = full.select(churn_names)
@@ -226,15 +228,16 @@ def score_frame(
         clv_booster, clv_names = load_clv(bundle)
         value = clv.predict_clv(clv_booster, full.select(clv_names))
         if explain_reasons and n:
-            if n <= settings.exact_reasons_max_guests:
-                contributions = explain.shap_contributions(
-                    churn_booster, churn_frame.X, churn_frame.feature_names
-                )
-            else:
-                reason_method = "path_attribution"
-                contributions = explain.path_contributions(
-                    churn_booster, churn_frame.X, churn_frame.feature_names
-                )
+            exact = explain.exact_rows(
+                prob,
+                value,
+                at_risk_from=settings.risk_cutoffs.high,
+                limit=settings.exact_reasons_max_guests,
+            )
+            reason_method = np.where(exact, "tree_shap", "path_attribution").astype(object)
+            contributions = explain.contributions(
+                churn_booster, churn_frame.X, churn_frame.feature_names, exact=exact
+            )
             reasons = explain.top_reasons(
                 contributions,
                 churn_frame.X,
@@ -414,7 +417,10 @@ def _explanations_table(scored: Scored, as_of: dt.date) -> pa.Table:
             "contribution": _nullable(reasons.contribution.ravel() if n else np.zeros(0)),
             "reason": pa.array(reasons.text.ravel().tolist() if n else [], pa.string()),
             "model_version": pa.array([scored.model_version] * (n * k), pa.string()),
-            "method": pa.array([scored.reason_method] * (n * k), pa.string()),
+            "method": pa.array(
+                np.repeat(np.broadcast_to(scored.reason_method, n), k).tolist() if n else [],
+                pa.string(),
+            ),
         }
     )
 
