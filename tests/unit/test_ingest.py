@@ -86,6 +86,30 @@ def test_every_format_lands_the_same_text_rows_in_file_order(layout, fmt):
     assert _bronze(layout, "select distinct _source_file from stays") == [(str(path),)]
 
 
+@pytest.mark.parametrize("extra_column", [None, "file_row_number"])
+def test_parquet_rows_keep_their_file_position_across_row_groups(layout, extra_column):
+    folder = layout.landing_entity_dir("stays")
+    folder.mkdir(parents=True)
+    count = 50_000
+    frame = pl.DataFrame(
+        {
+            "guest_id": [f"G{i}" for i in range(count)],
+            "check_in_date": ["2024-01-05"] * count,
+            "total_revenue": [str(i) for i in range(count)],
+        }
+    )
+    if extra_column:
+        frame = frame.with_columns(pl.lit("x").alias(extra_column))
+    frame.write_parquet(folder / "stays.parquet", row_group_size=7_000)
+    [result] = ingest_paths(layout)
+    assert result.error is None and result.rows == count
+    [(rows, misplaced)] = _bronze(
+        layout,
+        "select count(*), count(*) filter (where guest_id <> 'G' || (_row_number - 1)) from stays",
+    )
+    assert (rows, misplaced) == (count, 0)
+
+
 def test_every_entity_gets_a_bronze_table_from_its_contract(layout):
     _landing_file(layout, "stays", "s.csv", STAYS_CSV)
     ingest_paths(layout)

@@ -149,6 +149,11 @@ def luhn_sql(digits: str) -> str:
     )
 
 
+#: A card-number candidate: 13-19 digits and nothing else but the spaces and dashes card
+#: numbers are often written with (the same values as ``digits_sql`` leaving 13-19 digits).
+CARD_SHAPE = "[ -]*(?:[0-9][ -]*){13,19}"
+
+
 def card_columns(
     con: duckdb.DuckDBPyConnection,
     relation: str,
@@ -158,28 +163,27 @@ def card_columns(
 ) -> list[str]:
     """Columns of ``relation`` whose values look like payment card numbers.
 
-    A cheap length test (13-25 characters) keeps the scan fast: only rows where some column
-    has such a length reach the digit and Luhn tests.
+    One pass over the relation. Per value, a length test (13+ characters) and a regular
+    expression on the raw text (digits, spaces and dashes only, 13-19 digits) come first;
+    only the values that pass both (candidates) reach the Luhn test.
     """
     if not columns:
         return []
-    texts = [f"cast({quote_ident(column)} as varchar)" for column in columns]
-    inner = ", ".join(f"{text} as v{index}" for index, text in enumerate(texts))
-    sized = " or ".join(f"length(v{index}) between 13 and 25" for index in range(len(columns)))
-    limited = f"(select * from {relation} limit {limit})" if limit else relation
-    parts = []
-    for index in range(len(columns)):
-        digits = digits_sql(f"v{index}")
-        shaped = f"regexp_full_match({digits}, '[0-9]{{13,19}}')"
-        parts.append(f"count(*) filter (where {shaped}) as c{index}")
-        parts.append(
-            f"count(*) filter (where case when {shaped} then {luhn_sql(digits)} "
-            f"else false end) as l{index}"
-        )
-    sql = (
-        f"select {', '.join(parts)} from "
-        f"(select * from (select {inner} from {limited}) where {sized})"
+    inner = ", ".join(
+        f"cast({quote_ident(column)} as varchar) as v{index}"
+        for index, column in enumerate(columns)
     )
+    limited = f"(select * from {relation} limit {limit})" if limit else relation
+    flags = ", ".join(
+        f"case when length(v{index}) >= 13 and regexp_full_match(v{index}, '{CARD_SHAPE}') "
+        f"then {luhn_sql(digits_sql(f'v{index}'))} end as f{index}"
+        for index in range(len(columns))
+    )
+    counts = ", ".join(
+        f"count(f{index}) as c{index}, count(*) filter (where f{index}) as l{index}"
+        for index in range(len(columns))
+    )
+    sql = f"select {counts} from (select {flags} from (select {inner} from {limited}))"
     row = con.sql(sql).fetchall()[0]
     flagged = []
     for index, column in enumerate(columns):

@@ -9,8 +9,9 @@ step leaves nothing behind and is reported; the other files still load.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -275,12 +276,13 @@ def _load(
     select = ", ".join(f"{sql} as {quote_ident(col)}" for col, sql in expressions.items())
     con.execute("begin transaction")
     try:
-        rows = con.execute(
-            f"insert into {entity} by name select {select}, ? as _batch_id, "
-            f"? as _source_file, {ROW_NUMBER} as _row_number, ? as _loaded_at, "
-            f"{_extra_sql(extras)} as _extra from {relation}",
-            [batch_id, str(path.resolve()), now],
-        ).fetchall()[0][0]
+        with _insertion_order(con, keep=source.ordered_rows):
+            rows = con.execute(
+                f"insert into {entity} by name select {select}, ? as _batch_id, "
+                f"? as _source_file, {ROW_NUMBER} as _row_number, ? as _loaded_at, "
+                f"{_extra_sql(extras)} as _extra from {relation}",
+                [batch_id, str(path.resolve()), now],
+            ).fetchall()[0][0]
         if rows == 0:
             raise ReadError(f"{path}: no data rows (header only?); nothing to load")
         landed = [c for c, sql in expressions.items() if sql != "cast(null as varchar)"]
@@ -303,6 +305,24 @@ def _load(
     return IngestResult(
         path, entity, batch_id, rows, False, f"loaded {rows:,} rows as batch {batch_id}"
     )
+
+
+@contextlib.contextmanager
+def _insertion_order(con: duckdb.DuckDBPyConnection, *, keep: bool) -> Iterator[None]:
+    """Let DuckDB insert rows in any order when ``_row_number`` does not depend on it.
+
+    A parallel insert that keeps insertion order writes one partial row group per source
+    batch (a Parquet row group); the commit's checkpoint then rewrites all of them, so the
+    batch is compressed and written twice. Unordered, each thread fills whole row groups.
+    """
+    if keep:
+        yield
+        return
+    con.execute("set preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        con.execute("reset preserve_insertion_order")
 
 
 def extra_columns(

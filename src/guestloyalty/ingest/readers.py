@@ -43,6 +43,7 @@ SUFFIX_FORMATS: dict[str, FileFormat] = {
 }
 DATA_SUFFIXES = tuple(SUFFIX_FORMATS)
 ROW_NUMBER = "_row_number"
+_PARQUET_ROW_NUMBER = "file_row_number"
 #: How many leading bytes the pre-flight checks look at (binary content, encoding, header).
 SNIFF_BYTES = 1 << 16
 _UNIT_SEPARATOR = "\x1f"  # never in a whitespace-separated text file: one column per line
@@ -94,6 +95,9 @@ class Source:
     first_data_line: int
     #: column -> DuckDB type, for typed formats (Parquet); text formats have none
     types: dict[str, str] | None = None
+    #: whether ``_row_number`` needs the rows read in file order (``row_number() over ()``);
+    #: False when the reader numbers rows itself (Parquet's ``file_row_number``)
+    ordered_rows: bool = True
 
 
 def file_format(path: Path, options: ReadOptions | None = None) -> FileFormat:
@@ -292,8 +296,14 @@ def _parquet_source(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
     names = [row[0] for row in described]
     types = {row[0]: row[1] for row in described}
     select = ", ".join(_parquet_text(n, types[n]) for n in names)
-    sql = f"(select {select}, row_number() over () as {ROW_NUMBER} from {reader})"
-    return Source(path, "parquet", names, sql, first_data_line=1, types=types)
+    if _PARQUET_ROW_NUMBER in names:
+        sql = f"(select {select}, row_number() over () as {ROW_NUMBER} from {reader})"
+        return Source(path, "parquet", names, sql, first_data_line=1, types=types)
+    # The reader's own row position: exact whatever order the rows are read in, so the
+    # insert may run with preserve_insertion_order off (see loader.py).
+    numbered = f"read_parquet({_sql_string(str(path))}, file_row_number=true)"
+    sql = f"(select {select}, {_PARQUET_ROW_NUMBER} + 1 as {ROW_NUMBER} from {numbered})"
+    return Source(path, "parquet", names, sql, first_data_line=1, types=types, ordered_rows=False)
 
 
 def _parquet_text(name: str, sql_type: str) -> str:
