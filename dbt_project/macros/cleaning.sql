@@ -1,10 +1,45 @@
 {# Text cleaning shared by the staging models. Portable SQL; DuckDB-only syntax is dispatched. #}
 
-{% macro clean_text(column) -%}
-    case
-        when upper(trim({{ column }})) in ('', 'NULL', 'NA', 'N/A', 'NONE', 'NAN') then null
-        else trim({{ column }})
-    end
+{#
+  A bronze table with every contract column cleaned once: trimmed, and null when blank or a
+  null token (NULL, NA, N/A, NONE, NaN in any case); the load columns come along unchanged.
+  The base models type and check these columns without cleaning them again. Only values of
+  at most 4 characters can be a token, so the case-insensitive comparison runs on those.
+#}
+{% macro cleaned_bronze(entity) -%}
+    {%- if execute -%}
+        {%- set columns = graph.sources['source.guestloyalty.bronze.' ~ entity].columns.keys() | list -%}
+        (
+            select
+            {%- for column in columns %}
+                case
+                    when length({{ column }}) <= 4 and ({{ column }} = ''
+                        {%- for token in ['NULL', 'NA', 'N/A', 'NONE', 'NAN'] %}
+                        or upper({{ column }}) = '{{ token }}'
+                        {%- endfor %})
+                        then null
+                    else {{ column }}
+                end as {{ column }},
+            {%- endfor %}
+                _batch_id,
+                _source_file,
+                _row_number,
+                _loaded_at
+            from (
+                select
+                {%- for column in columns %}
+                    trim({{ column }}) as {{ column }},
+                {%- endfor %}
+                    _batch_id,
+                    _source_file,
+                    _row_number,
+                    _loaded_at
+                from {{ bronze_source(entity) }} as bronze
+            ) as trimmed
+        )
+    {%- else -%}
+        {{ bronze_source(entity) }}
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro safe_cast(expression, type) -%}
@@ -15,22 +50,23 @@
     try_cast({{ expression }} as {{ type }})
 {%- endmacro %}
 
+{# The safe_* macros type a column that cleaned_bronze has already cleaned. #}
 {% macro safe_date(column) -%}
-    {{ guestloyalty.safe_cast(guestloyalty.safe_cast(guestloyalty.clean_text(column), 'timestamp'), 'date') }}
+    {{ guestloyalty.safe_cast(guestloyalty.safe_cast(column, 'timestamp'), 'date') }}
 {%- endmacro %}
 
 {% macro safe_timestamp(column) -%}
-    {{ guestloyalty.safe_cast(guestloyalty.clean_text(column), 'timestamp') }}
+    {{ guestloyalty.safe_cast(column, 'timestamp') }}
 {%- endmacro %}
 
 {% macro safe_number(column, type='double') -%}
-    {{ guestloyalty.safe_cast(guestloyalty.clean_text(column), type) }}
+    {{ guestloyalty.safe_cast(column, type) }}
 {%- endmacro %}
 
 {% macro safe_bool(column) -%}
     case
-        when lower({{ guestloyalty.clean_text(column) }}) in ('true', 't', '1', 'yes', 'y') then true
-        when lower({{ guestloyalty.clean_text(column) }}) in ('false', 'f', '0', 'no', 'n') then false
+        when lower({{ column }}) in ('true', 't', '1', 'yes', 'y') then true
+        when lower({{ column }}) in ('false', 'f', '0', 'no', 'n') then false
     end
 {%- endmacro %}
 
@@ -55,21 +91,21 @@
     {{ dbt.datediff(start_date, end_date, 'day') }}
 {%- endmacro %}
 
-{# Normalised email: trimmed, lower-case; null unless it looks like an address. #}
+{# Normalised email (of a cleaned column): lower-case; null unless it looks like an address. #}
 {% macro normalise_email(column) -%}
     case
-        when {{ guestloyalty.clean_text(column) }} like '%_@_%.__%'
-            then lower({{ guestloyalty.clean_text(column) }})
+        when {{ column }} like '%_@_%.__%' then lower({{ column }})
     end
 {%- endmacro %}
 
-{# E.164-ish phone: digits only, a leading + kept ('00' becomes '+'); null below 6 digits. #}
+{# E.164-ish phone (of a cleaned column): digits only, a leading + kept ('00' becomes '+');
+   null below 6 digits. #}
 {% macro normalise_phone(column) -%}
-    {%- set digits = guestloyalty.regexp_remove(guestloyalty.clean_text(column), '[^0-9]') -%}
+    {%- set digits = guestloyalty.regexp_remove(column, '[^0-9]') -%}
     case
-        when {{ guestloyalty.clean_text(column) }} is null then null
+        when {{ column }} is null then null
         when length({{ digits }}) < 6 then null
-        when {{ guestloyalty.clean_text(column) }} like '+%' then concat('+', {{ digits }})
+        when {{ column }} like '+%' then concat('+', {{ digits }})
         when {{ digits }} like '00%' then concat('+', substr({{ digits }}, 3))
         else {{ digits }}
     end

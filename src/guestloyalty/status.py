@@ -344,7 +344,13 @@ def _silver_counts(
         return {}, None, {}, f"silver is busy (a run is writing it?): {first}"
     silver: dict[str, dict[str, int]] = {}
     with con:
-        tables = {row[0] for row in con.sql("select table_name from duckdb_tables()").fetchall()}
+        # stg_ models are views over the base tables; quarantine is a table
+        tables = {
+            row[0]
+            for row in con.sql(
+                "select table_name from information_schema.tables where table_schema = 'main'"
+            ).fetchall()
+        }
         for entity in ENTITIES:
             model = f"stg_bronze__{entity}"
             if model in tables:

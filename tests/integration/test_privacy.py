@@ -158,7 +158,8 @@ def _unsubscribed(base_world) -> set[str]:  # noqa: ANN001
     layout = Layout(base_world.data_dir)
     with duckdb.connect(str(layout.silver_path), read_only=True) as con:
         tables = {
-            row[0] for row in con.execute("select table_name from duckdb_tables()").fetchall()
+            row[0]
+            for row in con.execute("select table_name from information_schema.tables").fetchall()
         }
         if "stg_bronze__engagement_events" not in tables:
             return set()

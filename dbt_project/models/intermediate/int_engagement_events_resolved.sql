@@ -1,4 +1,10 @@
-{# Engagement events on the resolved guest_id. #}
+{#
+  Engagement events on the resolved guest_id. A view: the events are the largest table, its
+  readers (gold features, contact profile) read it once each, and a join costs less than
+  writing every event a second time.
+#}
+{{ config(materialized='view') }}
+
 with
 events as (select * from {{ ref('stg_bronze__engagement_events') }}),
 

@@ -1,4 +1,6 @@
 {# Every bronze row that failed typing or a rule, with the rule, so nothing is silently lost. #}
+{{ config(materialized='table') }}
+
 with
 guests as (
     select

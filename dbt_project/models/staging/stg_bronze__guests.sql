@@ -1,4 +1,9 @@
-{# Guest profiles that passed every rule. PII is still here (silver only), next to its keyed hashes. #}
+{#
+  Guest profiles that passed every rule. PII is still here (silver only), next to its keyed
+  hashes. A table, unlike the other stg_ models: a view would keep the hash key in its SQL.
+#}
+{{ config(materialized='table') }}
+
 with
 checked as (select * from {{ ref('base_bronze__guests') }}),
 

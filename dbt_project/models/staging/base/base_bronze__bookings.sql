@@ -1,7 +1,6 @@
-{{ config(materialized='view') }}
-
+{# Every bronze booking, typed once, with the first rule it fails (null: passes). #}
 with
-source as (select * from {{ bronze_source('bookings') }}),
+source as (select * from {{ cleaned_bronze('bookings') }}),
 
 channel_aliases as (select * from {{ ref('channel_aliases') }}),
 
@@ -9,18 +8,17 @@ room_type_aliases as (select * from {{ ref('room_type_aliases') }}),
 
 typed as (
     select
-        {{ clean_text('source.booking_id') }} as booking_id,
-        {{ clean_text('source.guest_id') }} as guest_id,
-        coalesce({{ clean_text('source.source_system') }}, 'default') as source_system,
-        {{ clean_text('source.property_id') }} as property_id,
-        coalesce(room_type_aliases.room_type, upper({{ clean_text('source.room_type') }}))
-            as room_type,
-        upper({{ clean_text('source.rate_plan') }}) as rate_plan,
+        source.booking_id,
+        source.guest_id,
+        coalesce(source.source_system, 'default') as source_system,
+        source.property_id,
+        coalesce(room_type_aliases.room_type, upper(source.room_type)) as room_type,
+        upper(source.rate_plan) as rate_plan,
         channel_aliases.channel,
-        lower({{ clean_text('source.channel') }}) as raw_channel,
-        lower({{ clean_text('source.status') }}) as status,
-        lower({{ clean_text('source.purpose') }}) as purpose,
-        upper(coalesce({{ clean_text('source.currency') }}, 'EUR')) as currency,
+        lower(source.channel) as raw_channel,
+        lower(source.status) as status,
+        lower(source.purpose) as purpose,
+        upper(coalesce(source.currency, 'EUR')) as currency,
         {{ safe_number('source.adults', 'integer') }} as adults,
         {{ safe_number('source.children', 'integer') }} as children,
         {{ safe_number('source.booking_changes', 'integer') }} as booking_changes,
@@ -29,22 +27,20 @@ typed as (
         {{ safe_timestamp('source.cancelled_at') }} as cancelled_at,
         {{ safe_date('source.arrival_date') }} as arrival_date,
         {{ safe_date('source.departure_date') }} as departure_date,
-        {{ clean_text('source.arrival_date') }} as raw_arrival_date,
-        {{ clean_text('source.departure_date') }} as raw_departure_date,
-        {{ clean_text('source.booked_at') }} as raw_booked_at,
-        {{ clean_text('source.cancelled_at') }} as raw_cancelled_at,
-        {{ clean_text('source.amount') }} as raw_amount,
-        {{ clean_text('source.adults') }} as raw_adults,
-        {{ clean_text('source.children') }} as raw_children,
+        source.arrival_date as raw_arrival_date,
+        source.departure_date as raw_departure_date,
+        source.booked_at as raw_booked_at,
+        source.cancelled_at as raw_cancelled_at,
+        source.amount as raw_amount,
+        source.adults as raw_adults,
+        source.children as raw_children,
         source._batch_id,
         source._source_file,
         source._row_number,
         source._loaded_at
     from source
-    left join channel_aliases
-        on lower({{ clean_text('source.channel') }}) = channel_aliases.alias
-    left join room_type_aliases
-        on lower({{ clean_text('source.room_type') }}) = room_type_aliases.alias
+    left join channel_aliases on lower(source.channel) = channel_aliases.alias
+    left join room_type_aliases on lower(source.room_type) = room_type_aliases.alias
 ),
 
 checked as (
@@ -77,6 +73,34 @@ checked as (
             ) > 1 then 'duplicate_key'
         end as failed_rule
     from typed
+),
+
+final as (
+    select
+        booking_id,
+        guest_id,
+        source_system,
+        property_id,
+        room_type,
+        rate_plan,
+        channel,
+        status,
+        purpose,
+        currency,
+        adults,
+        children,
+        booking_changes,
+        amount,
+        booked_at,
+        cancelled_at,
+        arrival_date,
+        departure_date,
+        failed_rule,
+        _batch_id,
+        _source_file,
+        _row_number,
+        _loaded_at
+    from checked
 )
 
-select * from checked
+select * from final

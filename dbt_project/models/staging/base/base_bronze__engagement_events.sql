@@ -1,17 +1,16 @@
-{{ config(materialized='view') }}
-
+{# Every bronze engagement event, typed once, with the first rule it fails (null: passes). #}
 with
-source as (select * from {{ bronze_source('engagement_events') }}),
+source as (select * from {{ cleaned_bronze('engagement_events') }}),
 
 typed as (
     select
-        {{ clean_text('event_id') }} as source_event_id,
-        {{ clean_text('guest_id') }} as guest_id,
-        coalesce({{ clean_text('source_system') }}, 'default') as source_system,
-        lower({{ clean_text('event_type') }}) as event_type,
-        {{ clean_text('campaign_id') }} as campaign_id,
+        event_id as source_event_id,
+        guest_id,
+        coalesce(source_system, 'default') as source_system,
+        lower(event_type) as event_type,
+        campaign_id,
         {{ safe_timestamp('occurred_at') }} as occurred_at,
-        {{ clean_text('occurred_at') }} as raw_occurred_at,
+        occurred_at as raw_occurred_at,
         _batch_id,
         _source_file,
         _row_number,
@@ -48,6 +47,22 @@ checked as (
             ) > 1 then 'duplicate_key'
         end as failed_rule
     from keyed
+),
+
+final as (
+    select
+        event_id,
+        guest_id,
+        source_system,
+        event_type,
+        campaign_id,
+        occurred_at,
+        failed_rule,
+        _batch_id,
+        _source_file,
+        _row_number,
+        _loaded_at
+    from checked
 )
 
-select * from checked
+select * from final

@@ -1,36 +1,34 @@
-{{ config(materialized='view') }}
-
+{# Every bronze guest profile, typed once, with the first rule it fails (null: passes). #}
 with
-source as (select * from {{ bronze_source('guests') }}),
+source as (select * from {{ cleaned_bronze('guests') }}),
 
 countries as (select * from {{ ref('country_aliases') }}),
 
 typed as (
     select
-        {{ clean_text('source.guest_id') }} as guest_id,
-        coalesce({{ clean_text('source.source_system') }}, 'default') as source_system,
-        {{ clean_text('source.first_name') }} as first_name,
-        {{ clean_text('source.last_name') }} as last_name,
+        source.guest_id,
+        coalesce(source.source_system, 'default') as source_system,
+        source.first_name,
+        source.last_name,
         {{ normalise_email('source.email') }} as email,
         {{ normalise_phone('source.phone') }} as phone,
         {{ safe_date('source.birth_date') }} as birth_date,
-        {{ clean_text('source.city') }} as city,
+        source.city,
         countries.country_code,
-        {{ clean_text('source.country') }} as raw_country,
-        lower({{ clean_text('source.language') }}) as language,
+        lower(source.language) as language,
         {{ safe_timestamp('source.created_at') }} as created_at,
         {{ safe_bool('source.marketing_consent') }} as has_marketing_consent,
         {{ safe_bool('source.email_opt_in') }} as has_email_opt_in,
         {{ safe_bool('source.sms_opt_in') }} as has_sms_opt_in,
         {{ safe_bool('source.loyalty_member') }} as is_loyalty_member,
-        {{ clean_text('source.birth_date') }} as raw_birth_date,
-        {{ clean_text('source.created_at') }} as raw_created_at,
+        source.birth_date as raw_birth_date,
+        source.created_at as raw_created_at,
         source._batch_id,
         source._source_file,
         source._row_number,
         source._loaded_at
     from source
-    left join countries on lower({{ clean_text('source.country') }}) = countries.alias
+    left join countries on lower(source.country) = countries.alias
 ),
 
 checked as (
@@ -45,6 +43,31 @@ checked as (
             ) > 1 then 'duplicate_key'
         end as failed_rule
     from typed
+),
+
+final as (
+    select
+        guest_id,
+        source_system,
+        first_name,
+        last_name,
+        email,
+        phone,
+        birth_date,
+        city,
+        country_code,
+        language,
+        created_at,
+        has_marketing_consent,
+        has_email_opt_in,
+        has_sms_opt_in,
+        is_loyalty_member,
+        failed_rule,
+        _batch_id,
+        _source_file,
+        _row_number,
+        _loaded_at
+    from checked
 )
 
-select * from checked
+select * from final

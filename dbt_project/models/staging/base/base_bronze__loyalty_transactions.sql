@@ -1,30 +1,29 @@
-{{ config(materialized='view') }}
-
+{# Every bronze loyalty transaction, typed once, with the first rule it fails (null: passes). #}
 with
-source as (select * from {{ bronze_source('loyalty_transactions') }}),
+source as (select * from {{ cleaned_bronze('loyalty_transactions') }}),
 
 tiers as (select * from {{ ref('loyalty_tier_aliases') }}),
 
 typed as (
     select
-        {{ clean_text('source.transaction_id') }} as source_transaction_id,
-        {{ clean_text('source.guest_id') }} as guest_id,
-        coalesce({{ clean_text('source.source_system') }}, 'default') as source_system,
-        lower({{ clean_text('source.transaction_type') }}) as transaction_type,
+        source.transaction_id as source_transaction_id,
+        source.guest_id,
+        coalesce(source.source_system, 'default') as source_system,
+        lower(source.transaction_type) as transaction_type,
         {{ safe_timestamp('source.occurred_at') }} as occurred_at,
         {{ safe_number('source.points', 'integer') }} as points,
-        coalesce(tiers.tier, lower({{ clean_text('source.tier') }})) as tier,
+        coalesce(tiers.tier, lower(source.tier)) as tier,
         tiers.tier_rank,
-        {{ clean_text('source.reward') }} as reward,
-        {{ clean_text('source.stay_id') }} as stay_id,
-        {{ clean_text('source.occurred_at') }} as raw_occurred_at,
-        {{ clean_text('source.points') }} as raw_points,
+        source.reward,
+        source.stay_id,
+        source.occurred_at as raw_occurred_at,
+        source.points as raw_points,
         source._batch_id,
         source._source_file,
         source._row_number,
         source._loaded_at
     from source
-    left join tiers on lower({{ clean_text('source.tier') }}) = tiers.alias
+    left join tiers on lower(source.tier) = tiers.alias
 ),
 
 keyed as (
@@ -56,6 +55,26 @@ checked as (
             ) > 1 then 'duplicate_key'
         end as failed_rule
     from keyed
+),
+
+final as (
+    select
+        transaction_id,
+        guest_id,
+        source_system,
+        transaction_type,
+        tier,
+        reward,
+        stay_id,
+        points,
+        tier_rank,
+        occurred_at,
+        failed_rule,
+        _batch_id,
+        _source_file,
+        _row_number,
+        _loaded_at
+    from checked
 )
 
-select * from checked
+select * from final

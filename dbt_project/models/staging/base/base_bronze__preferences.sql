@@ -1,16 +1,15 @@
-{{ config(materialized='view') }}
-
+{# Every bronze stated preference, typed once, with the first rule it fails (null: passes). #}
 with
-source as (select * from {{ bronze_source('preferences') }}),
+source as (select * from {{ cleaned_bronze('preferences') }}),
 
 typed as (
     select
-        {{ clean_text('guest_id') }} as guest_id,
-        coalesce({{ clean_text('source_system') }}, 'default') as source_system,
-        lower({{ clean_text('preference_type') }}) as preference_type,
-        {{ clean_text('preference_value') }} as preference_value,
+        guest_id,
+        coalesce(source_system, 'default') as source_system,
+        lower(preference_type) as preference_type,
+        preference_value,
         {{ safe_timestamp('updated_at') }} as updated_at,
-        {{ clean_text('updated_at') }} as raw_updated_at,
+        updated_at as raw_updated_at,
         _batch_id,
         _source_file,
         _row_number,
@@ -34,6 +33,21 @@ checked as (
             ) > 1 then 'duplicate_key'
         end as failed_rule
     from typed
+),
+
+final as (
+    select
+        guest_id,
+        source_system,
+        preference_type,
+        preference_value,
+        updated_at,
+        failed_rule,
+        _batch_id,
+        _source_file,
+        _row_number,
+        _loaded_at
+    from checked
 )
 
-select * from checked
+select * from final

@@ -1,22 +1,21 @@
-{{ config(materialized='view') }}
-
+{# Every bronze review, typed once, with the first rule it fails (null: passes). #}
 with
-source as (select * from {{ bronze_source('reviews') }}),
+source as (select * from {{ cleaned_bronze('reviews') }}),
 
 typed as (
     select
-        {{ clean_text('review_id') }} as source_review_id,
-        {{ clean_text('guest_id') }} as guest_id,
-        coalesce({{ clean_text('source_system') }}, 'default') as source_system,
-        {{ clean_text('stay_id') }} as stay_id,
+        review_id as source_review_id,
+        guest_id,
+        coalesce(source_system, 'default') as source_system,
+        stay_id,
         {{ safe_timestamp('submitted_at') }} as submitted_at,
         {{ safe_number('nps', 'integer') }} as nps,
         {{ safe_number('rating', 'integer') }} as rating,
-        lower({{ clean_text('source') }}) as review_source,
-        {{ clean_text('review_text') }} as review_text,
-        {{ clean_text('submitted_at') }} as raw_submitted_at,
-        {{ clean_text('nps') }} as raw_nps,
-        {{ clean_text('rating') }} as raw_rating,
+        lower(source) as review_source,
+        review_text,
+        submitted_at as raw_submitted_at,
+        nps as raw_nps,
+        rating as raw_rating,
         _batch_id,
         _source_file,
         _row_number,
@@ -51,6 +50,25 @@ checked as (
             ) > 1 then 'duplicate_key'
         end as failed_rule
     from keyed
+),
+
+final as (
+    select
+        review_id,
+        guest_id,
+        source_system,
+        stay_id,
+        review_source,
+        review_text,
+        nps,
+        rating,
+        submitted_at,
+        failed_rule,
+        _batch_id,
+        _source_file,
+        _row_number,
+        _loaded_at
+    from checked
 )
 
-select * from checked
+select * from final

@@ -1,18 +1,17 @@
-{{ config(materialized='view') }}
-
+{# Every bronze special request, typed once, with the first rule it fails (null: passes). #}
 with
-source as (select * from {{ bronze_source('special_requests') }}),
+source as (select * from {{ cleaned_bronze('special_requests') }}),
 
 typed as (
     select
-        {{ clean_text('request_id') }} as source_request_id,
-        {{ clean_text('booking_id') }} as booking_id,
-        {{ clean_text('guest_id') }} as guest_id,
-        coalesce({{ clean_text('source_system') }}, 'default') as source_system,
-        lower({{ clean_text('request_type') }}) as request_type,
-        {{ clean_text('request_text') }} as request_text,
+        request_id as source_request_id,
+        booking_id,
+        guest_id,
+        coalesce(source_system, 'default') as source_system,
+        lower(request_type) as request_type,
+        request_text,
         {{ safe_timestamp('created_at') }} as created_at,
-        {{ clean_text('created_at') }} as raw_created_at,
+        created_at as raw_created_at,
         _batch_id,
         _source_file,
         _row_number,
@@ -43,6 +42,23 @@ checked as (
             ) > 1 then 'duplicate_key'
         end as failed_rule
     from keyed
+),
+
+final as (
+    select
+        request_id,
+        booking_id,
+        guest_id,
+        source_system,
+        request_type,
+        request_text,
+        created_at,
+        failed_rule,
+        _batch_id,
+        _source_file,
+        _row_number,
+        _loaded_at
+    from checked
 )
 
-select * from checked
+select * from final

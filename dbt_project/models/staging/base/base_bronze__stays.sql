@@ -1,20 +1,18 @@
-{{ config(materialized='view') }}
-
+{# Every bronze stay (folio), typed once, with the first rule it fails (null: passes). #}
 with
-source as (select * from {{ bronze_source('stays') }}),
+source as (select * from {{ cleaned_bronze('stays') }}),
 
 room_type_aliases as (select * from {{ ref('room_type_aliases') }}),
 
 typed as (
     select
-        {{ clean_text('source.stay_id') }} as source_stay_id,
-        {{ clean_text('source.booking_id') }} as booking_id,
-        {{ clean_text('source.guest_id') }} as guest_id,
-        coalesce({{ clean_text('source.source_system') }}, 'default') as source_system,
-        {{ clean_text('source.property_id') }} as property_id,
-        coalesce(room_type_aliases.room_type, upper({{ clean_text('source.room_type') }}))
-            as room_type,
-        upper(coalesce({{ clean_text('source.currency') }}, 'EUR')) as currency,
+        source.stay_id as source_stay_id,
+        source.booking_id,
+        source.guest_id,
+        coalesce(source.source_system, 'default') as source_system,
+        source.property_id,
+        coalesce(room_type_aliases.room_type, upper(source.room_type)) as room_type,
+        upper(coalesce(source.currency, 'EUR')) as currency,
         {{ safe_number('source.nights', 'integer') }} as nights,
         {{ safe_number('source.room_revenue') }} as room_revenue,
         {{ safe_number('source.fnb_revenue') }} as fnb_revenue,
@@ -25,21 +23,16 @@ typed as (
         {{ safe_bool('source.had_service_failure') }} as had_service_failure,
         {{ safe_date('source.check_in_date') }} as check_in_date,
         {{ safe_date('source.check_out_date') }} as check_out_date,
-        {{ clean_text('source.check_in_date') }} as raw_check_in_date,
-        {{ clean_text('source.check_out_date') }} as raw_check_out_date,
-        {{ clean_text('source.total_revenue') }} as raw_total_revenue,
-        {{ clean_text('source.nights') }} as raw_nights,
-        concat_ws('|',
-            {{ clean_text('source.room_revenue') }}, {{ clean_text('source.fnb_revenue') }},
-            {{ clean_text('source.spa_revenue') }}, {{ clean_text('source.other_revenue') }}
-        ) as raw_revenue_split,
+        source.check_in_date as raw_check_in_date,
+        source.check_out_date as raw_check_out_date,
+        source.total_revenue as raw_total_revenue,
+        source.nights as raw_nights,
         source._batch_id,
         source._source_file,
         source._row_number,
         source._loaded_at
     from source
-    left join room_type_aliases
-        on lower({{ clean_text('source.room_type') }}) = room_type_aliases.alias
+    left join room_type_aliases on lower(source.room_type) = room_type_aliases.alias
 ),
 
 keyed as (
@@ -75,6 +68,33 @@ checked as (
             ) > 1 then 'duplicate_key'
         end as failed_rule
     from keyed
+),
+
+final as (
+    select
+        stay_id,
+        booking_id,
+        guest_id,
+        source_system,
+        property_id,
+        room_type,
+        currency,
+        nights,
+        room_revenue,
+        fnb_revenue,
+        spa_revenue,
+        other_revenue,
+        total_revenue,
+        is_upgraded,
+        had_service_failure,
+        check_in_date,
+        check_out_date,
+        failed_rule,
+        _batch_id,
+        _source_file,
+        _row_number,
+        _loaded_at
+    from checked
 )
 
-select * from checked
+select * from final
