@@ -173,26 +173,42 @@
 {%- endmacro %}
 
 {#
-  Mid-rank percentile in [0, 1] among the non-null values of a column (nulls stay null):
-  the mean of the ascending and descending percent ranks, so ties share the middle of their
-  range. A column with a single value carries no information and gives null for everyone.
-  `descending=true` when lower is better.
+  Mid-rank percentiles in [0, 1] of the non-null values of an expression over a relation: the
+  mean of the ascending and descending percent ranks, so ties share the middle of their range.
+  An expression with a single value carries no information and gives null. `descending=true`
+  when lower is better.
+
+  Emits two CTEs, `<name>_counts` and `<name>` (value, percentile): join `<name>` on
+  value = the expression (a null value finds no row, so nulls stay null). Ranks come from the
+  count of rows per distinct value, never from a window over every row: counts have a few
+  dozen values, and one select with many per-row windows costs far more than the sum of them.
+  With n rows, b below a value and a above it, the ascending percent rank is b / (n - 1) and
+  the descending one a / (n - 1), the values percent_rank() gives, bit for bit.
 #}
-{% macro percentile(expression, descending=false) -%}
-    {%- set asc, desc = ('desc', 'asc') if descending else ('asc', 'desc') -%}
-    case
-        when min({{ expression }}) over () = max({{ expression }}) over () then null
-        when ({{ expression }}) is not null then 0.5 * (
-            percent_rank() over (
-                partition by case when ({{ expression }}) is null then 1 else 0 end
-                order by {{ expression }} {{ asc }}
-            )
-            + 1 - percent_rank() over (
-                partition by case when ({{ expression }}) is null then 1 else 0 end
-                order by {{ expression }} {{ desc }}
-            )
-        )
-    end
+{% macro percentile_ranks(name, relation, expression, descending=false) -%}
+    {%- set up_to = 'sum(value_rows) over (order by value rows between unbounded preceding '
+        ~ 'and current row)' -%}
+    {%- set below = '(' ~ up_to ~ ' - value_rows)' -%}
+    {%- set above = '(sum(value_rows) over () - ' ~ up_to ~ ')' -%}
+    {%- set first, second = (above, below) if descending else (below, above) -%}
+{{ name }}_counts as (
+    select
+        {{ expression }} as value,
+        count(*) as value_rows
+    from {{ relation }}
+    where ({{ expression }}) is not null
+    group by {{ expression }}
+),
+
+{{ name }} as (
+    select
+        value,
+        case when count(*) over () > 1 then 0.5 * (
+            cast({{ first }} as double) / cast(sum(value_rows) over () - 1 as double)
+            + 1 - cast({{ second }} as double) / cast(sum(value_rows) over () - 1 as double)
+        ) end as percentile
+    from {{ name }}_counts
+)
 {%- endmacro %}
 
 {# Mean of the non-null expressions; null when all are null. #}

@@ -22,8 +22,9 @@
 {%- endmacro %}
 
 {#
-  CTEs `<name>_indexed`, `<name>_buckets`, `<name>_signed`, `<name>_deltas` over the CTE
-  `source` (columns: guest_id plus whatever the expressions use).
+  CTEs `<name>_indexed`, `<name>_buckets`, `<name>_signed`, `<name>_deltas` (and, with a
+  sample, `<name>_folded` and `<name>_current`) over the CTE `source` (columns: guest_id plus
+  whatever the expressions use).
     spans:    dict name -> (start_expr, end_expr or none)
     measures: list of (column, expression, span, kind); kind 'sum', 'money' (sum rounded to
               cents, so that parallel float sums stay reproducible) or 'max' (a running
@@ -31,8 +32,21 @@
   `first_index` names a CTE (guest_id, first_index): deltas before a guest's first snapshot
   row fold into that row. The caller defines the CTEs `calendar` and `calendar_bounds`.
   The final model turns deltas into values with a running sum (max) over snapshot_index.
+  `<name>_buckets` (one row per guest and distinct edge indexes, measures aggregated) is not
+  folded: its index_1 .. index_n are the indexes of the span dates in order of first mention.
+
+  `sample` (optional) names a one-row CTE (first_unsampled_bucket, current_index,
+  current_snapshot_date): a guest is sampled when sample_bucket(guest_id) is below
+  first_unsampled_bucket. Guests outside the sample have one row, at
+  current_index, so their deltas skip the signed and fold steps: `<name>_current` holds, per
+  guest, the measures whose span covers the current snapshot (what every delta up to it adds
+  up to). Without money measures their source rows are not even indexed: a span covers the
+  current snapshot when start < current_snapshot_date <= end, and each guest becomes one
+  bucket. With money they go through the buckets like everyone's, so that sums are rounded
+  per bucket exactly as on the full path.
 #}
-{% macro snapshot_deltas(name, source, spans, measures, first_index='guest_first_index') -%}
+{% macro snapshot_deltas(name, source, spans, measures, first_index='guest_first_index',
+    sample=none) -%}
     {%- set dates = [] -%}
     {%- for span_name, bounds in spans.items() -%}
         {%- for expression in bounds -%}
@@ -42,26 +56,72 @@
         {%- endfor -%}
     {%- endfor -%}
     {%- set aggregate = {'sum': 'sum', 'money': 'sum', 'max': 'max'} -%}
+    {%- set has_money = measures | selectattr(3, 'equalto', 'money') | list | length > 0 -%}
+    {#- how the rows of guests outside the sample leave the full path #}
+    {%- set split = none if sample is none else ('buckets' if has_money else 'rows') -%}
+{%- if sample is not none %}
+{{ name }}_keyed as (
+    select
+        {{ source }}.*,
+        {{ guestloyalty.sample_bucket(source ~ '.guest_id') }}
+            < {{ sample }}.first_unsampled_bucket as is_sampled
+    from {{ source }}
+    cross join {{ sample }}
+),
+{% endif %}
 {{ name }}_indexed as (
     select
         {{ source }}.guest_id,
+        {%- if sample is not none %}
+        {{ source }}.is_sampled,
+        {%- endif %}
         {%- for expression in dates %}
         day_{{ loop.index }}.snapshot_index as index_{{ loop.index }},
         {%- endfor %}
         {%- for column, expression, span, kind in measures %}
+        {%- if split == 'rows' %}
+        {%- set bounds = spans[span] %}
+        case
+            when {{ source }}.is_sampled
+                or ({{ bounds[0] }} < {{ sample }}.current_snapshot_date
+                {%- if bounds[1] is not none %}
+                    and {{ bounds[1] }} >= {{ sample }}.current_snapshot_date
+                {%- endif %})
+                then {{ expression }}
+        end as {{ column }}{{ ',' if not loop.last }}
+        {%- else %}
         {{ expression }} as {{ column }}{{ ',' if not loop.last }}
+        {%- endif %}
         {%- endfor %}
-    from {{ source }}
+    from {{ name ~ '_keyed as ' ~ source if sample is not none else source }}
     cross join calendar_bounds
+    {%- if split == 'rows' %}
+    cross join {{ sample }}
+    {%- for expression in dates %}
+    left join calendar as day_{{ loop.index }}
+        on day_{{ loop.index }}.calendar_date = case
+            when {{ source }}.is_sampled then {{ guestloyalty._calendar_day(expression) }}
+        end
+    {%- endfor %}
+    {#- what the inner joins of the full path do: a row with any date unknown counts nowhere #}
+    where
+        {%- for expression in dates %}
+        {{ 'and ' if not loop.first }}({{ expression }}) is not null
+        {%- endfor %}
+    {%- else %}
     {%- for expression in dates %}
     inner join calendar as day_{{ loop.index }}
         on day_{{ loop.index }}.calendar_date = {{ guestloyalty._calendar_day(expression) }}
     {%- endfor %}
+    {%- endif %}
 ),
 
 {{ name }}_buckets as (
     select
         guest_id,
+        {%- if sample is not none %}
+        is_sampled,
+        {%- endif %}
         {%- for expression in dates %}
         index_{{ loop.index }},
         {%- endfor %}
@@ -75,14 +135,21 @@
     from {{ name }}_indexed
     group by
         guest_id
+        {%- if sample is not none %}, is_sampled{% endif %}
         {%- for expression in dates %}, index_{{ loop.index }}{% endfor %}
 ),
 
 {{ name }}_signed as (
-    {%- for span_name, bounds in spans.items() %}
-    {%- set outer = loop %}
-    {%- for edge in [0, 1] if bounds[edge] is not none %}
-    {%- if not (outer.first and edge == 0) %}
+    {%- set edges = [] -%}
+    {%- for span_name, bounds in spans.items() -%}
+        {%- for edge in [0, 1] if bounds[edge] is not none -%}
+            {%- if measures | selectattr(2, 'equalto', span_name) | list -%}
+                {%- do edges.append((span_name, bounds, edge)) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- for span_name, bounds, edge in edges %}
+    {%- if not loop.first %}
     union all
     {%- endif %}
     select
@@ -98,11 +165,23 @@
         {%- endif %}
         {%- endfor %}
     from {{ name }}_buckets
-    {%- endfor %}
+    {#- rows that change nothing are left out: every measure of the span zero or null, or a
+        span that opens and closes at the same snapshot (its +x and -x cancel) #}
+    where (
+        {%- for column, expression, span, kind in measures if span == span_name %}
+        {{ 'or ' if not loop.first }}{{ column }} {{ 'is not null' if kind == 'max' else '<> 0' }}
+        {%- endfor %}
+    )
+    {%- if bounds[1] is not none %}
+        and index_{{ dates.index(bounds[0]) + 1 }} <> index_{{ dates.index(bounds[1]) + 1 }}
+    {%- endif %}
+    {%- if sample is not none %}
+        and is_sampled
+    {%- endif %}
     {%- endfor %}
 ),
 
-{{ name }}_deltas as (
+{{ name }}_{{ 'deltas' if sample is none else 'folded' }} as (
     select
         {{ name }}_signed.guest_id,
         greatest({{ name }}_signed.snapshot_index, {{ first_index }}.first_index)
@@ -121,11 +200,56 @@
         {{ name }}_signed.guest_id,
         greatest({{ name }}_signed.snapshot_index, {{ first_index }}.first_index)
 )
+{%- if sample is not none %},
+
+{{ name }}_current as (
+    select
+        guest_id,
+        {{ sample }}.current_index as snapshot_index,
+        {%- for column, expression, span, kind in measures %}
+        {%- if split == 'rows' %}
+        {{ column }}{{ ',' if not loop.last }}
+        {%- else %}
+        {%- set bounds = spans[span] %}
+        {%- set covers = 'index_' ~ (dates.index(bounds[0]) + 1) ~ ' <= ' ~ sample
+            ~ '.current_index' %}
+        {%- if bounds[1] is not none %}
+            {%- set covers = covers ~ ' and index_' ~ (dates.index(bounds[1]) + 1) ~ ' > '
+                ~ sample ~ '.current_index' %}
+        {%- endif %}
+        {%- if kind == 'money' %}
+        round(sum(case when {{ covers }} then {{ column }} end), 2)
+            as {{ column }}{{ ',' if not loop.last }}
+        {%- else %}
+        {{ aggregate[kind] }}(case when {{ covers }} then {{ column }} end)
+            as {{ column }}{{ ',' if not loop.last }}
+        {%- endif %}
+        {%- endif %}
+        {%- endfor %}
+    from {{ name }}_buckets
+    cross join {{ sample }}
+    where not {{ name }}_buckets.is_sampled
+    {%- if split == 'buckets' %}
+    group by {{ name }}_buckets.guest_id, {{ sample }}.current_index
+    {%- endif %}
+),
+
+{{ name }}_deltas as (
+    select * from {{ name }}_folded
+    union all
+    select * from {{ name }}_current
+)
+{%- endif %}
 {%- endmacro %}
 
-{# Running total of a delta column over a guest's snapshots (0 when the guest has none). #}
-{% macro running(column, kind='sum') -%}
-    {%- if kind == 'max' -%}
+{#
+  Running total of a delta column over a guest's snapshots (0 when the guest has none).
+  `single=true` for guests with one row, whose deltas all fold into it: no window needed.
+#}
+{% macro running(column, kind='sum', single=false) -%}
+    {%- if single -%}
+    {{ column if kind == 'max' else 'coalesce(' ~ column ~ ', 0)' }}
+    {%- elif kind == 'max' -%}
     max({{ column }}) over (
         partition by grid.guest_id order by grid.snapshot_index
         rows between unbounded preceding and current row
@@ -153,4 +277,21 @@
 
 {% macro unpack_latest(key_expression, width) -%}
     mod({{ key_expression }}, {{ width }})
+{%- endmacro %}
+
+{#
+  A guest's sample bucket in [0, 1000000): a hash of the id, so the same guest always lands in
+  the same bucket (on one engine); a sample takes the buckets below a cut-off. The bucket
+  count is a literal: a modulus read from a column costs several times more per row.
+#}
+{% macro sample_bucket(expression) -%}
+    {{ return(adapter.dispatch('sample_bucket', 'guestloyalty')(expression, 1000000)) }}
+{%- endmacro %}
+
+{% macro default__sample_bucket(expression, buckets) -%}
+    mod(abs(hash({{ expression }})), {{ buckets }})
+{%- endmacro %}
+
+{% macro duckdb__sample_bucket(expression, buckets) -%}
+    cast(hash({{ expression }}) % {{ buckets }} as bigint)
 {%- endmacro %}

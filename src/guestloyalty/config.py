@@ -45,6 +45,12 @@ class Settings(BaseModel):
     max_training_rows: int = Field(
         default=400_000, ge=1000, description="Training rows are sampled down to this."
     )
+    max_labeled_rows: int = Field(
+        default=400_000,
+        ge=1000,
+        description="Labeled rows kept in guest_feature_snapshots: above it, labeled snapshots "
+        "keep a deterministic hash sample of guests (every guest keeps its current row).",
+    )
     seed: int = 42
     hash_key: str | None = Field(
         default=None,

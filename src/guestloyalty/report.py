@@ -247,10 +247,11 @@ def _monthly(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
         )
         data.monthly_source = "business_metrics (all properties)"
     elif "guest_feature_snapshots" in data.tables:
+        # labeled snapshots may hold a hash sample of guests: sample_weight scales it back up
         rel = con.sql(
-            "select snapshot_date as month_start, count(*) as guests, avg(churned) as churn_rate, "
-            "sum(future_revenue) as future_revenue from guest_feature_snapshots "
-            "where is_labeled group by 1 order by 1"
+            "select snapshot_date as month_start, round(sum(sample_weight)) as guests, "
+            "avg(churned) as churn_rate, sum(future_revenue * sample_weight) as future_revenue "
+            "from guest_feature_snapshots where is_labeled group by 1 order by 1"
         )
         data.monthly_source = "labeled feature snapshots (observed outcomes)"
     else:

@@ -45,6 +45,7 @@ def dbt_vars(settings: Settings) -> dict[str, object]:
         "horizon_days": settings.horizon_days,
         "snapshot_interval_months": settings.snapshot_interval_months,
         "snapshot_count": settings.max_training_snapshots,
+        "max_labeled_rows": settings.max_labeled_rows,
     }
 
 

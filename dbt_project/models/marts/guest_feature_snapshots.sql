@@ -11,8 +11,16 @@
   Scale: events are never joined to snapshots. Each source is bucketed by snapshot index and
   turned into +/- deltas, then running sums over a guest's snapshots give every windowed
   total (see macros/snapshots.sql); work grows with rows + guests x snapshots.
+
+  Sample: every guest has a row on the current snapshot, but labeled rows (one per guest and
+  labeled snapshot) are kept only for a deterministic hash sample of guests, the largest whose
+  labeled rows stay within var max_labeled_rows (all guests while the world is under it). A
+  sampled guest has every snapshot row; the others have the current row only, into which all
+  their deltas fold, so every row that exists is the same as without the sample.
+  sample_weight (guests at the snapshot / sampled guests) scales counts and sums back up.
 #}
 {%- set horizon = var('horizon_days', 365) | int %}
+{%- set max_labeled_rows = var('max_labeled_rows', 400000) | int %}
 {%- set far_future = "cast('9999-12-31' as date)" %}
 with
 snapshots as (select * from {{ ref('int_snapshot_dates') }}),
@@ -40,7 +48,7 @@ requests as (
 
 guests as (select * from {{ ref('int_guests_unified') }}),
 
-guest_first_index as (
+guest_first_stay as (
     select
         stays.guest_id,
         min(calendar.snapshot_index) as first_index,
@@ -52,13 +60,122 @@ guest_first_index as (
     group by stays.guest_id
 ),
 
+-- labeled snapshots at or after each index: the labeled rows of a guest first seen there
+labeled_from_index as (
+    select
+        snapshot_index,
+        sum(case when is_labeled then 1 else 0 end) over (
+            order by snapshot_index desc rows between unbounded preceding and current row
+        ) as labeled_snapshots
+    from snapshots
+),
+
+current_snapshot as (
+    select
+        max(case when not is_labeled then snapshot_index end) as current_index,
+        max(case when not is_labeled then snapshot_date end) as current_snapshot_date
+    from snapshots
+),
+
+guest_buckets as (
+    select
+        guest_first_stay.guest_id,
+        guest_first_stay.first_index,
+        guest_first_stay.first_stay_date,
+        {{ guestloyalty.sample_bucket('guest_first_stay.guest_id') }} as sample_bucket,
+        coalesce(labeled_from_index.labeled_snapshots, 0) as labeled_rows
+    from guest_first_stay
+    left join labeled_from_index
+        on guest_first_stay.first_index = labeled_from_index.snapshot_index
+),
+
+bucket_rows as (
+    select
+        sample_bucket,
+        sum(sum(labeled_rows)) over (
+            order by sample_bucket rows between unbounded preceding and current row
+        ) as cumulative_labeled_rows
+    from guest_buckets
+    group by sample_bucket
+),
+
+-- buckets below the first one whose running total passes the cap are sampled
+sample_cutoff as (
+    select
+        coalesce(
+            min(case when cumulative_labeled_rows > {{ max_labeled_rows }} then sample_bucket end),
+            1000000  -- every bucket (macro sample_bucket)
+        ) as first_unsampled_bucket
+    from bucket_rows
+),
+
+-- the sample as snapshot_deltas reads it (see macros/snapshots.sql)
+labeled_sample as (
+    select
+        sample_cutoff.first_unsampled_bucket,
+        current_snapshot.current_index,
+        current_snapshot.current_snapshot_date
+    from sample_cutoff
+    cross join current_snapshot
+),
+
+guest_sample as (
+    select
+        guest_buckets.guest_id,
+        guest_buckets.first_index,
+        guest_buckets.first_stay_date,
+        guest_buckets.sample_bucket < sample_cutoff.first_unsampled_bucket as is_sampled
+    from guest_buckets
+    cross join sample_cutoff
+),
+
+-- a guest's first row: their first snapshot if sampled, else the current one (never earlier
+-- than their first stay); deltas before it fold into it
+guest_first_index as (
+    select
+        guest_sample.guest_id,
+        guest_sample.first_stay_date,
+        guest_sample.is_sampled,
+        case
+            when guest_sample.is_sampled then guest_sample.first_index
+            else greatest(guest_sample.first_index, current_snapshot.current_index)
+        end as first_index
+    from guest_sample
+    cross join current_snapshot
+),
+
+first_index_counts as (
+    select
+        first_index,
+        count(*) as guests,
+        sum(case when is_sampled then 1 else 0 end) as sampled_guests
+    from guest_sample
+    group by first_index
+),
+
+-- guests at each snapshot / sampled guests there (1 when nobody was left out)
+sample_weights as (
+    select
+        snapshots.snapshot_index,
+        case
+            when snapshots.is_labeled
+                then sum(first_index_counts.guests) * 1.0
+                    / nullif(sum(first_index_counts.sampled_guests), 0)
+            else 1.0
+        end as sample_weight
+    from snapshots
+    inner join first_index_counts on first_index_counts.first_index <= snapshots.snapshot_index
+    group by snapshots.snapshot_index, snapshots.is_labeled
+),
+
 grid as (
     select
         guest_first_index.guest_id,
         snapshots.snapshot_index,
         snapshots.snapshot_date,
         snapshots.is_labeled,
-        guest_first_index.first_stay_date
+        guest_first_index.first_stay_date,
+        guest_first_index.is_sampled
     from guest_first_index
     inner join snapshots on snapshots.snapshot_index >= guest_first_index.first_index
 ),
@@ -97,11 +214,13 @@ property_visits as (
         ('revenue_365d', 'stays.total_revenue', 'last_365d', 'money'),
         ('future_stays', '1', 'label', 'sum'),
         ('future_revenue', 'stays.total_revenue', 'label', 'money'),
-    ]) }},
+    ],
+    sample='labeled_sample') }},
 
 {{ snapshot_deltas('visit', 'property_visits',
     spans={'history': ('property_visits.first_visit_date', none)},
-    measures=[('properties_visited', '1', 'history', 'sum')]) }},
+    measures=[('properties_visited', '1', 'history', 'sum')],
+    sample='labeled_sample') }},
 
 {{ snapshot_deltas('booking', 'bookings',
     spans={
@@ -132,7 +251,8 @@ property_visits as (
         ('upcoming_bookings', 'case when least(bookings.arrival_date, coalesce('
             ~ 'bookings.cancellation_known_date, bookings.arrival_date)) >= bookings.known_date '
             ~ 'then 1 else 0 end', 'open', 'sum'),
-    ]) }},
+    ],
+    sample='labeled_sample') }},
 
 {{ snapshot_deltas('event', 'events',
     spans={
@@ -163,7 +283,8 @@ property_visits as (
         ('last_engagement_date', "case when events.event_type in ('email_open', 'email_click', "
             ~ "'sms_click', 'push_open', 'app_session', 'web_session', 'social_mention', "
             ~ "'social_share') then events.occurred_date end", 'history', 'max'),
-    ]) }},
+    ],
+    sample='labeled_sample') }},
 
 {{ snapshot_deltas('loyalty', 'loyalty',
     spans={
@@ -179,7 +300,8 @@ property_visits as (
             ~ "then -loyalty.signed_points else 0 end", 'last_365d', 'sum'),
         ('tier_key', pack_latest('loyalty.occurred_date', 'loyalty.tier_rank', 100),
             'history', 'max'),
-    ]) }},
+    ],
+    sample='labeled_sample') }},
 
 {{ snapshot_deltas('review', 'reviews',
     spans={'history': ('reviews.submitted_date', none)},
@@ -192,89 +314,115 @@ property_visits as (
         ('nps_count', 'case when reviews.nps is not null then 1 else 0 end', 'history', 'sum'),
         ('last_nps_key', pack_latest('reviews.submitted_date', 'reviews.nps', 100),
             'history', 'max'),
-    ]) }},
+    ],
+    sample='labeled_sample') }},
 
 {{ snapshot_deltas('request', 'requests',
     spans={'history': ('requests.known_date', none)},
     measures=[
         ('special_requests', '1', 'history', 'sum'),
         ('complaints', 'case when requests.is_complaint then 1 else 0 end', 'history', 'sum'),
-    ]) }},
+    ],
+    sample='labeled_sample') }},
 
-cumulated as (
+{%- for part in ['sampled', 'single'] %}
+
+-- sampled guests (running sums over their snapshots) and the others (one row: their deltas)
+cumulated_{{ part }} as (
     select
         grid.guest_id,
         grid.snapshot_index,
         grid.snapshot_date,
         grid.is_labeled,
         grid.first_stay_date,
-        {{ running('stay_deltas.stays_count') }} as stays_count,
-        round({{ running('stay_deltas.revenue') }}, 2) as lifetime_revenue,
-        {{ running('stay_deltas.nights') }} as nights,
-        {{ running('stay_deltas.nights_known') }} as nights_known,
-        {{ running('stay_deltas.weekend_nights') }} as weekend_nights,
-        round({{ running('stay_deltas.ancillary_revenue') }}, 2) as ancillary_revenue,
-        round({{ running('stay_deltas.rated_room_revenue') }}, 2) as rated_room_revenue,
-        {{ running('stay_deltas.rated_nights') }} as rated_nights,
-        {{ running('stay_deltas.upgrades') }} as upgrades,
-        {{ running('stay_deltas.service_failures') }} as service_failures_count,
-        {{ running('stay_deltas.last_stay_date', 'max') }} as last_stay_date,
-        {{ running('stay_deltas.last_gap_key', 'max') }} as last_gap_key,
-        {{ running('stay_deltas.stays_365d') }} as stays_last_365d,
-        round({{ running('stay_deltas.revenue_365d') }}, 2) as revenue_last_365d,
-        {{ running('stay_deltas.future_stays') }} as future_stays,
-        round({{ running('stay_deltas.future_revenue') }}, 2) as future_revenue,
-        {{ running('visit_deltas.properties_visited') }} as properties_visited,
-        {{ running('booking_deltas.bookings_count') }} as bookings_count,
-        {{ running('booking_deltas.lead_days') }} as lead_days,
-        {{ running('booking_deltas.lead_known') }} as lead_known,
-        {{ running('booking_deltas.direct_bookings') }} as direct_bookings,
-        {{ running('booking_deltas.channel_known') }} as channel_known,
-        {{ running('booking_deltas.business_trips') }} as business_trips,
-        {{ running('booking_deltas.leisure_trips') }} as leisure_trips,
-        {{ running('booking_deltas.family_trips') }} as family_trips,
-        {{ running('booking_deltas.purpose_known') }} as purpose_known,
-        {{ running('booking_deltas.cancellations') }} as cancellations_count,
-        {{ running('booking_deltas.no_shows') }} as no_shows_count,
-        {{ running('booking_deltas.upcoming_bookings') }} as upcoming_bookings,
-        {{ running('event_deltas.email_sends_180d') }} as email_sends_180d,
-        {{ running('event_deltas.email_opens_180d') }} as email_opens_180d,
-        {{ running('event_deltas.email_clicks_180d') }} as email_clicks_180d,
-        {{ running('event_deltas.email_opens_90d') }} as email_opens_90d,
-        {{ running('event_deltas.sessions_90d') }} as sessions_90d,
-        {{ running('event_deltas.app_sessions_90d') }} as app_sessions_90d,
-        {{ running('event_deltas.social_actions_365d') }} as social_actions_365d,
-        {{ running('event_deltas.unsubscribes') }} as unsubscribes,
-        {{ running('event_deltas.last_engagement_date', 'max') }} as last_engagement_date,
-        {{ running('loyalty_deltas.loyalty_transactions') }} as loyalty_transactions,
-        {{ running('loyalty_deltas.points_balance') }} as points_balance,
-        {{ running('loyalty_deltas.points_earned_365d') }} as points_earned_365d,
-        {{ running('loyalty_deltas.points_redeemed_365d') }} as points_redeemed_365d,
-        {{ running('loyalty_deltas.tier_key', 'max') }} as tier_key,
-        {{ running('review_deltas.reviews_count') }} as reviews_count,
-        {{ running('review_deltas.rating_total') }} as rating_total,
-        {{ running('review_deltas.ratings_count') }} as ratings_count,
-        {{ running('review_deltas.nps_total') }} as nps_total,
-        {{ running('review_deltas.nps_count') }} as nps_count,
-        {{ running('review_deltas.last_nps_key', 'max') }} as last_nps_key,
-        {{ running('request_deltas.special_requests') }} as special_requests_count,
-        {{ running('request_deltas.complaints') }} as complaints_count
+        {{ running('stay_deltas.stays_count', single=(part == 'single')) }} as stays_count,
+        round({{ running('stay_deltas.revenue', single=(part == 'single')) }}, 2) as lifetime_revenue,
+        {{ running('stay_deltas.nights', single=(part == 'single')) }} as nights,
+        {{ running('stay_deltas.nights_known', single=(part == 'single')) }} as nights_known,
+        {{ running('stay_deltas.weekend_nights', single=(part == 'single')) }} as weekend_nights,
+        round({{ running('stay_deltas.ancillary_revenue', single=(part == 'single')) }}, 2) as ancillary_revenue,
+        round({{ running('stay_deltas.rated_room_revenue', single=(part == 'single')) }}, 2) as rated_room_revenue,
+        {{ running('stay_deltas.rated_nights', single=(part == 'single')) }} as rated_nights,
+        {{ running('stay_deltas.upgrades', single=(part == 'single')) }} as upgrades,
+        {{ running('stay_deltas.service_failures', single=(part == 'single')) }} as service_failures_count,
+        {{ running('stay_deltas.last_stay_date', 'max', single=(part == 'single')) }} as last_stay_date,
+        {{ running('stay_deltas.last_gap_key', 'max', single=(part == 'single')) }} as last_gap_key,
+        {{ running('stay_deltas.stays_365d', single=(part == 'single')) }} as stays_last_365d,
+        round({{ running('stay_deltas.revenue_365d', single=(part == 'single')) }}, 2) as revenue_last_365d,
+        {{ running('stay_deltas.future_stays', single=(part == 'single')) }} as future_stays,
+        round({{ running('stay_deltas.future_revenue', single=(part == 'single')) }}, 2) as future_revenue,
+        {{ running('visit_deltas.properties_visited', single=(part == 'single')) }} as properties_visited,
+        {{ running('booking_deltas.bookings_count', single=(part == 'single')) }} as bookings_count,
+        {{ running('booking_deltas.lead_days', single=(part == 'single')) }} as lead_days,
+        {{ running('booking_deltas.lead_known', single=(part == 'single')) }} as lead_known,
+        {{ running('booking_deltas.direct_bookings', single=(part == 'single')) }} as direct_bookings,
+        {{ running('booking_deltas.channel_known', single=(part == 'single')) }} as channel_known,
+        {{ running('booking_deltas.business_trips', single=(part == 'single')) }} as business_trips,
+        {{ running('booking_deltas.leisure_trips', single=(part == 'single')) }} as leisure_trips,
+        {{ running('booking_deltas.family_trips', single=(part == 'single')) }} as family_trips,
+        {{ running('booking_deltas.purpose_known', single=(part == 'single')) }} as purpose_known,
+        {{ running('booking_deltas.cancellations', single=(part == 'single')) }} as cancellations_count,
+        {{ running('booking_deltas.no_shows', single=(part == 'single')) }} as no_shows_count,
+        {{ running('booking_deltas.upcoming_bookings', single=(part == 'single')) }} as upcoming_bookings,
+        {{ running('event_deltas.email_sends_180d', single=(part == 'single')) }} as email_sends_180d,
+        {{ running('event_deltas.email_opens_180d', single=(part == 'single')) }} as email_opens_180d,
+        {{ running('event_deltas.email_clicks_180d', single=(part == 'single')) }} as email_clicks_180d,
+        {{ running('event_deltas.email_opens_90d', single=(part == 'single')) }} as email_opens_90d,
+        {{ running('event_deltas.sessions_90d', single=(part == 'single')) }} as sessions_90d,
+        {{ running('event_deltas.app_sessions_90d', single=(part == 'single')) }} as app_sessions_90d,
+        {{ running('event_deltas.social_actions_365d', single=(part == 'single')) }} as social_actions_365d,
+        {{ running('event_deltas.unsubscribes', single=(part == 'single')) }} as unsubscribes,
+        {{ running('event_deltas.last_engagement_date', 'max', single=(part == 'single')) }} as last_engagement_date,
+        {{ running('loyalty_deltas.loyalty_transactions', single=(part == 'single')) }} as loyalty_transactions,
+        {{ running('loyalty_deltas.points_balance', single=(part == 'single')) }} as points_balance,
+        {{ running('loyalty_deltas.points_earned_365d', single=(part == 'single')) }} as points_earned_365d,
+        {{ running('loyalty_deltas.points_redeemed_365d', single=(part == 'single')) }} as points_redeemed_365d,
+        {{ running('loyalty_deltas.tier_key', 'max', single=(part == 'single')) }} as tier_key,
+        {{ running('review_deltas.reviews_count', single=(part == 'single')) }} as reviews_count,
+        {{ running('review_deltas.rating_total', single=(part == 'single')) }} as rating_total,
+        {{ running('review_deltas.ratings_count', single=(part == 'single')) }} as ratings_count,
+        {{ running('review_deltas.nps_total', single=(part == 'single')) }} as nps_total,
+        {{ running('review_deltas.nps_count', single=(part == 'single')) }} as nps_count,
+        {{ running('review_deltas.last_nps_key', 'max', single=(part == 'single')) }} as last_nps_key,
+        {{ running('request_deltas.special_requests', single=(part == 'single')) }} as special_requests_count,
+        {{ running('request_deltas.complaints', single=(part == 'single')) }} as complaints_count
     from grid
     {%- for name in ['stay', 'visit', 'booking', 'event', 'loyalty', 'review', 'request'] %}
     left join {{ name }}_deltas
         on grid.guest_id = {{ name }}_deltas.guest_id
         and grid.snapshot_index = {{ name }}_deltas.snapshot_index
     {%- endfor %}
+    where {{ 'not' if part == 'single' }} grid.is_sampled
+),
+{%- endfor %}
+
+cumulated as (
+    select * from cumulated_sampled
+    union all
+    select * from cumulated_single
+),
+
+-- ADR of all stays before each snapshot, from every guest's stay buckets (index_1 is the
+-- check-in's index: the first date of the stay spans), so it does not depend on the sample.
+-- Exact decimal sums: a parallel float sum would differ in the last bit between runs.
+market_rate_buckets as (
+    select
+        index_1 as snapshot_index,
+        sum(cast(rated_room_revenue as decimal(18, 2))) as rated_room_revenue,
+        sum(rated_nights) as rated_nights
+    from stay_buckets
+    group by index_1
 ),
 
 market_rate as (
     select
-        snapshot_index,
-        -- exact decimal sum: a parallel float sum would differ in the last bit between runs
-        cast(sum(cast(rated_room_revenue as decimal(18, 2))) as double)
-            / nullif(sum(rated_nights), 0) as market_daily_rate
-    from cumulated
-    group by snapshot_index
+        snapshots.snapshot_index,
+        cast(sum(market_rate_buckets.rated_room_revenue) as double)
+            / nullif(sum(market_rate_buckets.rated_nights), 0) as market_daily_rate
+    from snapshots
+    inner join market_rate_buckets
+        on market_rate_buckets.snapshot_index <= snapshots.snapshot_index
+    group by snapshots.snapshot_index
 ),
 
 final as (
@@ -282,6 +430,7 @@ final as (
         cumulated.guest_id,
         cumulated.snapshot_date,
         cumulated.is_labeled,
+        sample_weights.sample_weight,
         -- stays: frequency, value, recency
         cumulated.stays_count,
         cumulated.lifetime_revenue,
@@ -367,7 +516,8 @@ final as (
         end as churned,
         case when cumulated.is_labeled then cumulated.future_revenue end as future_revenue
     from cumulated
-    inner join market_rate on cumulated.snapshot_index = market_rate.snapshot_index
+    inner join sample_weights on cumulated.snapshot_index = sample_weights.snapshot_index
+    left join market_rate on cumulated.snapshot_index = market_rate.snapshot_index
     left join guests on cumulated.guest_id = guests.guest_id
 )
 

@@ -2,12 +2,39 @@
   Loyalty scorecard at as_of: one row per guest with a stay.
 
   Five components, each 0-100: the mean of its inputs' mid-rank percentiles among all guests
-  (macro percentile; inputs where lower is better are ranked descending). A component whose
+  (macro percentile_ranks; inputs where lower is better are ranked descending). A component whose
   source entity is absent from the data (no engagement export, no reviews, ...) is null, and
   so is an input a guest has no value for. The composite loyalty_score is the weighted mean of
   the components present (weights: seed loyalty_score_weights); score_tier is the highest tier
   of seed loyalty_score_tiers whose min_score the composite reaches.
 #}
+{#- input: (expression over current_features, lower is better, entity flag or none) #}
+{%- set ranked_inputs = {
+    'email_open_rate': ('coalesce(current_features.email_open_rate_180d, 0)', false,
+        'coverage.has_engagement_events'),
+    'email_clicks': ('current_features.email_clicks_180d', false,
+        'coverage.has_engagement_events'),
+    'sessions': ('current_features.sessions_90d', false, 'coverage.has_engagement_events'),
+    'engagement_recency': ('coalesce(current_features.days_since_last_engagement, 100000)', true,
+        'coverage.has_engagement_events'),
+    'stays': ('current_features.stays_count', false, none),
+    'tenure': ('current_features.days_since_first_stay', false, none),
+    'recent_stays': ('current_features.stays_last_365d', false, none),
+    'tier': ('coalesce(current_features.loyalty_tier_rank, 0)', false,
+        'coverage.has_loyalty_transactions'),
+    'direct_share': ('current_features.direct_booking_share', false, 'coverage.has_bookings'),
+    'lifetime_revenue': ('current_features.lifetime_revenue', false, none),
+    'recent_revenue': ('current_features.revenue_last_365d', false, none),
+    'daily_rate': ('current_features.avg_daily_rate', false, none),
+    'ancillary': ('current_features.ancillary_share', false, none),
+    'rating': ('current_features.avg_rating', false, 'coverage.has_reviews'),
+    'nps': ('current_features.last_nps', false, 'coverage.has_reviews'),
+    'service_failures': ('current_features.service_failures_count', true,
+        'coverage.has_reviews or coverage.has_special_requests'),
+    'complaints': ('current_features.complaints_count', true, 'coverage.has_special_requests'),
+    'reviews': ('current_features.reviews_count', false, 'coverage.has_reviews'),
+    'social': ('current_features.social_actions_365d', false, 'coverage.has_engagement_events'),
+} %}
 with
 features as (select * from {{ ref('guest_feature_snapshots') }}),
 
@@ -19,69 +46,53 @@ weights as (select * from {{ ref('loyalty_score_weights') }}),
 
 tiers as (select * from {{ ref('loyalty_score_tiers') }}),
 
+-- only the columns ranked: every window below carries the columns it is given
 current_features as (
-    select features.*
+    select
+        features.guest_id,
+        features.email_open_rate_180d,
+        features.email_clicks_180d,
+        features.sessions_90d,
+        features.days_since_last_engagement,
+        features.stays_count,
+        features.days_since_first_stay,
+        features.stays_last_365d,
+        features.loyalty_tier_rank,
+        features.direct_booking_share,
+        features.lifetime_revenue,
+        features.revenue_last_365d,
+        features.avg_daily_rate,
+        features.ancillary_share,
+        features.avg_rating,
+        features.last_nps,
+        features.service_failures_count,
+        features.complaints_count,
+        features.reviews_count,
+        features.social_actions_365d
     from features
     inner join context on features.snapshot_date = context.current_snapshot_date
 ),
 
+{%- for name, (expression, descending, flag) in ranked_inputs.items() %}
+{{ percentile_ranks(name ~ '_ranks', 'current_features', expression, descending=descending) }},
+{% endfor %}
+-- one percentile per input: engagement, loyalty, value, satisfaction, advocacy (nps serves
+-- satisfaction and advocacy); null where the hotel does not export the input's entity
 inputs as (
     select
         current_features.guest_id,
-        -- engagement
-        case when coverage.has_engagement_events
-            then {{ percentile('coalesce(current_features.email_open_rate_180d, 0)') }}
-        end as email_open_rate_pct,
-        case when coverage.has_engagement_events
-            then {{ percentile('current_features.email_clicks_180d') }}
-        end as email_clicks_pct,
-        case when coverage.has_engagement_events
-            then {{ percentile('current_features.sessions_90d') }}
-        end as sessions_pct,
-        case when coverage.has_engagement_events
-            then {{ percentile('coalesce(current_features.days_since_last_engagement, 100000)',
-                descending=true) }}
-        end as engagement_recency_pct,
-        -- loyalty
-        {{ percentile('current_features.stays_count') }} as stays_pct,
-        {{ percentile('current_features.days_since_first_stay') }} as tenure_pct,
-        {{ percentile('current_features.stays_last_365d') }} as recent_stays_pct,
-        case when coverage.has_loyalty_transactions
-            then {{ percentile('coalesce(current_features.loyalty_tier_rank, 0)') }}
-        end as tier_pct,
-        case when coverage.has_bookings
-            then {{ percentile('current_features.direct_booking_share') }}
-        end as direct_share_pct,
-        -- value
-        {{ percentile('current_features.lifetime_revenue') }} as lifetime_revenue_pct,
-        {{ percentile('current_features.revenue_last_365d') }} as recent_revenue_pct,
-        {{ percentile('current_features.avg_daily_rate') }} as daily_rate_pct,
-        {{ percentile('current_features.ancillary_share') }} as ancillary_pct,
-        -- satisfaction
-        case when coverage.has_reviews
-            then {{ percentile('current_features.avg_rating') }}
-        end as rating_pct,
-        case when coverage.has_reviews
-            then {{ percentile('current_features.last_nps') }}
-        end as satisfaction_nps_pct,
-        case when coverage.has_reviews or coverage.has_special_requests
-            then {{ percentile('current_features.service_failures_count', descending=true) }}
-        end as service_failures_pct,
-        case when coverage.has_special_requests
-            then {{ percentile('current_features.complaints_count', descending=true) }}
-        end as complaints_pct,
-        -- advocacy
-        case when coverage.has_reviews
-            then {{ percentile('current_features.last_nps') }}
-        end as advocacy_nps_pct,
-        case when coverage.has_reviews
-            then {{ percentile('current_features.reviews_count') }}
-        end as reviews_pct,
-        case when coverage.has_engagement_events
-            then {{ percentile('current_features.social_actions_365d') }}
-        end as social_pct
+        {%- for name, (expression, descending, flag) in ranked_inputs.items() %}
+        {%- if flag %}
+        case when {{ flag }} then {{ name }}_ranks.percentile end as {{ name }}_pct
+        {%- else %}
+        {{ name }}_ranks.percentile as {{ name }}_pct
+        {%- endif %}{{ ',' if not loop.last }}
+        {%- endfor %}
     from current_features
     cross join coverage
+    {%- for name, (expression, descending, flag) in ranked_inputs.items() %}
+    left join {{ name }}_ranks on {{ expression }} = {{ name }}_ranks.value
+    {%- endfor %}
 ),
 
 components as (
@@ -93,9 +104,9 @@ components as (
             'direct_share_pct']) }} as loyalty_component_score,
         100 * {{ mean_of_present(['lifetime_revenue_pct', 'recent_revenue_pct', 'daily_rate_pct',
             'ancillary_pct']) }} as value_score,
-        100 * {{ mean_of_present(['rating_pct', 'satisfaction_nps_pct', 'service_failures_pct',
+        100 * {{ mean_of_present(['rating_pct', 'nps_pct', 'service_failures_pct',
             'complaints_pct']) }} as satisfaction_score,
-        100 * {{ mean_of_present(['advocacy_nps_pct', 'reviews_pct', 'social_pct']) }}
+        100 * {{ mean_of_present(['nps_pct', 'reviews_pct', 'social_pct']) }}
             as advocacy_score
     from inputs
 ),

@@ -17,21 +17,35 @@ features as (select * from {{ ref('guest_feature_snapshots') }}),
 context as (select * from {{ ref('run_context') }}),
 
 current_features as (
-    select features.*
+    select
+        features.guest_id,
+        features.days_since_last_stay,
+        features.stays_count,
+        features.lifetime_revenue
     from features
     inner join context on features.snapshot_date = context.current_snapshot_date
 ),
 
+{{ percentile_ranks('recency_ranks', 'current_features', 'current_features.days_since_last_stay',
+    descending=true) }},
+
+{{ percentile_ranks('frequency_ranks', 'current_features', 'current_features.stays_count') }},
+
+{{ percentile_ranks('monetary_ranks', 'current_features', 'current_features.lifetime_revenue') }},
+
 percentiles as (
     select
-        guest_id,
-        days_since_last_stay,
-        stays_count,
-        lifetime_revenue,
-        {{ percentile('days_since_last_stay', descending=true) }} as recency_pct,
-        {{ percentile('stays_count') }} as frequency_pct,
-        {{ percentile('lifetime_revenue') }} as monetary_pct
+        current_features.guest_id,
+        current_features.days_since_last_stay,
+        current_features.stays_count,
+        current_features.lifetime_revenue,
+        recency_ranks.percentile as recency_pct,
+        frequency_ranks.percentile as frequency_pct,
+        monetary_ranks.percentile as monetary_pct
     from current_features
+    left join recency_ranks on current_features.days_since_last_stay = recency_ranks.value
+    left join frequency_ranks on current_features.stays_count = frequency_ranks.value
+    left join monetary_ranks on current_features.lifetime_revenue = monetary_ranks.value
 ),
 
 scored as (
