@@ -50,9 +50,23 @@ class StayLog:
     guest_id: np.ndarray
     check_in: np.ndarray  # datetime64[D]
     revenue: np.ndarray
+    #: Each stay's guest sample key (``features.guest_sample_sql``) when read for a sample.
+    sample_key: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.guest_id)
+
+    def sampled(self, fraction: float) -> StayLog:
+        """The stays of the guests in the sample of ``fraction`` (needs ``sample_key``)."""
+        if fraction >= 1.0 or self.sample_key is None:
+            return self
+        keep = self.sample_key < fraction
+        return StayLog(
+            guest_id=self.guest_id[keep],
+            check_in=self.check_in[keep],
+            revenue=self.revenue[keep],
+            sample_key=self.sample_key[keep],
+        )
 
 
 @dataclass
@@ -91,27 +105,63 @@ def stays_relation(con: duckdb.DuckDBPyConnection, *, catalog: str | None = None
     )
 
 
-def load_stays(con: duckdb.DuckDBPyConnection, *, catalog: str | None = None) -> StayLog:
-    """Read the stay log from silver (``con`` connected to silver, or with it attached)."""
+def load_stays(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    catalog: str | None = None,
+    fraction: float | None = None,
+    guests: np.ndarray | None = None,
+    seed: int = 0,
+) -> StayLog:
+    """Read the stay log from silver (``con`` connected to silver, or with it attached).
+
+    With ``fraction`` (and optionally ``guests``) only the stays of the guests in that guest
+    sample (``features.guest_sample_sql``) or in ``guests``, each with its guest's sample key
+    so that smaller samples can be cut from it (``StayLog.sampled``).
+    """
+    from guestloyalty.scoring.features import guest_sample_sql
+
     relation = stays_relation(con, catalog=catalog)
-    table = con.sql(
-        f"select guest_id, check_in_date, greatest(total_revenue, 0) as revenue from {relation} "
-        "where guest_id is not null and check_in_date is not null and total_revenue is not null"
-    ).to_arrow_table()
+    sample = fraction is not None
+    key = guest_sample_sql(seed)
+    where = "guest_id is not null and check_in_date is not null and total_revenue is not null"
+    if sample and fraction < 1.0:
+        where += f" and ({key} < {float(fraction)!r}"
+        if guests is not None:
+            import pyarrow as pa
+
+            con.register("_sampled_guests", pa.table({"guest_id": pa.array(guests, pa.string())}))
+            where += " or guest_id in (select guest_id from _sampled_guests)"
+        where += ")"
+    try:
+        table = con.sql(
+            f"select guest_id, check_in_date, greatest(total_revenue, 0) as revenue"
+            f"{f', {key} as sample_key' if sample else ''} from {relation} where {where}"
+        ).to_arrow_table()
+    finally:
+        if sample and fraction < 1.0 and guests is not None:
+            con.unregister("_sampled_guests")
     return StayLog(
-        guest_id=np.asarray(table.column("guest_id").to_pylist(), dtype=object),
+        guest_id=table.column("guest_id").to_numpy(zero_copy_only=False).astype(object),
         check_in=table.column("check_in_date")
         .to_numpy(zero_copy_only=False)
         .astype("datetime64[D]"),
         revenue=table.column("revenue").to_numpy(zero_copy_only=False).astype(np.float64),
+        sample_key=table.column("sample_key").to_numpy(zero_copy_only=False) if sample else None,
     )
 
 
-def load_stays_from_layout(layout: Layout) -> StayLog:
+def load_stays_from_layout(
+    layout: Layout,
+    *,
+    fraction: float | None = None,
+    guests: np.ndarray | None = None,
+    seed: int = 0,
+) -> StayLog:
     from guestloyalty.warehouse import connect
 
     with connect(layout.silver_path, read_only=True) as con:
-        return load_stays(con)
+        return load_stays(con, fraction=fraction, guests=guests, seed=seed)
 
 
 def available() -> bool:
@@ -145,7 +195,7 @@ def fit_snapshot(
         return fit
     try:
         summary = btyd.rfm_summary(
-            stays.guest_id[before].astype(str),
+            _ids(stays.guest_id[before]),
             stays.check_in[before],
             stays.revenue[before],
             calibration_end=cutoff - np.timedelta64(1, "D"),
@@ -178,8 +228,14 @@ def fit_snapshot(
     return fit
 
 
+def _ids(guest_ids: np.ndarray) -> np.ndarray:
+    """Guest ids as a sortable array: strings as fixed-width text, integer codes as they are."""
+    ids = np.asarray(guest_ids)
+    return ids if ids.dtype.kind in "iu" else ids.astype(str)
+
+
 def _mean_spend_per_day(stays: StayLog, before: np.ndarray, summary) -> np.ndarray:  # noqa: ANN001
-    ids = stays.guest_id[before].astype(str)
+    ids = _ids(stays.guest_id[before])
     index = np.searchsorted(summary.customer_ids, ids)
     total = np.bincount(index, weights=stays.revenue[before], minlength=len(summary))
     return total / (summary.frequency + 1.0)
@@ -190,12 +246,40 @@ def align(fit: SnapshotFit, guest_ids: np.ndarray) -> np.ndarray:
     out = np.full((len(guest_ids), len(BTYD_FEATURES)), np.nan)
     if not fit.ok or len(fit.guest_ids) == 0:
         return out
-    ids = np.asarray(guest_ids).astype(str)
+    ids = _ids(guest_ids)
     pos = np.searchsorted(fit.guest_ids, ids)
     pos = np.clip(pos, 0, len(fit.guest_ids) - 1)
     found = fit.guest_ids[pos] == ids
     out[found] = fit.values[pos[found]]
     return out
+
+
+def fit_sampled(
+    stays: StayLog,
+    snapshot_date: np.datetime64 | dt.date,
+    *,
+    horizon_days: int,
+    fit_fraction: float | None,
+) -> SnapshotFit:
+    """Like :func:`fit_snapshot`, with the parameters fitted on a guest sample only.
+
+    The parameters come from the stays of the guests whose sample key is below
+    ``fit_fraction`` (a uniform guest sample; ``stays`` must hold all of them, see
+    ``load_stays``); every guest in ``stays`` is then forecast with them. Four parameters
+    need thousands of guests, not millions, and fitting is what costs.
+    """
+    if fit_fraction is None or fit_fraction >= 1.0 or stays.sample_key is None:
+        return fit_snapshot(stays, snapshot_date, horizon_days=horizon_days)
+    params = fit_snapshot(stays.sampled(fit_fraction), snapshot_date, horizon_days=horizon_days)
+    if not params.ok:
+        return params
+    return fit_snapshot(
+        stays,
+        snapshot_date,
+        horizon_days=horizon_days,
+        bgnbd=params.bgnbd,
+        gamma_gamma=params.gamma_gamma,
+    )
 
 
 def add_baseline_features(
@@ -204,17 +288,42 @@ def add_baseline_features(
     *,
     horizon_days: int,
     fits: dict[np.datetime64, SnapshotFit] | None = None,
+    fit_fraction: float | None = None,
 ) -> tuple[FeatureFrame, dict[np.datetime64, SnapshotFit]]:
-    """Append the BTYD columns to ``frame``, fitting one model per snapshot date."""
+    """Append the BTYD columns to ``frame``, fitting one model per snapshot date.
+
+    With ``fit_fraction`` each snapshot's parameters are fitted on that guest sample only
+    (:func:`fit_sampled`), so the cost follows the rows read, not the guest base. Guest ids
+    are turned into integer codes once, so the per-snapshot summaries sort numbers, not text.
+    """
     fits = dict(fits or {})
     extra = np.full((len(frame), len(BTYD_FEATURES)), np.nan)
+    coded, frame_codes = _coded(stays, frame.guest_id)
     for date in np.unique(frame.snapshot_date):
         key = np.datetime64(date, "D")
         if key not in fits:
-            fits[key] = fit_snapshot(stays, key, horizon_days=horizon_days)
+            fits[key] = fit_sampled(
+                coded, key, horizon_days=horizon_days, fit_fraction=fit_fraction
+            )
         rows = frame.snapshot_date == date
-        extra[rows] = align(fits[key], frame.guest_id[rows])
+        extra[rows] = align(fits[key], frame_codes[rows])
     return frame.with_columns(BTYD_FEATURES, extra), fits
+
+
+def _coded(stays: StayLog, guest_ids: np.ndarray) -> tuple[StayLog, np.ndarray]:
+    """The stay log and ``guest_ids`` with ids replaced by integer codes (-1: no stay)."""
+    names, codes = np.unique(_ids(stays.guest_id), return_inverse=True)
+    coded = StayLog(
+        guest_id=codes.astype(np.int64),
+        check_in=stays.check_in,
+        revenue=stays.revenue,
+        sample_key=stays.sample_key,
+    )
+    ids = _ids(guest_ids)
+    if len(names) == 0:
+        return coded, np.full(len(ids), -1, dtype=np.int64)
+    pos = np.clip(np.searchsorted(names, ids), 0, len(names) - 1)
+    return coded, np.where(names[pos] == ids, pos, -1).astype(np.int64)
 
 
 def quiet_path(fit: SnapshotFit, guest_ids: np.ndarray, *, horizon_days: int, days: np.ndarray):  # noqa: ANN201

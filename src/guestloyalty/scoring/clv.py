@@ -17,7 +17,7 @@ CLV_PARAMS: dict[str, object] = {
     "tweedie_variance_power": 1.4,
     "eval_metric": "tweedie-nloglik@1.4",
     "max_depth": 4,
-    "eta": 0.1,
+    "eta": 0.2,
     "subsample": 0.8,
     "colsample_bytree": 0.8,
     "min_child_weight": 10,
