@@ -56,10 +56,12 @@ def train_clv(split: TimeSplit, *, seed: int, threads: int = 1):  # noqa: ANN201
     )
 
 
-def predict_clv(booster, frame) -> np.ndarray:  # noqa: ANN001
+def predict_clv(booster, frame, *, matrix=None) -> np.ndarray:  # noqa: ANN001
+    """Predicted revenue in the horizon (never negative); ``matrix``: the frame's DMatrix."""
     import xgboost as xgb
 
-    matrix = xgb.DMatrix(frame.X, feature_names=list(frame.feature_names), nthread=1)
+    if matrix is None:
+        matrix = xgb.DMatrix(frame.X, feature_names=list(frame.feature_names), nthread=1)
     pred = booster.predict(matrix, iteration_range=(0, booster.best_iteration + 1))
     return np.maximum(pred.astype(np.float64), 0.0)
 

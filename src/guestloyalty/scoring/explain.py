@@ -74,9 +74,13 @@ def top_reasons(
     typ = np.asarray(typical, dtype=np.float64)[order]
     chosen = contrib[rows, order]
     text = np.empty(order.shape, dtype=object)
-    for i in range(order.shape[0]):
-        for j in range(k):
-            text[i, j] = render(feature[i, j], value[i, j], typ[i, j])
+    typical = np.asarray(typical, dtype=np.float64)
+    # One sentence per distinct (feature, value): the typical value is the feature's own.
+    for index in np.unique(order):
+        at = order == index
+        distinct, where = np.unique(value[at], return_inverse=True)
+        sentences = [render(names[index], v, typical[index]) for v in distinct.tolist()]
+        text[at] = np.asarray(sentences, dtype=object)[where.ravel()]
     return Reasons(feature=feature, value=value, typical=typ, contribution=chosen, text=text)
 
 
@@ -116,14 +120,24 @@ def contributions(
     feature_names,  # noqa: ANN001
     *,
     exact: np.ndarray,
+    matrix=None,  # noqa: ANN001
 ) -> np.ndarray:
-    """Exact TreeSHAP for the rows in ``exact``, path attributions for the others."""
+    """Exact TreeSHAP for the rows in ``exact``, path attributions for the others.
+
+    ``matrix``: ``X`` as an ``xgboost.DMatrix`` when the caller has one; then path
+    attributions are computed for every row at once (no copy of the others) and the exact
+    rows overwritten.
+    """
     exact = np.asarray(exact, dtype=bool)
-    out = np.empty((len(X), len(feature_names) + 1), dtype=np.float32)
+    if exact.all():
+        return shap_contributions(booster, X, feature_names)
+    if matrix is not None:
+        out = path_contributions(booster, X, feature_names, matrix=matrix)
+    else:
+        out = np.empty((len(X), len(feature_names) + 1), dtype=np.float32)
+        out[~exact] = path_contributions(booster, X[~exact], feature_names)
     if exact.any():
         out[exact] = shap_contributions(booster, X[exact], feature_names)
-    if not exact.all():
-        out[~exact] = path_contributions(booster, X[~exact], feature_names)
     return out
 
 
@@ -137,7 +151,7 @@ def shap_contributions(booster, X: np.ndarray, feature_names) -> np.ndarray:  # 
     )
 
 
-def path_contributions(booster, X: np.ndarray, feature_names) -> np.ndarray:  # noqa: ANN001
+def path_contributions(booster, X: np.ndarray, feature_names, *, matrix=None) -> np.ndarray:  # noqa: ANN001
     """xgboost path attributions (Saabas; log-odds), bias in the last column.
 
     What the reasons rank for the guests :func:`exact_rows` leaves out
@@ -148,7 +162,8 @@ def path_contributions(booster, X: np.ndarray, feature_names) -> np.ndarray:  # 
     """
     import xgboost as xgb
 
-    matrix = xgb.DMatrix(X, feature_names=list(feature_names), nthread=1)
+    if matrix is None:
+        matrix = xgb.DMatrix(X, feature_names=list(feature_names), nthread=1)
     return booster.predict(
         matrix,
         pred_contribs=True,

@@ -115,6 +115,8 @@ class FeatureFrame:
 
     def select(self, names: tuple[str, ...] | list[str]) -> FeatureFrame:
         """Only the named feature columns, in that order (a model's own feature list)."""
+        if tuple(names) == self.feature_names:
+            return self  # frames are never modified in place: no copy needed
         index = [self.feature_names.index(name) for name in names]
         return FeatureFrame(
             guest_id=self.guest_id,

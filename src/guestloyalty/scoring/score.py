@@ -203,30 +203,42 @@ def score_frame(
     settings: Settings,
     *,
     baseline_values: np.ndarray | None = None,
-    quiet_path: np.ndarray | None = None,
+    quiet_path: np.ndarray | churn.PathAt | None = None,
     explain_reasons: bool = False,
     typical: np.ndarray | None = None,
 ) -> Scored:
     """Score ``frame`` (snapshot features) with ``bundle``.
 
     ``baseline_values`` are the guests' BTYD columns (``baseline.BTYD_FEATURES``; NaN when not
-    given), ``quiet_path`` their P(no stay) path for ``days_until_lost`` (see
-    ``baseline.quiet_path``; without it the answer is 0 or the grid's end).
+    given), ``quiet_path`` their P(no stay) path for ``days_until_lost`` (a matrix, see
+    ``baseline.quiet_path``, or ``baseline.quiet_path_at``; without it the answer is 0 or the
+    grid's end).
     """
     n = len(frame)
     if baseline_values is None:
         baseline_values = np.full((n, len(baseline.BTYD_FEATURES)), np.nan)
-    full = frame.with_columns(baseline.BTYD_FEATURES, baseline_values)
+    if set(baseline.BTYD_FEATURES) <= set(frame.feature_names):
+        full = frame  # the caller appended them already
+    else:
+        full = frame.with_columns(baseline.BTYD_FEATURES, baseline_values)
     mode = str(bundle.manifest.get("mode", "xgboost"))
     horizon = int(bundle.manifest.get("horizon_days", settings.horizon_days))
     reasons = None
     reason_method: np.ndarray | str = "tree_shap"
     if mode == "xgboost":
+        import xgboost as xgb
+
         churn_booster, calibration, churn_names = load_churn(bundle)
         churn_frame = full.select(churn_names)
-        prob = churn.apply_calibration(calibration, churn.raw_churn(churn_booster, churn_frame))
+        churn_matrix = xgb.DMatrix(churn_frame.X, feature_names=list(churn_names), nthread=1)
+        raw = churn.raw_churn(churn_booster, churn_frame, matrix=churn_matrix)
+        prob = churn.apply_calibration(calibration, raw)
         clv_booster, clv_names = load_clv(bundle)
-        value = clv.predict_clv(clv_booster, full.select(clv_names))
+        value = clv.predict_clv(
+            clv_booster,
+            full.select(clv_names),
+            matrix=churn_matrix if list(clv_names) == list(churn_names) else None,
+        )
         if explain_reasons and n:
             exact = explain.exact_rows(
                 prob,
@@ -236,7 +248,11 @@ def score_frame(
             )
             reason_method = np.where(exact, "tree_shap", "path_attribution").astype(object)
             contributions = explain.contributions(
-                churn_booster, churn_frame.X, churn_frame.feature_names, exact=exact
+                churn_booster,
+                churn_frame.X,
+                churn_frame.feature_names,
+                exact=exact,
+                matrix=churn_matrix,
             )
             reasons = explain.top_reasons(
                 contributions,
@@ -319,9 +335,12 @@ def score_current(layout: Layout, settings: Settings) -> ScoreResult:
     snapshot = np.datetime64(as_of + dt.timedelta(days=1), "D")
     fit = baseline.fit_snapshot(stays, snapshot, horizon_days=horizon, bgnbd=bg, gamma_gamma=gg)
     values = baseline.align(fit, frame.guest_id)
-    path = baseline.quiet_path(fit, frame.guest_id, horizon_days=horizon, days=lost_grid(horizon))
+    path = baseline.quiet_path_at(
+        fit, frame.guest_id, horizon_days=horizon, days=lost_grid(horizon)
+    )
+    full = frame.with_columns(baseline.BTYD_FEATURES, values)
     scored = score_frame(
-        frame,
+        full,
         bundle,
         settings,
         baseline_values=values,
@@ -330,7 +349,6 @@ def score_current(layout: Layout, settings: Settings) -> ScoreResult:
     )
     scored_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     table = scores_table(scored, as_of=as_of, scored_at=scored_at)
-    full = frame.with_columns(baseline.BTYD_FEATURES, values)
     drift_rows = _drift(bundle, full)
     moved, previous = _previous_segments(layout, as_of, scored)
     with connect(layout.gold_build_path) as con:
