@@ -125,8 +125,9 @@ def test_integer_codes_give_the_same_baseline_features_as_text_ids():
         feature_names=(),
     )
     coded, _ = baseline.add_baseline_features(frame, stays, horizon_days=365)
-    for date in dates:
-        fit = baseline.fit_snapshot(stays, date, horizon_days=365)
+    fit = None
+    for date in dates:  # each month's search starts from the previous month's fit
+        fit = baseline.fit_snapshot(stays, date, horizon_days=365, start=fit)
         rows = frame.snapshot_date == date
         np.testing.assert_allclose(coded.X[rows], baseline.align(fit, ids), rtol=1e-5)
     assert np.isnan(coded.X[frame.guest_id == "nobody"]).all()
