@@ -60,7 +60,9 @@ class StayLog:
         """The stays of the guests in the sample of ``fraction`` (needs ``sample_key``)."""
         if fraction >= 1.0 or self.sample_key is None:
             return self
-        keep = self.sample_key < fraction
+        return self.subset(self.sample_key < fraction)
+
+    def subset(self, keep: np.ndarray) -> StayLog:
         return StayLog(
             guest_id=self.guest_id[keep],
             check_in=self.check_in[keep],
@@ -275,23 +277,28 @@ def fit_sampled(
     horizon_days: int,
     fit_fraction: float | None,
     start: SnapshotFit | None = None,
+    forecast: StayLog | None = None,
 ) -> SnapshotFit:
     """Like :func:`fit_snapshot`, with the parameters fitted on a guest sample only.
 
     The parameters come from the stays of the guests whose sample key is below
     ``fit_fraction`` (a uniform guest sample; ``stays`` must hold all of them, see
-    ``load_stays``); every guest in ``stays`` is then forecast with them. Four parameters
-    need thousands of guests, not millions, and fitting is what costs.
+    ``load_stays``); every guest in ``forecast`` (default: ``stays``) is then forecast with
+    them. Four parameters need thousands of guests, not millions, and fitting is what costs.
     """
-    if fit_fraction is None or fit_fraction >= 1.0 or stays.sample_key is None:
+    sampled = fit_fraction is not None and fit_fraction < 1.0 and stays.sample_key is not None
+    if not sampled and forecast is None:
         return fit_snapshot(stays, snapshot_date, horizon_days=horizon_days, start=start)
     params = fit_snapshot(
-        stays.sampled(fit_fraction), snapshot_date, horizon_days=horizon_days, start=start
+        stays.sampled(fit_fraction) if sampled else stays,
+        snapshot_date,
+        horizon_days=horizon_days,
+        start=start,
     )
     if not params.ok:
         return params
     return fit_snapshot(
-        stays,
+        stays if forecast is None else forecast,
         snapshot_date,
         horizon_days=horizon_days,
         bgnbd=params.bgnbd,
@@ -319,16 +326,20 @@ def add_baseline_features(
     previous = None
     for date in np.unique(frame.snapshot_date):  # oldest first: each starts from the last
         key = np.datetime64(date, "D")
+        rows = frame.snapshot_date == date
         if key not in fits:
+            # Forecast only this snapshot's guests: a sample's rows, not every stay read.
+            wanted = np.zeros(int(coded.guest_id.max(initial=-1)) + 2, dtype=bool)
+            wanted[frame_codes[rows]] = True  # code -1 (no stay) marks the spare last slot
             fits[key] = fit_sampled(
                 coded,
                 key,
                 horizon_days=horizon_days,
                 fit_fraction=fit_fraction,
                 start=previous if previous is not None and previous.ok else None,
+                forecast=coded.subset(wanted[coded.guest_id]),
             )
         previous = fits[key]
-        rows = frame.snapshot_date == date
         extra[rows] = align(fits[key], frame_codes[rows])
     return frame.with_columns(BTYD_FEATURES, extra), fits
 
