@@ -47,6 +47,10 @@ def typical_values(X: np.ndarray) -> np.ndarray:
         return np.nanmedian(X.astype(np.float64), axis=0)
 
 
+#: Rows ranked at a time in :func:`top_reasons` (about 15 MB of float64 per chunk).
+_CHUNK_ROWS = 32_768
+
+
 def top_reasons(
     contributions: np.ndarray,
     X: np.ndarray,
@@ -63,16 +67,19 @@ def top_reasons(
     """
     names = np.asarray(feature_names, dtype=object)
     n_features = len(names)
-    contrib = np.asarray(contributions, dtype=np.float64)[:, :n_features]
+    contributions = np.asarray(contributions)
     k = min(k, n_features)
-    # Positive contributions first (descending), then negatives by magnitude.
-    key = np.where(contrib > 0, contrib, -1e9 + np.abs(contrib))
-    order = np.argsort(-key, axis=1, kind="stable")[:, :k]
-    rows = np.arange(len(contrib))[:, None]
+    order = np.empty((len(contributions), k), dtype=np.int64)
+    for start in range(0, len(contributions), _CHUNK_ROWS):  # chunks stay in the CPU cache
+        contrib = contributions[start : start + _CHUNK_ROWS, :n_features].astype(np.float64)
+        # Positive contributions first (descending), then negatives by magnitude.
+        key = np.where(contrib > 0, contrib, -1e9 + np.abs(contrib))
+        order[start : start + _CHUNK_ROWS] = np.argsort(-key, axis=1, kind="stable")[:, :k]
+    rows = np.arange(len(contributions))[:, None]
     feature = names[order]
-    value = X.astype(np.float64)[rows, order]
+    value = np.asarray(X)[rows, order].astype(np.float64)
     typ = np.asarray(typical, dtype=np.float64)[order]
-    chosen = contrib[rows, order]
+    chosen = contributions[rows, order].astype(np.float64)
     text = np.empty(order.shape, dtype=object)
     typical = np.asarray(typical, dtype=np.float64)
     # One sentence per distinct (feature, value): the typical value is the feature's own.

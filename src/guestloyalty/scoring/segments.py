@@ -167,7 +167,7 @@ def fit_segments(
 ) -> dict[str, object]:
     """Fit k-means with k chosen by silhouette; return the JSON document (see module doc)."""
     from sklearn.cluster import KMeans
-    from sklearn.metrics import silhouette_score
+    from sklearn.metrics import pairwise_distances, silhouette_score
     from threadpoolctl import threadpool_limits
 
     names = behaviour_columns(frame)
@@ -182,18 +182,18 @@ def fit_segments(
     high = min(high, max(low, len(fit_rows) // 10))
     scores: dict[int, float] = {}
     models = {}
+    # Silhouettes on one sample of the fitted rows (the rows scikit-learn's own sample_size
+    # would pick), with its distance matrix computed once for every k.
+    scored = np.random.RandomState(seed).permutation(len(fit_rows))[: min(sample, len(fit_rows))]
     with threadpool_limits(threads):
+        distances = pairwise_distances(fit_rows[scored])
         for k in range(low, high + 1):
             model = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(fit_rows)
             scores[k] = float(
-                silhouette_score(
-                    fit_rows,
-                    model.labels_,
-                    sample_size=min(sample, len(fit_rows)),
-                    random_state=seed,
-                )
+                silhouette_score(distances, model.labels_[scored], metric="precomputed")
             )
             models[k] = model
+        del distances
     best_k = max(scores, key=lambda k: (round(scores[k], 3), -k))
     centroids = _canonical_order(models[best_k].cluster_centers_)
     ids, labels = _match_previous(centroids, names, scaler, previous)
