@@ -382,7 +382,7 @@ def scores_table(scored: Scored, *, as_of: dt.date, scored_at: dt.datetime) -> p
     reason_cols = {}
     for rank in range(REASONS):
         texts = (
-            scored.reasons.text[:, rank].tolist()
+            np.ascontiguousarray(scored.reasons.text[:, rank])
             if scored.reasons is not None and scored.reasons.text.shape[1] > rank
             else [None] * n
         )
@@ -395,16 +395,16 @@ def scores_table(scored: Scored, *, as_of: dt.date, scored_at: dt.datetime) -> p
 
     return pa.table(
         {
-            "guest_id": pa.array(scored.guest_id.tolist(), pa.string()),
+            "guest_id": _strings(scored.guest_id),
             "as_of_date": pa.array([as_of] * n, pa.date32()),
             "churn_probability": scored.churn_probability,
-            "churn_risk": pa.array(scored.churn_risk.tolist(), pa.string()),
+            "churn_risk": _strings(scored.churn_risk),
             "days_until_lost": pa.array(scored.days_until_lost.astype(np.int32)),
             "clv_12m": scored.clv_12m,
-            "clv_tier": pa.array(scored.clv_tier.tolist(), pa.string()),
+            "clv_tier": _strings(scored.clv_tier),
             "max_retention_spend": scored.max_retention_spend,
             "segment_id": pa.array(scored.segment_id.tolist(), pa.int32()),
-            "segment": pa.array(scored.segment.tolist(), pa.string()),
+            "segment": _strings(scored.segment),
             "p_no_stay_btyd": nullable(base[:, 0]),
             "expected_stays_btyd": nullable(base[:, 1]),
             "clv_btyd": nullable(base[:, 2]),
@@ -426,21 +426,25 @@ def _explanations_table(scored: Scored, as_of: dt.date) -> pa.Table:
     guest = np.repeat(scored.guest_id, k) if n else np.zeros(0, dtype=object)
     return pa.table(
         {
-            "guest_id": pa.array(guest.tolist(), pa.string()),
+            "guest_id": _strings(guest),
             "as_of_date": pa.array([as_of] * (n * k), pa.date32()),
             "reason_rank": pa.array(np.tile(np.arange(1, k + 1), n).astype(np.int32)),
-            "feature": pa.array(reasons.feature.ravel().tolist() if n else [], pa.string()),
+            "feature": _strings(reasons.feature.ravel() if n else []),
             "guest_value": _nullable(reasons.value.ravel() if n else np.zeros(0)),
             "typical_value": _nullable(reasons.typical.ravel() if n else np.zeros(0)),
             "contribution": _nullable(reasons.contribution.ravel() if n else np.zeros(0)),
-            "reason": pa.array(reasons.text.ravel().tolist() if n else [], pa.string()),
+            "reason": _strings(reasons.text.ravel() if n else []),
             "model_version": pa.array([scored.model_version] * (n * k), pa.string()),
-            "method": pa.array(
-                np.repeat(np.broadcast_to(scored.reason_method, n), k).tolist() if n else [],
-                pa.string(),
-            ),
+            "method": _strings(np.repeat(np.broadcast_to(scored.reason_method, n), k) if n else []),
         }
     )
+
+
+def _strings(values: np.ndarray | list) -> pa.Array:
+    """A string column straight from a numpy object array (None: null), without a list copy."""
+    if isinstance(values, np.ndarray) and values.dtype == object:
+        return pa.array(np.ascontiguousarray(values), pa.string())
+    return pa.array(list(values), pa.string())
 
 
 def _nullable(values: np.ndarray) -> pa.Array:
