@@ -113,9 +113,12 @@ def _stays(guests: int = 3000, seed: int = 0) -> baseline.StayLog:
     )
 
 
-def test_integer_codes_give_the_same_baseline_features_as_text_ids():
+@pytest.mark.parametrize("with_sample_key", [True, False])
+def test_integer_codes_give_the_same_baseline_features_as_text_ids(with_sample_key):
     pytest.importorskip("scipy")
     stays = _stays()
+    if not with_sample_key:  # as read for scoring or the report: every stay, no sample key
+        stays = baseline.StayLog(stays.guest_id, stays.check_in, stays.revenue)
     dates = np.array(["2023-06-01", "2023-09-01"], dtype="datetime64[D]")
     ids = np.array([f"G{i:05d}" for i in range(0, 3000, 7)] + ["nobody"], dtype=object)
     frame = features.FeatureFrame(

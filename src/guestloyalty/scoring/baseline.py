@@ -67,7 +67,7 @@ class StayLog:
             guest_id=self.guest_id[keep],
             check_in=self.check_in[keep],
             revenue=self.revenue[keep],
-            sample_key=self.sample_key[keep],
+            sample_key=None if self.sample_key is None else self.sample_key[keep],
         )
 
 
