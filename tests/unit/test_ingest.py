@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 from pathlib import Path
@@ -250,6 +251,22 @@ def test_a_card_number_deep_in_a_file_never_lands(layout, monkeypatch):
     assert isinstance(result.error, CardNumberError)
     assert "request_text" in str(result.error) and "mapped into bronze" in str(result.error)
     assert _bronze(layout, "select count(*) from special_requests") == [(0,)]
+
+
+def test_card_numbers_in_a_parquet_integer_column_never_land(layout):
+    """Date, time, boolean and float columns skip the scan; integer columns do not."""
+    folder = layout.landing_entity_dir("stays")
+    folder.mkdir(parents=True)
+    pl.DataFrame(
+        {
+            "guest_id": [4111111111111111, 5500000000000004, 4012888888881881],
+            "check_in_date": [dt.date(2024, 1, 5)] * 3,
+            "total_revenue": [120.5, 80.0, 200.0],
+        }
+    ).write_parquet(folder / "stays.parquet")
+    [result] = ingest_paths(layout)
+    assert isinstance(result.error, CardNumberError) and "guest_id" in str(result.error)
+    assert _bronze(layout, "select count(*) from stays") == [(0,)]
 
 
 def test_masked_card_numbers_keep_only_the_last_four_digits(layout, tmp_path):

@@ -1,10 +1,7 @@
 {#
-  Engagement events on the resolved guest_id. A view: the events are the largest table, its
-  readers (gold features, contact profile) read it once each, and a join costs less than
-  writing every event a second time.
+  Engagement events on the resolved guest_id: only the columns gold reads (the events are the
+  largest table; campaign, timestamp and source guest id stay in stg_bronze__engagement_events).
 #}
-{{ config(materialized='view') }}
-
 with
 events as (select * from {{ ref('stg_bronze__engagement_events') }}),
 
@@ -14,11 +11,8 @@ final as (
     select
         events.event_id,
         events.source_system,
-        events.guest_id as source_guest_id,
         identity_map.guest_id,
         events.event_type,
-        events.campaign_id,
-        events.occurred_at,
         events.occurred_date
     from events
     inner join identity_map

@@ -193,6 +193,27 @@ def card_columns(
     return flagged
 
 
+#: Parquet types whose text is never 13-19 digits alone (dates and times keep their separators,
+#: floats a decimal point): their columns cannot hold card numbers and are not scanned.
+_NOT_CARD_TYPES = ("DATE", "TIME", "TIMESTAMP", "BOOLEAN", "FLOAT", "DOUBLE")
+
+
+def card_scan_columns(source: Source, columns: list[str], used: dict[str, str]) -> list[str]:
+    """The landed ``columns`` worth scanning for card numbers.
+
+    ``used`` maps canonical column -> the source column it is read from unchanged; a column
+    read from a Parquet date, time, boolean or floating-point column is left out.
+    """
+    if not source.types:
+        return columns
+    return [
+        column
+        for column in columns
+        if column not in used
+        or not source.types.get(used[column], "").upper().startswith(_NOT_CARD_TYPES)
+    ]
+
+
 def refuse_card_columns(path: Path, columns: list[str], *, where: str) -> None:
     if columns:
         raise CardNumberError(

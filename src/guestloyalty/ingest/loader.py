@@ -285,7 +285,11 @@ def _load(
             ).fetchall()[0][0]
         if rows == 0:
             raise ReadError(f"{path}: no data rows (header only?); nothing to load")
-        landed = [c for c, sql in expressions.items() if sql != "cast(null as varchar)"]
+        landed = checks.card_scan_columns(
+            source,
+            [c for c, sql in expressions.items() if sql != "cast(null as varchar)"],
+            passthrough_columns(contract, source, mapping),
+        )
         batch = f"(select * from {entity} where _batch_id = '{batch_id}')"
         checks.refuse_card_columns(
             path, checks.card_columns(con, batch, landed), where="mapped into bronze"
