@@ -179,6 +179,7 @@ def stage_transform(layout: Layout, settings: Settings) -> dict[str, int]:
 
     if not layout.bronze_path.exists():
         raise NoDataError(f"{layout.bronze_path} does not exist: run `guestloyalty ingest` first")
+    layout.ensure_dirs()  # silver/ may be missing when bronze came from elsewhere
     start_gold_build(layout)
     result = run_dbt(layout, settings, selection=PRE_SCORING)
     return {"dbt_nodes_passed": result.passed}

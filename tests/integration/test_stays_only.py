@@ -79,3 +79,21 @@ def test_bronze_rows_equal_silver_plus_quarantine(stays_only_run):
     assert (late.bronze_rows, late.silver_rows, late.quarantined_rows) == (3, 0, 3)
     for rule in ("check_in_date_unparseable", "total_revenue_negative", "guest_id_blank"):
         assert stays.quarantine_by_rule.get(rule, 0) >= 1
+
+
+def test_transform_alone_creates_the_layer_folders(stays_only_run, tmp_path):
+    """Bronze copied in from elsewhere: `transform` must not need silver/ to exist."""
+    import shutil
+
+    from guestloyalty.pipeline import stage_transform
+
+    layout = Layout(tmp_path / "copied")
+    layout.bronze_path.parent.mkdir(parents=True)
+    shutil.copy(stays_only_run.layout.bronze_path, layout.bronze_path)
+
+    result = stage_transform(layout, Settings(data_dir=layout.data_dir, seed=11))
+
+    assert result["dbt_nodes_passed"] > 0
+    assert layout.silver_path.exists()
+    with duckdb.connect(str(layout.gold_build_path), read_only=True) as con:
+        assert con.sql("select count(*) from guest_feature_snapshots").fetchall()[0][0] > 0
