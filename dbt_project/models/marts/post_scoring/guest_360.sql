@@ -34,8 +34,16 @@ current_features as (
     inner join context on features.snapshot_date = context.current_snapshot_date
 ),
 
+-- read by five CTEs below, so it is built once: only the columns they use
 stays_to_date as (
-    select stays.*
+    select
+        stays.guest_id,
+        stays.property_kind,
+        stays.property_id,
+        stays.room_type,
+        stays.channel,
+        stays.nights,
+        stays.check_in_date
     from stays
     inner join context on stays.check_in_date <= context.as_of_date
 ),

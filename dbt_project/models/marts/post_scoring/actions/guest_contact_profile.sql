@@ -46,30 +46,33 @@ booking_stage as (
     group by live_bookings.guest_id
 ),
 
+-- one pass over the events (the largest table): channel counts over the 365 days up to
+-- as_of, the latest email unsubscribe over all of them
 channel_events as (
     select
         events.guest_id,
-        sum(case when events.event_type = 'email_send' then 1 else 0 end) as email_sends,
-        sum(case when events.event_type in ('email_open', 'email_click') then 1 else 0 end)
-            as email_responses,
-        sum(case when events.event_type = 'sms_send' then 1 else 0 end) as sms_sends,
-        sum(case when events.event_type = 'sms_click' then 1 else 0 end) as sms_responses,
-        sum(case when events.event_type = 'push_send' then 1 else 0 end) as push_sends,
-        sum(case when events.event_type = 'push_open' then 1 else 0 end) as push_responses,
-        sum(case when events.event_type = 'app_session' then 1 else 0 end) as app_sessions
+        {%- for column, types in [
+            ('email_sends', ['email_send']),
+            ('email_responses', ['email_open', 'email_click']),
+            ('sms_sends', ['sms_send']),
+            ('sms_responses', ['sms_click']),
+            ('push_sends', ['push_send']),
+            ('push_responses', ['push_open']),
+            ('app_sessions', ['app_session']),
+        ] %}
+        sum(case
+            when events.event_type in ('{{ types | join("', '") }}')
+                and events.occurred_date > {{ add_days('context.as_of_date', -365) }}
+                then 1 else 0
+        end) as {{ column }},
+        {%- endfor %}
+        max(case when events.event_type = 'email_unsubscribe' then events.occurred_date end)
+            as email_unsubscribed_date
     from events
     cross join context
     where events.occurred_date <= context.as_of_date
-        and events.occurred_date > {{ add_days('context.as_of_date', -365) }}
-    group by events.guest_id
-),
-
-unsubscribes as (
-    select events.guest_id, max(events.occurred_date) as email_unsubscribed_date
-    from events
-    cross join context
-    where events.event_type = 'email_unsubscribe'
-        and events.occurred_date <= context.as_of_date
+        and (events.occurred_date > {{ add_days('context.as_of_date', -365) }}
+            or events.event_type = 'email_unsubscribe')
     group by events.guest_id
 ),
 
@@ -77,10 +80,10 @@ permissions as (
     select
         scores.guest_id,
         coalesce(guests.has_marketing_consent, false) as has_marketing_consent,
-        unsubscribes.email_unsubscribed_date is not null as has_unsubscribed_email,
+        channel_events.email_unsubscribed_date is not null as has_unsubscribed_email,
         coalesce(guests.has_marketing_consent, false)
             and coalesce(guests.has_email_opt_in, true)
-            and unsubscribes.email_unsubscribed_date is null as may_email,
+            and channel_events.email_unsubscribed_date is null as may_email,
         coalesce(guests.has_marketing_consent, false)
             and coalesce(guests.has_sms_opt_in, false) as may_sms,
         coalesce(guests.has_marketing_consent, false)
@@ -95,7 +98,6 @@ permissions as (
     from scores
     left join guests on scores.guest_id = guests.guest_id
     left join channel_events on scores.guest_id = channel_events.guest_id
-    left join unsubscribes on scores.guest_id = unsubscribes.guest_id
 ),
 
 ranked_channels as (

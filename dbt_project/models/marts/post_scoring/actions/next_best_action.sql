@@ -37,33 +37,60 @@ scored as (
     inner join contact on scores.guest_id = contact.guest_id
 ),
 
-matched as (
+-- guests share a few hundred key combinations: rules are matched to those, not to every
+-- guest (priorities are unique, so each combination has one first rule)
+key_combinations as (
+    select distinct journey_stage, churn_risk, clv_tier, segment
+    from scored
+),
+
+combination_rules as (
     select
-        scored.*,
+        key_combinations.journey_stage,
+        key_combinations.churn_risk,
+        key_combinations.clv_tier,
+        key_combinations.segment,
         playbook.rule_id,
         playbook.offer_id,
         playbook.channel_preference,
         playbook.timing,
         playbook.rationale,
-        row_number() over (partition by scored.guest_id order by playbook.priority) as rule_rank
-    from scored
+        row_number() over (
+            partition by
+                key_combinations.journey_stage,
+                key_combinations.churn_risk,
+                key_combinations.clv_tier,
+                key_combinations.segment
+            order by playbook.priority
+        ) as rule_rank
+    from key_combinations
     inner join playbook
-        on {{ matches_key('playbook.journey_stage', 'scored.journey_stage') }}
-        and {{ matches_key('playbook.churn_risk', 'scored.churn_risk') }}
-        and {{ matches_key('playbook.clv_tier', 'scored.clv_tier') }}
-        and {{ matches_key('playbook.segment', 'scored.segment') }}
+        on {{ matches_key('playbook.journey_stage', 'key_combinations.journey_stage') }}
+        and {{ matches_key('playbook.churn_risk', 'key_combinations.churn_risk') }}
+        and {{ matches_key('playbook.clv_tier', 'key_combinations.clv_tier') }}
+        and {{ matches_key('playbook.segment', 'key_combinations.segment') }}
 ),
 
 chosen as (
     select
-        matched.*,
+        scored.*,
+        combination_rules.rule_id,
+        combination_rules.offer_id,
+        combination_rules.channel_preference,
+        combination_rules.timing,
+        combination_rules.rationale,
         least(
-            {{ channel_rank('matched.channel_preference', 'email', 'matched.may_email') }},
-            {{ channel_rank('matched.channel_preference', 'sms', 'matched.may_sms') }},
-            {{ channel_rank('matched.channel_preference', 'push', 'matched.may_push') }}
+            {{ channel_rank('combination_rules.channel_preference', 'email', 'scored.may_email') }},
+            {{ channel_rank('combination_rules.channel_preference', 'sms', 'scored.may_sms') }},
+            {{ channel_rank('combination_rules.channel_preference', 'push', 'scored.may_push') }}
         ) as best_listed_rank
-    from matched
-    where matched.rule_rank = 1
+    from scored
+    inner join combination_rules
+        on combination_rules.rule_rank = 1
+        and scored.journey_stage is not distinct from combination_rules.journey_stage
+        and scored.churn_risk is not distinct from combination_rules.churn_risk
+        and scored.clv_tier is not distinct from combination_rules.clv_tier
+        and scored.segment is not distinct from combination_rules.segment
 ),
 
 final as (
