@@ -22,9 +22,9 @@
 {%- endmacro %}
 
 {#
-  CTEs `<name>_indexed`, `<name>_buckets`, `<name>_signed`, `<name>_deltas` (and, with a
-  sample, `<name>_folded` and `<name>_current`) over the CTE `source` (columns: guest_id plus
-  whatever the expressions use).
+  CTEs `<name>_indexed`, `<name>_buckets`, `<name>_signed`, `<name>_deltas` over the CTE
+  `source` (columns: guest_id plus whatever the expressions use). With a sample (below) the
+  deltas are `<name>_folded` (sampled guests) and `<name>_current` (the others) instead.
     spans:    dict name -> (start_expr, end_expr or none)
     measures: list of (column, expression, span, kind); kind 'sum', 'money' (sum rounded to
               cents, so that parallel float sums stay reproducible) or 'max' (a running
@@ -232,12 +232,6 @@
     {%- if split == 'buckets' %}
     group by {{ name }}_buckets.guest_id, {{ sample }}.current_index
     {%- endif %}
-),
-
-{{ name }}_deltas as (
-    select * from {{ name }}_folded
-    union all
-    select * from {{ name }}_current
 )
 {%- endif %}
 {%- endmacro %}

@@ -31,7 +31,22 @@ calendar_bounds as (
     select min(calendar_date) as first_date, max(calendar_date) as last_date from calendar
 ),
 
-stays as (select * from {{ ref('int_stays_enriched') }}),
+-- read three times below, so built once: only the columns used
+stays as (
+    select
+        guest_id,
+        property_id,
+        nights,
+        weekend_nights,
+        room_revenue,
+        ancillary_revenue,
+        total_revenue,
+        days_since_previous_stay,
+        is_upgraded,
+        had_service_failure,
+        check_in_date
+    from {{ ref('int_stays_enriched') }}
+),
 
 bookings as (select * from {{ ref('int_bookings_enriched') }}),
 
@@ -388,7 +403,8 @@ cumulated_{{ part }} as (
         {{ running('request_deltas.complaints', single=(part == 'single')) }} as complaints_count
     from grid
     {%- for name in ['stay', 'visit', 'booking', 'event', 'loyalty', 'review', 'request'] %}
-    left join {{ name }}_deltas
+    {#- sampled guests read the folded deltas, the others their one current row #}
+    left join {{ name }}_{{ 'current' if part == 'single' else 'folded' }} as {{ name }}_deltas
         on grid.guest_id = {{ name }}_deltas.guest_id
         and grid.snapshot_index = {{ name }}_deltas.snapshot_index
     {%- endfor %}
