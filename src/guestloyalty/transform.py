@@ -17,8 +17,11 @@ from guestloyalty.errors import TransformError
 from guestloyalty.faults import dbt_callbacks
 from guestloyalty.warehouse import Layout
 
-PRE_SCORING = "--exclude tag:post_scoring"
-POST_SCORING = "--select tag:post_scoring"
+#: The nightly builds skip dbt's unit tests: they check model logic on fixed fixtures, not the
+#: night's data, so they run in the test suite (``UNIT_TESTS``) instead of on every run.
+PRE_SCORING = "--exclude tag:post_scoring --exclude-resource-type unit_test"
+POST_SCORING = "--select tag:post_scoring --exclude-resource-type unit_test"
+UNIT_TESTS = "--select test_type:unit"
 
 
 def dbt_project_dir() -> Path:
