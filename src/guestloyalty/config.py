@@ -80,8 +80,9 @@ class Settings(BaseModel):
         default=1,
         ge=1,
         le=256,
-        description="Threads for xgboost and k-means. 1 is fastest on a shared or small "
-        "machine (OpenMP threads spin when cores are busy); raise it on a dedicated one.",
+        description="Threads for xgboost (training and batch scoring) and k-means. 1 is "
+        "fastest on a shared or small machine (OpenMP threads spin when cores are busy); raise "
+        "it on a dedicated one.",
     )
     exact_reasons_max_guests: int = Field(
         default=10_000,

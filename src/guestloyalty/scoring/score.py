@@ -169,7 +169,7 @@ def _booster(bundle: registry.ModelBundle, name: str, best_key: str):  # noqa: A
 
     booster = xgb.Booster()
     booster.load_model(bytearray(bundle.path(name).read_bytes()))
-    booster.set_param({"nthread": 1})  # prediction is cheap; threads only spin on busy cores
+    booster.set_param({"nthread": 1})  # the batch score sets Settings.model_threads
     booster.best_iteration = int(bundle.manifest[best_key])
     return booster
 
@@ -229,11 +229,13 @@ def score_frame(
         import xgboost as xgb
 
         churn_booster, calibration, churn_names = load_churn(bundle)
+        clv_booster, clv_names = load_clv(bundle)
+        for booster in (churn_booster, clv_booster):  # prediction and path attributions
+            booster.set_param({"nthread": settings.model_threads})
         churn_frame = full.select(churn_names)
         churn_matrix = xgb.DMatrix(churn_frame.X, feature_names=list(churn_names), nthread=1)
         raw = churn.raw_churn(churn_booster, churn_frame, matrix=churn_matrix)
         prob = churn.apply_calibration(calibration, raw)
-        clv_booster, clv_names = load_clv(bundle)
         value = clv.predict_clv(
             clv_booster,
             full.select(clv_names),
