@@ -122,6 +122,43 @@ def test_defining_traits_in_words():
 def test_moved_guests_are_counted_against_the_previous_run(tmp_path):
     import datetime as dt
 
+    from guestloyalty.scoring import score
+
+    layout = _previous_run(tmp_path)  # a in segment 1, b and c in 2
+    scored = _scored(["a", "b", "c", "d"], [1, 1, 2, 3], ["x", "x", "y", "z"])
+    moved, before = score._previous_segments(layout, dt.date(2025, 2, 28), scored)
+    assert moved == 1  # b went from 2 to 1; d is new, not a move
+    np.testing.assert_array_equal(before, [1.0, 2.0, 2.0, np.nan])  # aligned with guest_id
+
+
+def test_segment_profiles_count_guests_moved_in(tmp_path):
+    import datetime as dt
+
+    from guestloyalty.scoring import score
+
+    layout = _previous_run(tmp_path)  # a in segment 1, b and c in 2
+    # a stays in 1, b moves 2 -> 1, c moves 2 -> 3, d is new in 3
+    scored = _scored(["a", "b", "c", "d"], [1, 1, 3, 3], ["x", "x", "z", "z"])
+    _, before = score._previous_segments(layout, dt.date(2025, 2, 28), scored)
+    bundle = type("Bundle", (), {"manifest": {"files": {}}})()
+    full = score.FeatureFrame(
+        guest_id=scored.guest_id,
+        snapshot_date=np.zeros(4, dtype="datetime64[D]"),
+        X=np.zeros((4, 1), dtype=np.float32),
+        feature_names=("stays_count",),
+    )
+
+    table = score._profiles_table(bundle, scored, full, before, dt.date(2025, 2, 28))
+
+    segments_, moved = table["segment"].to_pylist(), table["guests_moved_in"].to_pylist()
+    moved_in = dict(zip(segments_, moved, strict=True))
+    assert moved_in == {"x": 1, "z": 1}
+
+
+def _previous_run(tmp_path):  # noqa: ANN001, ANN202
+    """A data dir whose score history holds one earlier run (2025-01-31)."""
+    import datetime as dt
+
     import pyarrow as pa
 
     from guestloyalty.scoring import score
@@ -136,20 +173,24 @@ def test_moved_guests_are_counted_against_the_previous_run(tmp_path):
         }
     )
     score._append_history(layout, previous, dt.date(2025, 1, 31))
-    scored = score.Scored(
-        guest_id=np.array(["a", "b", "c", "d"], dtype=object),
-        churn_probability=np.zeros(4),
-        churn_risk=np.array(["LOW"] * 4, dtype=object),
-        days_until_lost=np.zeros(4, dtype=np.int64),
-        clv_12m=np.zeros(4),
-        clv_tier=np.array(["BRONZE"] * 4, dtype=object),
-        max_retention_spend=np.zeros(4),
-        segment_id=np.array([1, 1, 2, 3], dtype=object),
-        segment=np.array(["x", "x", "y", "z"], dtype=object),
-        baseline=np.zeros((4, 4)),
+    return layout
+
+
+def _scored(guests: list[str], segment_ids: list[int], names: list[str]):  # noqa: ANN202
+    from guestloyalty.scoring import score
+
+    n = len(guests)
+    return score.Scored(
+        guest_id=np.array(guests, dtype=object),
+        churn_probability=np.zeros(n),
+        churn_risk=np.array(["LOW"] * n, dtype=object),
+        days_until_lost=np.zeros(n, dtype=np.int64),
+        clv_12m=np.zeros(n),
+        clv_tier=np.array(["BRONZE"] * n, dtype=object),
+        max_retention_spend=np.zeros(n),
+        segment_id=np.array(segment_ids, dtype=object),
+        segment=np.array(names, dtype=object),
+        baseline=np.zeros((n, 4)),
         model_version="v2",
         mode="xgboost",
     )
-    moved, before = score._previous_segments(layout, dt.date(2025, 2, 28), scored)
-    assert moved == 1  # b went from 2 to 1; d is new, not a move
-    assert before == {"a": 1, "b": 2, "c": 2}

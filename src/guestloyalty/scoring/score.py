@@ -484,39 +484,51 @@ def _drift_table(rows: list, as_of: dt.date, version: str) -> pa.Table:
 
 def _previous_segments(
     layout: Layout, as_of: dt.date, scored: Scored
-) -> tuple[int | None, dict[str, int]]:
-    """Guests whose segment id changed since the latest earlier run, and their previous ids."""
+) -> tuple[int | None, np.ndarray | None]:
+    """Guests whose segment id changed since the latest earlier run, and every scored guest's
+    segment id in that run (NaN: not scored then), aligned with ``scored.guest_id``."""
     if not layout.state_path.exists():
-        return None, {}
+        return None, None
     with connect(layout.state_path, read_only=True) as con:
         tables = {row[0] for row in con.execute("show tables").fetchall()}
         if "guest_score_history" not in tables:
-            return None, {}
+            return None, None
         columns = {row[0] for row in con.execute("describe guest_score_history").fetchall()}
         if "segment_id" not in columns:
-            return None, {}
-        rows = con.execute(
+            return None, None
+        previous = con.sql(
             "select guest_id, segment_id from guest_score_history "
             "where as_of_date = (select max(as_of_date) from guest_score_history "
             "where as_of_date < ? and segment_id is not null)",
-            [as_of],
-        ).fetchall()
-    if not rows:
-        return None, {}
-    previous = {guest: seg for guest, seg in rows}
-    moved = sum(
-        1
-        for guest, seg in zip(scored.guest_id, scored.segment_id, strict=True)
-        if guest in previous and seg is not None and previous[guest] != seg
+            params=[as_of],
+        ).pl()
+    if previous.height == 0:
+        return None, None
+    import polars as pl
+
+    before = (
+        pl.DataFrame({"guest_id": pl.Series(scored.guest_id.tolist(), dtype=pl.String)})
+        .join(
+            previous.unique("guest_id", keep="last", maintain_order=True),
+            on="guest_id",
+            how="left",
+            maintain_order="left",
+        )["segment_id"]
+        .cast(pl.Float64)
+        .fill_null(float("nan"))
+        .to_numpy()
     )
-    return moved, previous
+    now = pl.Series(scored.segment_id.tolist(), dtype=pl.Float64).fill_null(float("nan"))
+    now = now.to_numpy()
+    moved = int(np.sum(~np.isnan(before) & ~np.isnan(now) & (before != now)))
+    return moved, before
 
 
 def _profiles_table(
     bundle: registry.ModelBundle,
     scored: Scored,
     full: FeatureFrame,
-    previous: dict[str, int],
+    previous: np.ndarray | None,
     as_of: dt.date,
 ) -> pa.Table:
     traits: dict[int, str] = {}
@@ -560,10 +572,9 @@ def _profiles_table(
         cols["redemption_rate"].append(
             None if redemption is None or not count else float(redemption[rows].mean())
         )
-        if previous:
-            moved_in = sum(
-                1 for guest in scored.guest_id[rows] if guest in previous and previous[guest] != sid
-            )
+        if previous is not None:
+            earlier = previous[rows]
+            moved_in = int(np.sum(~np.isnan(earlier) & (earlier != sid)))
             cols["guests_moved_in"].append(moved_in)
         else:
             cols["guests_moved_in"].append(None)
