@@ -530,6 +530,24 @@ def _table(headers: list[str], rows: list[list[object]], numeric: set[int] | Non
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def _rate_chart(series: list[Series], *, title: str, x_label: str, y_label: str, where: str) -> str:
+    """A card with a line chart of one share against another, both axes 0-100 %."""
+    return _card(
+        line_chart(
+            series,
+            title=title,
+            legend_corner="bottom-right",
+            x_label=x_label,
+            y_label=y_label,
+            x_range=(0, 1),
+            y_range=(0, 1),
+            x_format=fmt_percent,
+            y_format=fmt_percent,
+        ),
+        where,
+    )
+
+
 def _card(content: str, note: str = "") -> str:
     extra = f'<p class="note">{_esc(note)}</p>' if note else ""
     return f'<div class="card">{content}{extra}</div>'
@@ -648,39 +666,25 @@ def _quality_section(data: ReportData) -> str:
             series.append(Series(f"BG/NBD P(no stay) (AUC {bauc:.3f})", bfpr, btpr, PALETTE[1]))
         series.append(Series("random", [0, 1], [0, 1], MUTED, dashed=True))
         charts.append(
-            _card(
-                line_chart(
-                    series,
-                    title="Churn ROC",
-                    legend_corner="bottom-right",
-                    x_label="false positive rate",
-                    y_label="true positive rate",
-                    x_range=(0, 1),
-                    y_range=(0, 1),
-                    x_format=fmt_percent,
-                    y_format=fmt_percent,
-                ),
-                where,
+            _rate_chart(
+                series,
+                title="Churn ROC",
+                x_label="false positive rate",
+                y_label="true positive rate",
+                where=where,
             )
         )
         predicted, observed, _ = calibration_bins(v.churned, v.churn_probability)
         charts.append(
-            _card(
-                line_chart(
-                    [
-                        Series("model", predicted, observed, PALETTE[0], points=True),
-                        Series("perfect", [0, 1], [0, 1], MUTED, dashed=True),
-                    ],
-                    title="Churn calibration (10 bins of predicted probability)",
-                    legend_corner="bottom-right",
-                    x_label="mean predicted churn probability",
-                    y_label="observed churn rate",
-                    x_range=(0, 1),
-                    y_range=(0, 1),
-                    x_format=fmt_percent,
-                    y_format=fmt_percent,
-                ),
-                where,
+            _rate_chart(
+                [
+                    Series("model", predicted, observed, PALETTE[0], points=True),
+                    Series("perfect", [0, 1], [0, 1], MUTED, dashed=True),
+                ],
+                title="Churn calibration (10 bins of predicted probability)",
+                x_label="mean predicted churn probability",
+                y_label="observed churn rate",
+                where=where,
             )
         )
         share, captured = gains(v.churned, v.churn_probability)
@@ -690,19 +694,12 @@ def _quality_section(data: ReportData) -> str:
             gain_series.append(Series("BG/NBD", bshare, bcaptured, PALETTE[1]))
         gain_series.append(Series("random", [0, 1], [0, 1], MUTED, dashed=True))
         charts.append(
-            _card(
-                line_chart(
-                    gain_series,
-                    title="Cumulative gains: churners found when targeting the riskiest first",
-                    legend_corner="bottom-right",
-                    x_label="share of guests targeted",
-                    y_label="share of churners found",
-                    x_range=(0, 1),
-                    y_range=(0, 1),
-                    x_format=fmt_percent,
-                    y_format=fmt_percent,
-                ),
-                where,
+            _rate_chart(
+                gain_series,
+                title="Cumulative gains: churners found when targeting the riskiest first",
+                x_label="share of guests targeted",
+                y_label="share of churners found",
+                where=where,
             )
         )
         base_rate = float(np.mean(v.churned)) if len(v.churned) else float("nan")
