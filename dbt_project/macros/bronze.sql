@@ -28,3 +28,22 @@
         {{ relation }}
     {%- endif -%}
 {%- endmacro %}
+
+{# The lineage columns every bronze row carries: load batch, file, row in the file, load time. #}
+{% macro bronze_lineage_columns(relation=none) -%}
+    {%- set prefix = relation ~ '.' if relation else '' -%}
+    {{ prefix }}_batch_id,
+    {{ prefix }}_source_file,
+    {{ prefix }}_row_number,
+    {{ prefix }}_loaded_at
+{%- endmacro %}
+
+{#
+  True for a row that a later copy of the same key replaces: the latest load wins, and within
+  one load the last row of the file. The one place the duplicate-key rule of silver is defined.
+#}
+{% macro is_superseded(key) -%}
+    row_number() over (
+        partition by source_system, {{ key }} order by _loaded_at desc, _row_number desc
+    ) > 1
+{%- endmacro %}

@@ -34,10 +34,7 @@ typed as (
         source.amount as raw_amount,
         source.adults as raw_adults,
         source.children as raw_children,
-        source._batch_id,
-        source._source_file,
-        source._row_number,
-        source._loaded_at
+        {{ bronze_lineage_columns('source') }}
     from source
     left join channel_aliases on lower(source.channel) = channel_aliases.alias
     left join room_type_aliases on lower(source.room_type) = room_type_aliases.alias
@@ -68,9 +65,7 @@ checked as (
             when (raw_adults is not null and adults is null)
                 or (raw_children is not null and children is null) then 'party_size_not_a_number'
             when adults < 0 or children < 0 then 'party_size_negative'
-            when row_number() over (
-                partition by source_system, booking_id order by _loaded_at desc, _row_number desc
-            ) > 1 then 'duplicate_key'
+            when {{ is_superseded('booking_id') }} then 'duplicate_key'
         end as failed_rule
     from typed
 ),
@@ -96,10 +91,7 @@ final as (
         arrival_date,
         departure_date,
         failed_rule,
-        _batch_id,
-        _source_file,
-        _row_number,
-        _loaded_at
+        {{ bronze_lineage_columns() }}
     from checked
 )
 

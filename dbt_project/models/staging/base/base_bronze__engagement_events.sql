@@ -11,10 +11,7 @@ typed as (
         campaign_id,
         {{ safe_timestamp('occurred_at') }} as occurred_at,
         occurred_at as raw_occurred_at,
-        _batch_id,
-        _source_file,
-        _row_number,
-        _loaded_at
+        {{ bronze_lineage_columns() }}
     from source
 ),
 
@@ -42,9 +39,7 @@ checked as (
             ) then 'event_type_unknown'
             when raw_occurred_at is null then 'occurred_at_blank'
             when occurred_at is null then 'occurred_at_unparseable'
-            when row_number() over (
-                partition by source_system, event_id order by _loaded_at desc, _row_number desc
-            ) > 1 then 'duplicate_key'
+            when {{ is_superseded('event_id') }} then 'duplicate_key'
         end as failed_rule
     from keyed
 ),
@@ -58,10 +53,7 @@ final as (
         campaign_id,
         occurred_at,
         failed_rule,
-        _batch_id,
-        _source_file,
-        _row_number,
-        _loaded_at
+        {{ bronze_lineage_columns() }}
     from checked
 )
 

@@ -23,10 +23,7 @@ typed as (
         {{ safe_bool('source.loyalty_member') }} as is_loyalty_member,
         source.birth_date as raw_birth_date,
         source.created_at as raw_created_at,
-        source._batch_id,
-        source._source_file,
-        source._row_number,
-        source._loaded_at
+        {{ bronze_lineage_columns('source') }}
     from source
     left join countries on lower(source.country) = countries.alias
 ),
@@ -38,9 +35,7 @@ checked as (
             when guest_id is null then 'guest_id_blank'
             when raw_birth_date is not null and birth_date is null then 'birth_date_unparseable'
             when raw_created_at is not null and created_at is null then 'created_at_unparseable'
-            when row_number() over (
-                partition by source_system, guest_id order by _loaded_at desc, _row_number desc
-            ) > 1 then 'duplicate_key'
+            when {{ is_superseded('guest_id') }} then 'duplicate_key'
         end as failed_rule
     from typed
 ),
@@ -63,10 +58,7 @@ final as (
         has_sms_opt_in,
         is_loyalty_member,
         failed_rule,
-        _batch_id,
-        _source_file,
-        _row_number,
-        _loaded_at
+        {{ bronze_lineage_columns() }}
     from checked
 )
 

@@ -18,10 +18,7 @@ typed as (
         source.stay_id,
         source.occurred_at as raw_occurred_at,
         source.points as raw_points,
-        source._batch_id,
-        source._source_file,
-        source._row_number,
-        source._loaded_at
+        {{ bronze_lineage_columns('source') }}
     from source
     left join tiers on lower(source.tier) = tiers.alias
 ),
@@ -49,10 +46,7 @@ checked as (
             when occurred_at is null then 'occurred_at_unparseable'
             when raw_points is not null and points is null then 'points_not_a_number'
             when transaction_type = 'tier_change' and tier is null then 'tier_blank'
-            when row_number() over (
-                partition by source_system, transaction_id
-                order by _loaded_at desc, _row_number desc
-            ) > 1 then 'duplicate_key'
+            when {{ is_superseded('transaction_id') }} then 'duplicate_key'
         end as failed_rule
     from keyed
 ),
@@ -70,10 +64,7 @@ final as (
         tier_rank,
         occurred_at,
         failed_rule,
-        _batch_id,
-        _source_file,
-        _row_number,
-        _loaded_at
+        {{ bronze_lineage_columns() }}
     from checked
 )
 

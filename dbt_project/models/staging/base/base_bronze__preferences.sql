@@ -10,10 +10,7 @@ typed as (
         preference_value,
         {{ safe_timestamp('updated_at') }} as updated_at,
         updated_at as raw_updated_at,
-        _batch_id,
-        _source_file,
-        _row_number,
-        _loaded_at
+        {{ bronze_lineage_columns() }}
     from source
 ),
 
@@ -43,10 +40,7 @@ final as (
         preference_value,
         updated_at,
         failed_rule,
-        _batch_id,
-        _source_file,
-        _row_number,
-        _loaded_at
+        {{ bronze_lineage_columns() }}
     from checked
 )
 

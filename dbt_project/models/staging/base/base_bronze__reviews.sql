@@ -16,10 +16,7 @@ typed as (
         submitted_at as raw_submitted_at,
         nps as raw_nps,
         rating as raw_rating,
-        _batch_id,
-        _source_file,
-        _row_number,
-        _loaded_at
+        {{ bronze_lineage_columns() }}
     from source
 ),
 
@@ -45,9 +42,7 @@ checked as (
             when nps < 0 or nps > 10 then 'nps_out_of_range'
             when raw_rating is not null and rating is null then 'rating_not_a_number'
             when rating < 1 or rating > 5 then 'rating_out_of_range'
-            when row_number() over (
-                partition by source_system, review_id order by _loaded_at desc, _row_number desc
-            ) > 1 then 'duplicate_key'
+            when {{ is_superseded('review_id') }} then 'duplicate_key'
         end as failed_rule
     from keyed
 ),
@@ -64,10 +59,7 @@ final as (
         rating,
         submitted_at,
         failed_rule,
-        _batch_id,
-        _source_file,
-        _row_number,
-        _loaded_at
+        {{ bronze_lineage_columns() }}
     from checked
 )
 

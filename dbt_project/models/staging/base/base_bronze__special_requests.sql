@@ -12,10 +12,7 @@ typed as (
         request_text,
         {{ safe_timestamp('created_at') }} as created_at,
         created_at as raw_created_at,
-        _batch_id,
-        _source_file,
-        _row_number,
-        _loaded_at
+        {{ bronze_lineage_columns() }}
     from source
 ),
 
@@ -37,9 +34,7 @@ checked as (
             when booking_id is null then 'booking_id_blank'
             when request_type is null then 'request_type_blank'
             when raw_created_at is not null and created_at is null then 'created_at_unparseable'
-            when row_number() over (
-                partition by source_system, request_id order by _loaded_at desc, _row_number desc
-            ) > 1 then 'duplicate_key'
+            when {{ is_superseded('request_id') }} then 'duplicate_key'
         end as failed_rule
     from keyed
 ),
@@ -54,10 +49,7 @@ final as (
         request_text,
         created_at,
         failed_rule,
-        _batch_id,
-        _source_file,
-        _row_number,
-        _loaded_at
+        {{ bronze_lineage_columns() }}
     from checked
 )
 

@@ -27,10 +27,7 @@ typed as (
         source.check_out_date as raw_check_out_date,
         source.total_revenue as raw_total_revenue,
         source.nights as raw_nights,
-        source._batch_id,
-        source._source_file,
-        source._row_number,
-        source._loaded_at
+        {{ bronze_lineage_columns('source') }}
     from source
     left join room_type_aliases on lower(source.room_type) = room_type_aliases.alias
 ),
@@ -63,9 +60,7 @@ checked as (
             when nights < 0 then 'nights_negative'
             when room_revenue < 0 or fnb_revenue < 0 or spa_revenue < 0 or other_revenue < 0
                 then 'revenue_split_negative'
-            when row_number() over (
-                partition by source_system, stay_id order by _loaded_at desc, _row_number desc
-            ) > 1 then 'duplicate_key'
+            when {{ is_superseded('stay_id') }} then 'duplicate_key'
         end as failed_rule
     from keyed
 ),
@@ -90,10 +85,7 @@ final as (
         check_in_date,
         check_out_date,
         failed_rule,
-        _batch_id,
-        _source_file,
-        _row_number,
-        _loaded_at
+        {{ bronze_lineage_columns() }}
     from checked
 )
 
