@@ -45,7 +45,7 @@ SURVIVAL_FEATURES: tuple[str, ...] = (
 #: The quiet path is walked this far ahead (P(no stay within H) for any H up to two years).
 MAX_DAYS = 730
 #: Rows the hazard model is trained on at most (a seeded random sample of guest-periods).
-MAX_ROWS = 300_000
+MAX_ROWS = 150_000
 #: Periods held out at the end of the training window to stop boosting early.
 STOPPING_PERIODS = 2
 
@@ -53,7 +53,7 @@ HAZARD_PARAMS: dict[str, object] = {
     "objective": "binary:logistic",
     "eval_metric": "logloss",
     "max_depth": 4,
-    "eta": 0.08,
+    "eta": 0.1,
     "subsample": 0.8,
     "colsample_bytree": 0.9,
     "min_child_weight": 20,
@@ -61,8 +61,8 @@ HAZARD_PARAMS: dict[str, object] = {
     "tree_method": "hist",
     "max_bin": 128,
 }
-NUM_ROUNDS = 300
-EARLY_STOPPING_ROUNDS = 25
+NUM_ROUNDS = 200
+EARLY_STOPPING_ROUNDS = 20
 _DAY = np.timedelta64(1, "D")
 
 
@@ -87,7 +87,9 @@ class DayLog:
     day: np.ndarray  # int64 days since 1970-01-01
     key: np.ndarray  # code * _SPAN + day, sorted (for prefix counts)
     cum_revenue: np.ndarray  # running revenue sum, with a leading 0
-    cum_gap_sq: np.ndarray  # running sum of squared gaps to the previous day of the guest, leading 0
+    cum_gap_sq: (
+        np.ndarray
+    )  # running sum of squared gaps to the previous day of the guest, leading 0
 
     @property
     def first_day(self) -> np.ndarray:
@@ -105,7 +107,9 @@ def day_log(guest_id: np.ndarray, check_in: np.ndarray, revenue: np.ndarray) -> 
     day = np.asarray(check_in, dtype="datetime64[D]").astype(np.int64)
     key = code.astype(np.int64) * _SPAN + (day - day.min() if len(day) else day)
     unique_key, inverse = np.unique(key, return_inverse=True)
-    rev = np.bincount(inverse, weights=np.asarray(revenue, dtype=np.float64), minlength=len(unique_key))
+    rev = np.bincount(
+        inverse, weights=np.asarray(revenue, dtype=np.float64), minlength=len(unique_key)
+    )
     code_u = (unique_key // _SPAN).astype(np.int64)
     day_u = unique_key % _SPAN + (day.min() if len(day) else 0)
     count = np.bincount(code_u, minlength=len(guests))
@@ -217,10 +221,11 @@ class BaselineParams:
     unit_days: float = 7.0
 
 
-def baseline_margin(
-    base: BaselineParams, summary: Summary, at_day: int, period: int
-) -> np.ndarray:
-    """Log-odds of a stay within ``period`` days of ``at_day`` under BG/NBD (quiet path)."""
+def baseline_margin(base: BaselineParams, summary: Summary, at_day: int, period: int) -> np.ndarray:
+    """Log-odds of a stay within ``period`` days of ``at_day`` under BG/NBD (quiet path).
+
+    ``T`` runs to the day before ``at_day`` (the last day seen), as in the baseline's summary.
+    """
     from guestloyalty.scoring import btyd
 
     u = base.unit_days
@@ -229,7 +234,7 @@ def baseline_margin(
         period / u,
         summary.n - 1.0,
         (summary.last - summary.first) / u,
-        (at_day - summary.first) / u,
+        (at_day - 1 - summary.first) / u,
     )
     p = np.clip(1.0 - p0, 1e-6, 1.0 - 1e-6)
     return np.log(p / (1.0 - p))
@@ -328,9 +333,9 @@ class HazardModel:
             if base is None:
                 raise ValueError("a blend hazard model needs the baseline parameters")
             matrix.set_base_margin(baseline_margin(base, summary, at_day, self.period))
-        return self.booster.predict(
-            matrix, iteration_range=(0, self.best_iteration + 1)
-        ).astype(np.float64)
+        return self.booster.predict(matrix, iteration_range=(0, self.best_iteration + 1)).astype(
+            np.float64
+        )
 
 
 def fit_hazard(
@@ -393,7 +398,9 @@ class Curve:
     def p_no_stay(self, horizon_days: float) -> np.ndarray:
         """P(no stay within ``horizon_days``): log-linear between step ends."""
         days = np.concatenate([[0.0], self.days.astype(np.float64)])
-        log_s = np.log(np.clip(np.column_stack([np.ones(len(self.survival)), self.survival]), 1e-12, 1.0))
+        log_s = np.log(
+            np.clip(np.column_stack([np.ones(len(self.survival)), self.survival]), 1e-12, 1.0)
+        )
         h = float(min(max(horizon_days, 0.0), days[-1]))
         k = int(np.searchsorted(days, h, side="right") - 1)
         k = min(k, len(days) - 2)
@@ -430,3 +437,39 @@ def curve(
         alive = alive * (1.0 - model.hazard(log, summary, at, base=base, threads=threads))
         survival[:, k] = alive
     return Curve(days=(np.arange(1, steps + 1) * model.period).astype(np.int64), survival=survival)
+
+
+# ----------------------------------------------------------------------------------------------
+# Artifacts
+# ----------------------------------------------------------------------------------------------
+
+
+def model_bytes(model: HazardModel) -> bytes:
+    """The booster as xgboost JSON (the ``survival.json`` / ``blend.json`` artifacts)."""
+    return bytes(model.booster.save_raw("json"))  # type: ignore[attr-defined]
+
+
+def model_meta(model: HazardModel) -> dict[str, object]:
+    return {
+        "period_days": model.period,
+        "blend": model.blend,
+        "best_iteration": model.best_iteration,
+        "train_rows": model.train_rows,
+        "features": list(SURVIVAL_FEATURES),
+    }
+
+
+def load_model(data: bytes, meta: dict[str, object]) -> HazardModel:
+    """A hazard model from its artifact and :func:`model_meta` document."""
+    import xgboost as xgb
+
+    booster = xgb.Booster()
+    booster.load_model(bytearray(data))
+    return HazardModel(
+        booster=booster,
+        period=int(meta["period_days"]),
+        blend=bool(meta["blend"]),
+        best_iteration=int(meta["best_iteration"]),
+        train_rows=int(meta.get("train_rows", 0)),
+    )
+
