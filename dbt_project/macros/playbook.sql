@@ -30,7 +30,7 @@
 {#
   Personalised price multiplier in [0.7, 1.3]: valuable guests bear a little more, guests
   likely to churn get a better price. clv_percentile is the guest's percent rank of clv_12m.
-  guestloyalty.nba.price_multiplier is the same formula for score-guest (a test checks).
+  guestloyalty.serving.nba.price_multiplier is the same formula for score-guest (a test checks).
 #}
 {% macro price_multiplier(clv_percentile, churn_probability) -%}
     round(least(1.3, greatest(0.7,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from guestloyalty.nba import choose_channel, matches_key, price_multiplier
+from guestloyalty.serving.nba import choose_channel, matches_key, price_multiplier
 
 
 @pytest.mark.parametrize(
