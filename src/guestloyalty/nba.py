@@ -25,7 +25,11 @@ def price_multiplier(clv_percentile: float, churn_probability: float) -> float:
     """``1 + 0.3 (pct - 0.5) - 0.5 max(p - 0.4, 0)`` clipped to [0.7, 1.3], to cents.
 
     Valuable guests bear a little more; guests likely to churn get a better price. The dbt
-    macro ``price_multiplier`` is the same formula.
+    macro ``price_multiplier`` is the same formula in the same double operations, and both
+    round to cents as ``floor(100 x + 0.5) / 100`` (half a cent up) rather than with an
+    engine's ``round``: DuckDB 2.0.1 rounds the double nearest 0.845 down to 0.84, 2.0.0 and
+    this formula up to 0.85. A unit test renders the macro and compares on half-cent
+    boundaries.
     """
     raw = 1.0 + 0.3 * (clv_percentile - 0.5) - 0.5 * max(churn_probability - 0.4, 0.0)
     clipped = min(1.3, max(0.7, raw))
