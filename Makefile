@@ -9,7 +9,7 @@ LATEST := .venv-latest
 UV := uv==0.13.8
 export DO_NOT_TRACK := 1
 
-.PHONY: setup pipeline test test-latest lock soak lint format bench docs clean
+.PHONY: setup pipeline test test-latest lock soak lint format bench bench-real docs clean
 
 # The venv installs exactly requirements.lock (every package pinned, with hashes; build tools
 # and pip too), then the package itself without dependencies; pip check proves the lock still
@@ -59,6 +59,9 @@ format: $(STAMP)
 
 bench: $(STAMP) ## speed and memory benchmarks (minutes)
 	$(BIN)/python benchmarks/run_all.py
+
+bench-real: $(STAMP) ## model vs BG/NBD on CDNOW, groceryElog (../shared/data) and the default world
+	$(BIN)/python benchmarks/real_btyd.py
 
 docs: $(STAMP) ## dbt docs (catalog of every gold table and column)
 	$(BIN)/guestloyalty docs

@@ -6,8 +6,8 @@ import duckdb
 import pytest
 
 from guestloyalty import queries
-from guestloyalty.guest import score_one_guest
-from guestloyalty.nba import live_action
+from guestloyalty.serving.guest import score_one_guest
+from guestloyalty.serving.nba import live_action
 
 pytestmark = pytest.mark.integration
 

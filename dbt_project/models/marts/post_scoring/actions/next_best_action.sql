@@ -4,10 +4,10 @@
   segment); the offer comes from offer_catalog; the channel follows the rule's preference
   among the channels the guest allows (see guest_contact_profile). A guest we may not contact
   gets 'front_desk' when arriving or in house and 'none' otherwise, never a marketing channel.
-  guestloyalty.nba.live_action applies the same rules for score-guest (a test checks).
+  guestloyalty.serving.nba.live_action applies the same rules for score-guest (a test checks).
 #}
 with
--- clv_percentile over every scored guest, as guestloyalty.nba.live_action counts it
+-- clv_percentile over every scored guest, as guestloyalty.serving.nba.live_action counts it
 scores as (
     select
         *,
