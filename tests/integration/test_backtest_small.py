@@ -8,7 +8,7 @@ import shutil
 import duckdb
 import pytest
 
-from guestloyalty.scoring.backtest import BacktestError, data_end, run_backtest
+from guestloyalty.operations.backtest import BacktestError, data_end, run_backtest
 from guestloyalty.warehouse import Layout
 
 pytestmark = pytest.mark.integration
@@ -95,7 +95,7 @@ def test_too_little_history_for_the_classifier_leaves_the_stay_models_and_the_ba
     models (which learn from every closed period) compete with BG/NBD x Gamma-Gamma on the
     rolling origins; whatever is promoted, the baseline's figures are reported beside it."""
     with duckdb.connect(str(world_copy.silver_path), read_only=True) as con:
-        from guestloyalty.scoring.baseline import stays_relation
+        from guestloyalty.models.baseline import stays_relation
 
         first = con.sql(f"select min(check_in_date) from {stays_relation(con)}").fetchall()[0][0]
     result = run_backtest(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from guestloyalty.scoring.baseline import StayLog
+from guestloyalty.models.baseline import StayLog
 from guestloyalty.training import selection
 
 D = np.datetime64

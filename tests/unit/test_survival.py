@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from guestloyalty.models import survival
-from guestloyalty.scoring import btyd, metrics
+from guestloyalty.evaluation import metrics
+from guestloyalty.models import btyd, survival
 
 D = np.datetime64
 

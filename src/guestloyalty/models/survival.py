@@ -226,7 +226,7 @@ def baseline_margin(base: BaselineParams, summary: Summary, at_day: int, period:
 
     ``T`` runs to the day before ``at_day`` (the last day seen), as in the baseline's summary.
     """
-    from guestloyalty.scoring import btyd
+    from guestloyalty.models import btyd
 
     u = base.unit_days
     p0 = btyd.prob_no_transaction(
@@ -472,4 +472,3 @@ def load_model(data: bytes, meta: dict[str, object]) -> HazardModel:
         best_iteration=int(meta["best_iteration"]),
         train_rows=int(meta.get("train_rows", 0)),
     )
-

@@ -25,11 +25,19 @@ import pyarrow as pa
 
 from guestloyalty.config import Settings
 from guestloyalty.errors import ModelNotFoundError
-from guestloyalty.models import survival
-from guestloyalty.scoring import baseline, churn, clv, drift, explain, features, registry, segments
-from guestloyalty.scoring.features import FeatureFrame
-from guestloyalty.scoring.light import BASELINE_COLUMNS  # noqa: F401 - re-exported
-from guestloyalty.training import selection
+from guestloyalty.evaluation import drift
+from guestloyalty.models import (
+    baseline,
+    churn,
+    clv,
+    features,
+    registry,
+    segments,
+    stay_models,
+    survival,
+)
+from guestloyalty.models.features import FeatureFrame
+from guestloyalty.scoring import explain
 from guestloyalty.warehouse import Layout, connect
 
 REASONS = 3
@@ -214,7 +222,7 @@ def score_frame(
     quiet_path: np.ndarray | churn.PathAt | None = None,
     explain_reasons: bool = False,
     typical: np.ndarray | None = None,
-    stay: selection.StayForecast | None = None,
+    stay: stay_models.StayForecast | None = None,
 ) -> Scored:
     """Score ``frame`` (snapshot features) with ``bundle``.
 
@@ -423,7 +431,7 @@ def stay_forecast(
     *,
     horizon_days: int,
     settings: Settings,
-) -> selection.StayForecast | None:
+) -> stay_models.StayForecast | None:
     """The bundle's hazard models (those scoring uses) applied to the stays before the cut-off."""
     metas = bundle.manifest.get("hazard_models") or {}
     used = {
@@ -438,8 +446,8 @@ def stay_forecast(
     }
     if not hazard:
         return None
-    history = selection.before(stays, fit.snapshot_date)
-    models = selection.StayModels(
+    history = stay_models.before(stays, fit.snapshot_date)
+    models = stay_models.StayModels(
         cutoff=fit.snapshot_date,
         horizon_days=horizon_days,
         log=survival.day_log(history.guest_id, history.check_in, history.revenue),
@@ -447,7 +455,7 @@ def stay_forecast(
         base=survival.BaselineParams(fit.bgnbd, baseline.UNIT_DAYS) if fit.ok else None,
         hazard=hazard,
     )
-    return selection.forecast(
+    return stay_models.forecast(
         models,
         guest_ids,
         horizon_days=horizon_days,

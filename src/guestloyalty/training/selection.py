@@ -23,20 +23,18 @@ Pure functions over the stay log and the candidates' predictions; no warehouse a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from guestloyalty.models import survival
-from guestloyalty.scoring import baseline, metrics
-from guestloyalty.scoring.baseline import StayLog
+from guestloyalty.evaluation import metrics
+from guestloyalty.models import stay_models
+from guestloyalty.models.baseline import StayLog
 
 #: Rolling origins per training run (the validation snapshot comes on top when there is one).
 ORIGINS = 2
 #: Guests scored per origin at most (a seeded sample): AUC to about +-0.006.
 ORIGIN_MAX_GUESTS = 30_000
-#: Guest-period rows the hazard models are fitted on at each origin (the final fit: more).
-ORIGIN_MAX_ROWS = 60_000
 #: An origin needs at least this much stay history before it.
 MIN_HISTORY_DAYS = 60
 STAY_CANDIDATES: tuple[str, ...] = ("btyd", "survival", "blend")
@@ -68,141 +66,6 @@ def rolling_origins(
             break
         out.append(Origin(date, int(min(horizon_days, k * step)), "rolling"))
     return out
-
-
-@dataclass
-class StayModels:
-    """Everything fitted on the stays before one cut-off: baseline, hazard and blend."""
-
-    cutoff: np.datetime64
-    horizon_days: int
-    log: survival.DayLog
-    fit: baseline.SnapshotFit
-    base: survival.BaselineParams | None
-    hazard: dict[str, survival.HazardModel] = field(default_factory=dict)
-
-
-def before(stays: StayLog, cutoff: np.datetime64) -> StayLog:
-    return stays.subset(stays.check_in < np.datetime64(cutoff, "D"))
-
-
-def fit_stay_models(
-    stays: StayLog,
-    cutoff: np.datetime64,
-    *,
-    horizon_days: int,
-    fit_fraction: float | None = None,
-    seed: int = 0,
-    threads: int = 1,
-    max_rows: int = ORIGIN_MAX_ROWS,
-    fit: baseline.SnapshotFit | None = None,
-) -> StayModels:
-    """Fit the stay-log candidates on the history before ``cutoff`` (``fit``: the baseline's,
-    when the caller has it already)."""
-    cutoff = np.datetime64(cutoff, "D")
-    history = before(stays, cutoff)
-    if fit is None:
-        fit = baseline.fit_sampled(
-            history, cutoff, horizon_days=horizon_days, fit_fraction=fit_fraction
-        )
-    log = survival.day_log(history.guest_id, history.check_in, history.revenue)
-    base = survival.BaselineParams(fit.bgnbd, baseline.UNIT_DAYS) if fit.ok else None
-    period = survival.period_days(horizon_days)
-    day = survival._days(cutoff)
-    models = StayModels(cutoff, horizon_days, log, fit, base)
-    for name, margin in (("survival", None), ("blend", base)):
-        if name == "blend" and base is None:
-            continue
-        rows = survival.period_rows(
-            log, day, period=period, base=margin, max_rows=max_rows, seed=seed
-        )
-        model = survival.fit_hazard(rows, period=period, seed=seed, threads=threads)
-        if model is not None:
-            models.hazard[name] = model
-    return models
-
-
-@dataclass(frozen=True)
-class StayForecast:
-    """Per guest (aligned with the ids asked for): each candidate's churn score and CLV."""
-
-    guest_ids: np.ndarray
-    p_no_stay: dict[str, np.ndarray]
-    clv: dict[str, np.ndarray]
-    curves: dict[str, survival.Curve]
-    known: np.ndarray  # the guest had a stay before the cut-off
-
-
-def forecast(
-    models: StayModels,
-    guest_ids: np.ndarray,
-    *,
-    horizon_days: int,
-    max_days: int | None = None,
-    threads: int = 1,
-) -> StayForecast:
-    """Every stay-log candidate's P(no stay within ``horizon_days``) and CLV for ``guest_ids``.
-
-    The hazard models' CLV: P(a stay within the horizon) from the hazard model times the
-    baseline's expected stays given at least one, times its expected spend per stay.
-    """
-    n = len(guest_ids)
-    btyd_values = baseline.align(models.fit, guest_ids)
-    if models.fit.ok and horizon_days != models.horizon_days:
-        refit = baseline.fit_snapshot(
-            _log_as_stays(models.log),
-            models.cutoff,
-            horizon_days=horizon_days,
-            bgnbd=models.fit.bgnbd,
-            gamma_gamma=models.fit.gamma_gamma,
-        )
-        btyd_values = baseline.align(refit, guest_ids)
-    p0_b, stays_b, spend_b = btyd_values[:, 0], btyd_values[:, 1], btyd_values[:, 2]
-    p_no_stay = {"btyd": p0_b}
-    clv = {"btyd": spend_b}
-    with np.errstate(invalid="ignore", divide="ignore"):
-        per_stay = np.where(stays_b > 0, spend_b / stays_b, 0.0)
-        given_one = stays_b / np.maximum(1.0 - p0_b, 1e-9)
-    index = _guest_index(models.log, guest_ids)
-    known = index >= 0
-    summary = survival.summarize(models.log, survival._days(models.cutoff), index[known])
-    curves = {}
-    for name, model in models.hazard.items():
-        curve = survival.curve(
-            model,
-            models.log,
-            summary,
-            max_days=max(horizon_days, max_days or horizon_days),
-            base=models.base,
-            threads=threads,
-        )
-        p = np.full(n, np.nan)
-        p[known] = curve.p_no_stay(horizon_days)
-        p_no_stay[name] = p
-        clv[name] = (1.0 - p) * given_one * per_stay
-        curves[name] = curve
-    return StayForecast(
-        guest_ids=np.asarray(guest_ids), p_no_stay=p_no_stay, clv=clv, curves=curves, known=known
-    )
-
-
-def _guest_index(log: survival.DayLog, guest_ids: np.ndarray) -> np.ndarray:
-    """Position of each id in ``log.guest_ids`` (-1: no stay before the cut-off)."""
-    ids = np.asarray(guest_ids)
-    ids = ids if ids.dtype.kind in "iu" else ids.astype(str)
-    if len(log.guest_ids) == 0:
-        return np.full(len(ids), -1, dtype=np.int64)
-    pos = np.clip(np.searchsorted(log.guest_ids, ids), 0, len(log.guest_ids) - 1)
-    return np.where(log.guest_ids[pos] == ids, pos, -1).astype(np.int64)
-
-
-def _log_as_stays(log: survival.DayLog) -> StayLog:
-    revenue = np.diff(log.cum_revenue)
-    return StayLog(
-        guest_id=log.guest_ids[log.code],
-        check_in=log.day.astype("datetime64[D]"),
-        revenue=revenue,
-    )
 
 
 def outcomes(
@@ -270,20 +133,23 @@ def backtest_origin(
     ``guest_ids``: who is scored (default: a seeded sample of the guests with a stay before
     the origin); ``extra``: predictions of other candidates for those guests.
     """
-    models = fit_stay_models(
+    models = stay_models.fit_stay_models(
         stays,
         origin.date,
         horizon_days=origin.horizon_days,
         fit_fraction=fit_fraction,
         seed=seed,
         threads=threads,
+        max_rows=stay_models.ORIGIN_MAX_ROWS,
     )
     if guest_ids is None:
         guest_ids = models.log.guest_ids
         if len(guest_ids) > ORIGIN_MAX_GUESTS:
             rng = np.random.default_rng(seed)
             guest_ids = np.sort(rng.choice(guest_ids, ORIGIN_MAX_GUESTS, replace=False))
-    result = forecast(models, guest_ids, horizon_days=origin.horizon_days, threads=threads)
+    result = stay_models.forecast(
+        models, guest_ids, horizon_days=origin.horizon_days, threads=threads
+    )
     churned, revenue = outcomes(stays, guest_ids, origin.date, origin.horizon_days)
     predictions = {name: (result.p_no_stay[name], result.clv[name]) for name in result.p_no_stay}
     predictions.update(extra or {})

@@ -29,9 +29,9 @@ import numpy as np
 
 from guestloyalty.config import Settings
 from guestloyalty.errors import GuestLoyaltyError, TrainingError
-from guestloyalty.models import survival
-from guestloyalty.scoring import baseline, churn, clv, drift, features, registry
-from guestloyalty.scoring.features import FeatureFrame
+from guestloyalty.evaluation import drift
+from guestloyalty.models import baseline, churn, clv, features, registry, stay_models, survival
+from guestloyalty.models.features import FeatureFrame
 from guestloyalty.training import selection
 from guestloyalty.warehouse import Layout, connect
 
@@ -192,8 +192,8 @@ class StayStage:
     """The stay-log candidates: per-origin backtest rows, the final fit, current forecast."""
 
     table: list[dict[str, object]]
-    final: selection.StayModels
-    current: selection.StayForecast
+    final: stay_models.StayModels
+    current: stay_models.StayForecast
 
     def with_validation(self, rows: list[dict[str, object]]) -> StayStage:
         return StayStage(table=[*self.table, *rows], final=self.final, current=self.current)
@@ -208,7 +208,7 @@ def _stay_stage(
     current: FeatureFrame,
 ) -> StayStage:
     """Backtest the stay-log candidates on the rolling origins; fit them on all history."""
-    history = selection.before(stays, cutoff)
+    history = stay_models.before(stays, cutoff)
     table: list[dict[str, object]] = []
     if len(history):
         for origin in selection.rolling_origins(
@@ -221,7 +221,7 @@ def _stay_stage(
                 seed=settings.seed,
                 threads=settings.model_threads,
             )
-    final = selection.fit_stay_models(
+    final = stay_models.fit_stay_models(
         stays,
         cutoff,
         horizon_days=settings.horizon_days,
@@ -231,7 +231,7 @@ def _stay_stage(
         max_rows=survival.MAX_ROWS,
         fit=current_fit,
     )
-    forecast = selection.forecast(
+    forecast = stay_models.forecast(
         final, current.guest_id, horizon_days=settings.horizon_days, threads=settings.model_threads
     )
     return StayStage(table=table, final=final, current=forecast)
@@ -353,7 +353,7 @@ def _segments(
     settings: Settings, current: FeatureFrame, layout: Layout
 ) -> dict[str, object] | None:
     """Fit segments on the current snapshot (None when there are too few guests)."""
-    from guestloyalty.scoring import segments
+    from guestloyalty.models import segments
 
     if len(current) < segments.MIN_GUESTS:
         return None
