@@ -135,3 +135,23 @@ def test_backtest_origin_scores_every_candidate_on_the_same_guests():
     for row in rows:
         assert 0.5 < row["churn_auc"] <= 1.0
         assert row["actual_total"] == pytest.approx(rows[0]["actual_total"])
+
+
+def test_clv_switches_from_the_baseline_only_when_every_rolling_origin_agrees():
+    latest = [
+        _row("2025-09-01", "rolling", "btyd", 0.80, mae=10, spearman=0.40, capture=0.5),
+        _row("2025-09-01", "rolling", "blend", 0.81, mae=9, spearman=0.42, capture=0.55),
+    ]
+    older_agrees = [
+        _row("2025-05-02", "rolling", "btyd", 0.80, mae=20, spearman=0.40, capture=0.5),
+        _row("2025-05-02", "rolling", "blend", 0.81, mae=19, spearman=0.41, capture=0.5),
+    ]
+    older_disagrees = [
+        _row("2025-05-02", "rolling", "btyd", 0.80, mae=20, spearman=0.40, capture=0.5),
+        _row("2025-05-02", "rolling", "blend", 0.81, mae=19, spearman=0.41, capture=0.49),
+    ]
+    assert selection.choose([*latest, *older_agrees]).clv == "blend"
+    choice = selection.choose([*latest, *older_disagrees])
+    assert choice.clv == "btyd"
+    assert "but not at 2025-05-02" in choice.note
+    assert choice.churn == "blend"  # churn is judged at the latest origin

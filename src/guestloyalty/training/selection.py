@@ -14,9 +14,11 @@ today. So ``train`` scores every candidate on several recent origins and promote
   scored (the validation snapshot only: the marts hold no features at later origins);
 - **the rule**: a candidate is promoted for a task only when it is at least as good as the
   baseline at the latest origin it was scored on (churn: AUC above the baseline's; CLV: MAE,
-  Spearman and top-10% capture all at least the baseline's); among those the best at the
-  latest rolling origin wins, and the classifier replaces it only when it also beats it on
-  the validation snapshot. Otherwise the baseline is the model, and the note says by how much.
+  Spearman and top-10% capture all at least the baseline's, and at every earlier rolling
+  origin too: those figures are heavy-tailed and noisy, so a switch away from the baseline
+  needs every origin to agree); among those the best at the latest rolling origin wins, and
+  the classifier replaces it only when it also beats it on the validation snapshot.
+  Otherwise the baseline is the model, and the note says by how much.
 
 Pure functions over the stay log and the candidates' predictions; no warehouse access.
 """
@@ -185,6 +187,14 @@ def beats_baseline(row: dict[str, object], base: dict[str, object], task: str) -
     )
 
 
+def _holds_up(table: list[dict[str, object]], origin: str, name: str, task: str) -> bool:
+    """The candidate is at least as good as the baseline at ``origin`` (or was not scored)."""
+    rows = _at(table, origin)
+    if name not in rows or "btyd" not in rows:
+        return True
+    return beats_baseline(rows[name], rows["btyd"], task)
+
+
 def _better(row: dict[str, object], other: dict[str, object], task: str) -> bool:
     key = "churn_auc" if task == "churn" else "spearman"
     return bool(row[key] > other[key])
@@ -208,11 +218,28 @@ def choose(table: list[dict[str, object]]) -> Choice:
                 for name, row in latest.items()
                 if name != "btyd" and beats_baseline(row, base, task)
             ]
+            # CLV's figures are heavy-tailed and noisy: every rolling origin must agree
+            lagging = {
+                name: origin
+                for name in eligible
+                for origin in rolling[:-1]
+                if task == "clv" and not _holds_up(table, origin, name, task)
+            }
+            eligible = [name for name in eligible if name not in lagging]
             if eligible:
                 winner = max(eligible, key=lambda name: latest[name][key])
                 why = (
                     f"{winner} beats the baseline at the latest origin {rolling[-1]} "
                     f"({key} {latest[winner][key]:.4f} vs {base[key]:.4f})"
+                )
+                if task == "clv" and len(rolling) > 1:
+                    why += " and at every earlier origin"
+            elif lagging:
+                name, origin = next(iter(lagging.items()))
+                why = (
+                    f"{name} beats the baseline at the latest origin {rolling[-1]} "
+                    f"({key} {latest[name][key]:.4f} vs {base[key]:.4f}) but not at {origin}; "
+                    "the baseline is the model"
                 )
             else:
                 best = max(
