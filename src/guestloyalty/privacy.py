@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 from guestloyalty.contracts import CONTRACTS
 from guestloyalty.errors import ErasureError
 from guestloyalty.faults import fault_point
-from guestloyalty.warehouse import Layout, connect
+from guestloyalty.warehouse import Layout, confine, connect
 
 if TYPE_CHECKING:
     import duckdb
@@ -560,7 +560,8 @@ def _write_without(path: Path, tmp: Path, drop: list[int], mapping: str | None) 
     gz = path.name.lower().endswith(".gz")
     compression = ", compression 'gzip'" if gz else ""
     target = str(tmp).replace("'", "''")
-    with duckdb.connect() as con:
+    # The file and its mapping came from landing: this connection reaches only them.
+    with confine(duckdb.connect(), [path, tmp]) as con:
         source = open_source(con, path, options)
         keep = "_row_number not in (select unnest(?::bigint[]))"
         if source.format == "parquet":
@@ -576,6 +577,7 @@ def _write_without(path: Path, tmp: Path, drop: list[int], mapping: str | None) 
             if source.format in ("csv", "tsv"):
                 delimiter = options.delimiter or ("\t" if source.format == "tsv" else ",")
                 header = "true" if options.header else "false"
+                delimiter = delimiter.replace("'", "''")
                 fmt = f"(format csv, header {header}, delimiter '{delimiter}'{compression})"
             elif source.format == "jsonl":
                 fmt = f"(format json{compression})"
