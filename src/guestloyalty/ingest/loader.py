@@ -149,8 +149,9 @@ def ingest_paths(
     foreign exports dropped into ``landing/<entity>/`` load in the nightly run; one inside
     landing only when the operator trusts it (trust.py, or ``trust_landing_mappings``).
 
-    Each new file loads on its own bronze connection that can reach that file and nothing
-    else (:func:`guestloyalty.warehouse.confine`): a mapping runs there.
+    A mapped file loads on its own bronze connection that can reach that file and nothing
+    else (:func:`guestloyalty.warehouse.confine`): its expressions run there. Unmapped files
+    share one connection that can reach only them (their SQL is ours; headers are quoted).
     """
     if mapping is not None and entity is not None and entity != mapping.entity:
         raise ConfigError(
@@ -163,32 +164,61 @@ def ingest_paths(
         ensure_bronze_tables(con)
         digests = {path: manifest.file_hash(path) for path in files}
         seen = {path: manifest.find(con, digest) for path, digest in digests.items()}
-    folder_mappings: dict[Path, Mapping | MappingError] = {}
+    chosen = _mappings_of(layout, files, mapping, trust_landing=trust_landing_mappings)
+    plain_files = [path for path in files if seen[path] is None and chosen[path] is None]
+    plain: duckdb.DuckDBPyConnection | None = None
     results: list[IngestResult] = []
-    for path in files:
-        chosen = mapping
-        if mapping is None and (path.parent / FOLDER_MAPPING).is_file():
-            if path.parent not in folder_mappings:
-                folder_mappings[path.parent] = _folder_mapping(
-                    layout, path.parent / FOLDER_MAPPING, trust_landing_mappings
-                )
-            chosen = folder_mappings[path.parent]
-        if isinstance(chosen, MappingError):
-            result = IngestResult(path, None, None, 0, False, str(chosen), chosen)
-        elif seen[path] is not None:
-            result = _skip(layout, path, entity=entity, mapping=chosen, seen=seen[path])
-        else:
-            size = path.stat().st_size
-            if report is not None and size >= LARGE_FILE_BYTES:
-                report(f"{path}: loading {size / 2**20:,.0f} MiB ...")
-            with _open_bronze(layout, reach=path) as con:
-                result = load_file(
-                    con, layout, path, entity=entity, mapping=chosen, digest=digests[path]
-                )
-        results.append(result)
-        if report is not None:
-            report(describe(result))
+    try:
+        for path in files:
+            file_mapping = chosen[path]
+            if isinstance(file_mapping, MappingError):
+                result = IngestResult(path, None, None, 0, False, str(file_mapping), file_mapping)
+            elif seen[path] is not None:
+                result = _skip(layout, path, entity=entity, mapping=file_mapping, seen=seen[path])
+            else:
+                size = path.stat().st_size
+                if report is not None and size >= LARGE_FILE_BYTES:
+                    report(f"{path}: loading {size / 2**20:,.0f} MiB ...")
+                if file_mapping is None:
+                    plain = plain or _open_bronze(layout, reach=plain_files)
+                    result = load_file(plain, layout, path, entity=entity, digest=digests[path])
+                else:
+                    if plain is not None:  # one connection per DuckDB file at a time
+                        plain.close()
+                        plain = None
+                    with _open_bronze(layout, reach=[path]) as con:
+                        result = load_file(
+                            con,
+                            layout,
+                            path,
+                            entity=entity,
+                            mapping=file_mapping,
+                            digest=digests[path],
+                        )
+            results.append(result)
+            if report is not None:
+                report(describe(result))
+    finally:
+        if plain is not None:
+            plain.close()
     return results
+
+
+def _mappings_of(
+    layout: Layout, files: list[Path], mapping: Mapping | None, *, trust_landing: bool
+) -> dict[Path, Mapping | MappingError | None]:
+    """Each file's mapping: ``mapping``, else its folder's (or why that one is refused)."""
+    folders: dict[Path, Mapping | MappingError] = {}
+    chosen: dict[Path, Mapping | MappingError | None] = {}
+    for path in files:
+        chosen[path] = mapping
+        if mapping is None and (path.parent / FOLDER_MAPPING).is_file():
+            if path.parent not in folders:
+                folders[path.parent] = _folder_mapping(
+                    layout, path.parent / FOLDER_MAPPING, trust_landing
+                )
+            chosen[path] = folders[path.parent]
+    return chosen
 
 
 def _skip(
@@ -217,7 +247,7 @@ def _folder_mapping(layout: Layout, path: Path, trust_landing: bool) -> Mapping 
         return error
 
 
-def _open_bronze(layout: Layout, *, reach: Path | None = None) -> duckdb.DuckDBPyConnection:
+def _open_bronze(layout: Layout, *, reach: list[Path] | None = None) -> duckdb.DuckDBPyConnection:
     """Bronze, read-write, confined: it can reach no file but ``reach`` (and itself)."""
     import duckdb
 
@@ -229,7 +259,7 @@ def _open_bronze(layout: Layout, *, reach: Path | None = None) -> duckdb.DuckDBP
             f"{layout.bronze_path}: cannot open bronze for writing ({first}); another "
             "guestloyalty run or a client holds it: wait for it or close it"
         ) from error
-    return confine(con, [reach] if reach else [], settings=("preserve_insertion_order",))
+    return confine(con, reach or [], settings=("preserve_insertion_order",))
 
 
 def describe(result: IngestResult) -> str:
