@@ -152,10 +152,24 @@ def generate(
             "are the same whatever the number.",
         ),
     ] = None,
+    scenario: Annotated[
+        str,
+        typer.Option(
+            "--scenario",
+            help="stationary (a steady guest base) or changing (acquisitions double every "
+            "year; in the last full year before --end guests make 40 % of their trips).",
+        ),
+    ] = "stationary",
 ) -> None:
     """Generate a synthetic hotel world into the landing folder, and its truth file."""
     from guestloyalty.pipeline import pipeline_lock, stage_generate
-    from guestloyalty.synth.world import WorldSpec, chunk_count, default_workers
+    from guestloyalty.synth.world import (
+        WorldSpec,
+        WorldSpecError,
+        changing,
+        chunk_count,
+        default_workers,
+    )
 
     spec = WorldSpec(
         guests=guests,
@@ -165,6 +179,10 @@ def generate(
         dirty_rate=dirty_rate,
         file_format=file_format,  # type: ignore[arg-type]
     )
+    if scenario not in ("stationary", "changing"):
+        raise WorldSpecError(f"--scenario must be stationary or changing (got {scenario!r})")
+    if scenario == "changing":
+        spec = changing(spec)
     spec.check()
     layout = Layout(data_dir)
     layout.ensure_dirs()
