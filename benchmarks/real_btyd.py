@@ -41,7 +41,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from guestloyalty.scoring.backtest import evaluate
+from guestloyalty.operations.backtest import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
 

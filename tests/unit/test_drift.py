@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from guestloyalty.scoring import drift
+from guestloyalty.evaluation import drift
 
 NAMES = ("stays_last_365d", "days_since_first_stay", "revenue_last_365d")
 

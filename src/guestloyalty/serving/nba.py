@@ -13,12 +13,26 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from pydantic import BaseModel, Field
+
 if TYPE_CHECKING:
     import duckdb
 
-    from guestloyalty.guest import NextAction
-
 MARKETING_CHANNELS = ("email", "sms", "push")
+
+
+class NextAction(BaseModel):
+    """The recommended next action, from the seed playbook (see ``next_best_action``)."""
+
+    journey_stage: str
+    offer_id: str
+    offer_name: str
+    channel: str = Field(description="email, sms, push, front_desk or none (no consent).")
+    timing: str
+    price_multiplier: float = Field(ge=0.7, le=1.3)
+    may_contact: bool
+    rule_id: str
+    rationale: str
 
 
 def price_multiplier(clv_percentile: float, churn_probability: float) -> float:
@@ -72,8 +86,6 @@ def live_action(
     clv_12m: float,
 ) -> NextAction | None:
     """The guest's next best action for these (live) scores; None without a contact profile."""
-    from guestloyalty.guest import NextAction
-
     contact = con.sql(
         "select journey_stage, may_email, may_sms, may_push, may_contact, "
         "most_responsive_channel from guest_contact_profile where guest_id = ?",
