@@ -163,10 +163,25 @@ def generate(
             "are the same whatever the number.",
         ),
     ] = None,
+    scenario: Annotated[
+        str,
+        typer.Option(
+            "--scenario",
+            help="stationary (a steady guest base) or changing (acquisitions grow 70 % a "
+            "year; for 12 months from 18 months before --end trips fall by purpose, business "
+            "to 15 %).",
+        ),
+    ] = "stationary",
 ) -> None:
     """Generate a synthetic hotel world into the landing folder, and its truth file."""
     from guestloyalty.operations.pipeline import pipeline_lock, stage_generate
-    from guestloyalty.synth.world import WorldSpec, chunk_count, default_workers
+    from guestloyalty.synth.world import (
+        WorldSpec,
+        WorldSpecError,
+        changing,
+        chunk_count,
+        default_workers,
+    )
 
     spec = WorldSpec(
         guests=guests,
@@ -176,6 +191,10 @@ def generate(
         dirty_rate=dirty_rate,
         file_format=file_format,  # type: ignore[arg-type]
     )
+    if scenario not in ("stationary", "changing"):
+        raise WorldSpecError(f"--scenario must be stationary or changing (got {scenario!r})")
+    if scenario == "changing":
+        spec = changing(spec)
     spec.check()
     layout = Layout(data_dir)
     layout.ensure_dirs()
