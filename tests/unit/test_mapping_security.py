@@ -333,3 +333,16 @@ def test_a_link_within_landing_loads(layout):
     results = ingest_paths(layout)
     assert [r.error for r in results] == [None, None]
     assert sorted(r.skipped for r in results) == [False, True]  # same bytes: loaded once
+
+
+def test_a_mapping_linked_into_landing_still_needs_trust(layout, tmp_path):
+    outside = tmp_path / "outside.yaml"
+    outside.write_text(
+        "entity: preferences\ncolumns: {guest_id: gid, preference_type: t, preference_value: t}\n"
+    )
+    folder = layout.landing_entity_dir("preferences")
+    folder.mkdir(parents=True)
+    (folder / "p.csv").write_text(PREFERENCES_CSV)
+    (folder / "mapping.yaml").symlink_to(outside)
+    [result] = ingest_paths(layout)
+    assert isinstance(result.error, UntrustedMappingError)

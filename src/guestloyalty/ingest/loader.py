@@ -213,8 +213,8 @@ def ingest_paths(
 def _link_out_of_landing(layout: Layout, path: Path) -> ReadError | None:
     """A file in landing that is a link to somewhere else: landing files are never followed
     out of landing (a drop box account could link ``state/hash.key``)."""
-    landing = layout.landing_dir.absolute()
-    if not path.absolute().is_relative_to(landing) or in_landing(layout, path):
+    named_in = path.absolute().is_relative_to(layout.landing_dir.absolute())
+    if not named_in or path.resolve().is_relative_to(layout.landing_dir.resolve()):
         return None
     return ReadError(
         f"{path}: a symbolic link to {path.resolve()}, outside landing; files in landing are "
