@@ -439,7 +439,10 @@ def _train_xgboost(
         )
     else:
         tiers = clv.tier_cutoffs(_current_clv(stage, choice.clv))
-    drift_ref = drift.reference(split.train.X, model_features)
+    # Drift thresholds from the shift the later snapshots the model was judged on already show.
+    drift_ref = drift.reference(
+        split.train.X, model_features, origins=[split.calib.X, split.valid.X]
+    )
     segment_doc = _segments(settings, current, layout)
     seconds = time.perf_counter() - started
     mode = "xgboost" if choice.churn == "classifier" else choice.churn
