@@ -1,0 +1,1 @@
+"""Model families as pure functions on arrays and frames (no IO)."""
