@@ -72,7 +72,7 @@ def test_top_reasons_puts_pushes_towards_churn_first():
     ],
 )
 def test_same_as_typical_in_batch_and_live(feature, value, typical, same):
-    from guestloyalty.scoring.phrases import same_as_typical
+    from guestloyalty.models.phrases import same_as_typical
 
     assert same_as_typical(feature, value, typical) is same
     kinds = [explain.kind_of(feature)]
@@ -97,7 +97,7 @@ def test_no_reason_whose_value_equals_the_typical_value_is_shown():
 
 
 def test_live_ranking_skips_reasons_like_the_typical_guest():
-    from guestloyalty.guest import rank_reasons
+    from guestloyalty.serving.guest import rank_reasons
 
     assert rank_reasons([0.9, 0.8, 0.1, -0.5], 3, same=[True, False, False, False]) == [1, 2, 3]
     assert rank_reasons([0.9, 0.8, 0.1], 3) == [0, 1, 2]

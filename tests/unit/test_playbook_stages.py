@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from guestloyalty.nba import live_action
+from guestloyalty.serving.nba import live_action
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 TIERS = ("PLATINUM", "GOLD", "SILVER", "BRONZE")
