@@ -155,17 +155,18 @@ def test_live_rules_on_the_stored_scores_give_the_mart_exactly(gold):
         "select actions.guest_id, actions.rule_id, actions.offer_id, actions.channel, "
         "actions.price_multiplier, actions.journey_stage, actions.may_contact, "
         "scores.segment, scores.churn_risk, scores.churn_probability, scores.clv_tier, "
-        "scores.clv_12m "
+        "scores.clv_12m, scores.lifecycle_stage "
         "from next_best_action as actions inner join guest_scores as scores using (guest_id)"
     ).fetchall()
     assert len(rows) > 100
     for guest_id, rule, offer, channel, multiplier, stage, may_contact, *scores in rows:
-        segment, risk, probability, tier, clv = scores
+        segment, risk, probability, tier, clv, lifecycle_stage = scores
         action = live_action(
             gold,
             guest_id,
             segment=segment,
             churn_risk=risk,
+            lifecycle_stage=lifecycle_stage,
             churn_probability=probability,
             clv_tier=tier,
             clv_12m=clv,
