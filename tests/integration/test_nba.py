@@ -96,7 +96,7 @@ def test_at_risk_guests_are_slipping_or_lapsed_capped_and_ranked(gold, small_run
         "count(*), (select count(*) from guest_scores where lifecycle_stage in "
         "('new', 'active', 'slipping', 'reactivated')), "
         "bool_and(value_at_risk_order = at_risk_rank) from ("
-        "  select *, row_number() over (order by value_at_risk desc, clv_12m desc, guest_id)"
+        "  select *, row_number() over (order by value_at_risk desc, clv_horizon desc, guest_id)"
         "  as value_at_risk_order from at_risk_guests)"
     ).fetchall()[0]
     assert set(stages or []) <= {"slipping", "lapsed"}
@@ -127,7 +127,7 @@ def test_pre_arrival_setup_lists_only_upcoming_bookings(gold):
 def test_live_action_matches_the_mart(small_run, gold):
     rows = gold.sql(
         "select guest_id, rule_id, offer_id, channel, price_multiplier, journey_stage, "
-        "lifecycle_stage from next_best_action order by clv_12m desc, guest_id limit 40"
+        "lifecycle_stage from next_best_action order by clv_horizon desc, guest_id limit 40"
     ).fetchall()
     for guest_id, rule_id, offer_id, channel, multiplier, stage, lifecycle_stage in rows:
         score = score_one_guest(small_run.layout, small_run.settings, guest_id)
@@ -155,7 +155,7 @@ def test_live_rules_on_the_stored_scores_give_the_mart_exactly(gold):
         "select actions.guest_id, actions.rule_id, actions.offer_id, actions.channel, "
         "actions.price_multiplier, actions.journey_stage, actions.may_contact, "
         "scores.segment, scores.churn_risk, scores.churn_probability, scores.clv_tier, "
-        "scores.clv_12m, scores.lifecycle_stage "
+        "scores.clv_horizon, scores.lifecycle_stage "
         "from next_best_action as actions inner join guest_scores as scores using (guest_id)"
     ).fetchall()
     assert len(rows) > 100
@@ -169,7 +169,7 @@ def test_live_rules_on_the_stored_scores_give_the_mart_exactly(gold):
             lifecycle_stage=lifecycle_stage,
             churn_probability=probability,
             clv_tier=tier,
-            clv_12m=clv,
+            clv_horizon=clv,
         )
         assert action is not None, guest_id
         assert (

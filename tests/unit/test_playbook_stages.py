@@ -23,7 +23,7 @@ def gold():
         con.execute(
             f"create table {name} as select * from read_csv('{SEEDS / name}.csv', header = true)"
         )
-    con.execute("create table guest_scores as select range * 10.0 as clv_12m from range(10)")
+    con.execute("create table guest_scores as select range * 10.0 as clv_horizon from range(10)")
     con.execute(
         "create table guest_contact_profile (guest_id varchar, journey_stage varchar, "
         "may_email boolean, may_sms boolean, may_push boolean, may_contact boolean, "
@@ -50,7 +50,7 @@ def _actions(con, lifecycle_stage: str):  # noqa: ANN001, ANN202
             lifecycle_stage=lifecycle_stage,
             churn_probability=0.5,
             clv_tier=tier,
-            clv_12m=50.0,
+            clv_horizon=50.0,
         )
         assert action is not None
         yield action

@@ -9,7 +9,7 @@ select
     days_overdue,
     value_at_risk,
     churn_risk,
-    round(clv_12m, 2) as clv_12m,
+    round(clv_horizon, 2) as clv_horizon,
     max_retention_spend,
     offer_name,
     channel,

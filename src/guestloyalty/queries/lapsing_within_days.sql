@@ -10,7 +10,7 @@ select
     expected_next_stay_date,
     days_overdue,
     value_at_risk,
-    round(clv_12m, 2) as clv_12m,
+    round(clv_horizon, 2) as clv_horizon,
     clv_tier,
     segment,
     reason_1
@@ -18,6 +18,6 @@ from guest_scores
 where lifecycle_stage in ('new', 'active', 'slipping', 'reactivated')
     and lapses_on > as_of_date
     and lapses_on <= as_of_date + cast($days as integer)
-    and clv_12m >= $min_clv
+    and clv_horizon >= $min_clv
 order by value_at_risk desc, guest_id
 limit $limit_n

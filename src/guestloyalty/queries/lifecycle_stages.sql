@@ -5,7 +5,7 @@ select
     guest_360.lifecycle_stage,
     count(*) as guests,
     round(count(*) * 1.0 / sum(count(*)) over (), 4) as guest_share,
-    round(sum(guest_360.clv_12m), 2) as total_clv_12m,
+    round(sum(guest_360.clv_horizon), 2) as total_clv_horizon,
     round(sum(scores.value_at_risk), 2) as value_at_risk,
     round(avg(guest_360.days_overdue), 1) as mean_days_overdue
 from guest_360

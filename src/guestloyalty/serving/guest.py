@@ -83,7 +83,11 @@ class GuestScore(BaseModel):
     value_at_risk: float | None = Field(
         description="Horizon revenue if the guest stays a customer minus if they go."
     )
-    clv_12m: float = Field(ge=0.0, description="Predicted revenue over the horizon.")
+    clv_horizon: float = Field(ge=0.0, description="Predicted revenue over the horizon.")
+    horizon_days: int = Field(description="Days after as_of that churn and CLV cover.")
+    clv_12m: float = Field(
+        ge=0.0, description="Deprecated alias of clv_horizon; dropped in the next release."
+    )
     clv_tier: str | None
     segment: str
     reasons: list[Reason]
@@ -386,7 +390,7 @@ def score_one_guest(
                 lifecycle_stage=str(stage) if stage is not None else "new",
                 churn_probability=probability,
                 clv_tier=tier,
-                clv_12m=clv,
+                clv_horizon=clv,
             )
     return GuestScore(
         guest_id=resolved,
@@ -400,6 +404,8 @@ def score_one_guest(
         lapses_on=stored.get("lapses_on"),  # type: ignore[arg-type]
         days_overdue=stored.get("days_overdue"),  # type: ignore[arg-type]
         value_at_risk=stored.get("value_at_risk"),  # type: ignore[arg-type]
+        clv_horizon=round(clv, 2),
+        horizon_days=int(manifest.get("horizon_days", 365)),  # type: ignore[call-overload]
         clv_12m=round(clv, 2),
         clv_tier=tier,
         segment=segment,
@@ -422,8 +428,8 @@ def render_text(score: GuestScore) -> str:
         f"as of            {score.as_of_date}  (model {score.model_version})",
         f"stage            {score.lifecycle_stage or 'unknown'}" + _stage_detail(score),
         f"churn            {score.churn_probability:.1%}  {score.churn_risk}",
-        f"CLV (horizon)    {score.clv_12m:,.2f}"
-        + (f"  tier {score.clv_tier}" if score.clv_tier else ""),
+        f"CLV ({score.horizon_days} days){' ' * max(1, 6 - len(str(score.horizon_days)))}"
+        f"{score.clv_horizon:,.2f}" + (f"  tier {score.clv_tier}" if score.clv_tier else ""),
         f"segment          {score.segment}",
         "reasons",
     ]

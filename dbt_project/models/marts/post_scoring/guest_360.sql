@@ -236,7 +236,9 @@ final as (
         scores.expected_next_stay_date,
         scores.lapses_on,
         scores.days_overdue,
-        scores.clv_12m,
+        scores.clv_horizon,
+        scores.horizon_days,
+        scores.clv_horizon as clv_12m,
         scores.segment,
         scores.model_version,
         context.as_of_date

@@ -21,7 +21,7 @@ candidates as (
     select
         scores.*,
         row_number() over (
-            order by scores.value_at_risk desc, scores.clv_12m desc, scores.guest_id
+            order by scores.value_at_risk desc, scores.clv_horizon desc, scores.guest_id
         ) as at_risk_rank
     from scores
     where scores.lifecycle_stage = 'slipping'
@@ -43,7 +43,9 @@ final as (
         candidates.lapses_on,
         candidates.churn_risk,
         candidates.churn_probability,
-        candidates.clv_12m,
+        candidates.clv_horizon,
+        candidates.horizon_days,
+        candidates.clv_horizon as clv_12m,
         candidates.clv_tier,
         candidates.max_retention_spend,
         candidates.segment,
