@@ -483,7 +483,7 @@ def score_current(layout: Layout, settings: Settings) -> ScoreResult:
     with_lifecycle(scored, full, settings, horizon_days=horizon, previous=previous)
     scored_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     table = scores_table(scored, as_of=as_of, scored_at=scored_at)
-    drift_rows = _drift(bundle, full)
+    drift_rows = _drift(bundle, full, as_of)
     moved, previous = _previous_segments(layout, as_of, scored)
     with connect(layout.gold_build_path) as con:
         con.execute(SCORES_DDL)
@@ -612,12 +612,12 @@ def _nullable(values: np.ndarray) -> pa.Array:
     return pa.array(values, pa.float64(), mask=np.isnan(values))
 
 
-def _drift(bundle: registry.ModelBundle, full: FeatureFrame) -> list[drift.Drift]:
+def _drift(bundle: registry.ModelBundle, full: FeatureFrame, as_of: dt.date) -> list[drift.Drift]:
     if "drift.json" not in bundle.manifest.get("files", {}) or len(full) == 0:  # type: ignore[operator]
         return []
     ref = registry.read_json(bundle, "drift.json")
     names = [name for name in ref["features"] if name in full.feature_names]
-    return drift.feature_psi(ref, full.select(names).X, names)
+    return drift.feature_psi(ref, full.select(names).X, names, as_of=as_of)
 
 
 def _drift_table(rows: list[drift.Drift], as_of: dt.date, version: str) -> pa.Table:
