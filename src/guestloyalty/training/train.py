@@ -439,9 +439,15 @@ def _train_xgboost(
         )
     else:
         tiers = clv.tier_cutoffs(_current_clv(stage, choice.clv))
-    # Drift thresholds from the shift the later snapshots the model was judged on already show.
+    # Drift thresholds from the shift the later snapshots the model was judged on show.
     drift_ref = drift.reference(
-        split.train.X, model_features, origins=[split.calib.X, split.valid.X]
+        split.train.X,
+        model_features,
+        snapshot_dates=split.train.snapshot_date,
+        origins=[
+            drift.Origin(split.calib.X, _date(split.calib_snapshot)),
+            drift.Origin(split.valid.X, _date(split.valid_snapshot)),
+        ],
     )
     segment_doc = _segments(settings, current, layout)
     seconds = time.perf_counter() - started
