@@ -409,13 +409,17 @@ def _train_xgboost(
         split.valid.future_revenue, _fill(split.valid.column("btyd_expected_spend"), 0.0)
     )
 
-    # Every candidate on the classifier's validation guests, fitted on the stays before it.
+    # Every candidate on the classifier's validation guests, each fitted only on what was known
+    # at that snapshot: the stay models on the stays before it, the classifier on labels cut
+    # at it (the promoted classifier's own training labels overlap the validation window,
+    # which flatters it wherever the world changes).
+    honest = _classifier_at(labeled, stays, settings, max_rows=max_rows)
     stage = stage.with_validation(
         selection.backtest_origin(
             stays,
             selection.Origin(split.valid_snapshot, settings.horizon_days, "validation"),
             guest_ids=split.valid.guest_id,
-            extra={"classifier": (valid_prob, clv_valid)},
+            extra={} if honest is None else {"classifier": honest},
             fit_fraction=plan.btyd_fit,
             seed=settings.seed,
             threads=settings.model_threads,
@@ -549,6 +553,45 @@ def _train_xgboost(
         note=note,
         extra={**_segment_extra(segment_doc), **_choice_extra(choice, stage)},
     )
+
+
+def _classifier_at(
+    labeled: FeatureFrame, stays: baseline.StayLog, settings: Settings, *, max_rows: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The classifier pair as the validation snapshot would have had it: its labels may not
+    reach past that snapshot. Each earlier snapshot's label window is cut at the validation
+    snapshot (churned: no stay in between; revenue scaled up to the horizon), windows of at
+    least half a horizon only; stopped early and calibrated on the latest of them. Returns the
+    churn probability and CLV for the validation snapshot's rows (None: too little history)."""
+    import dataclasses
+
+    dates = churn.labeled_dates(labeled)
+    valid = dates[-1]
+    window = (valid - dates).astype("timedelta64[D]").astype(np.int64)
+    usable = dates[(window >= settings.horizon_days / 2) & (window > 0)]
+    if len(usable) < 2:
+        return None
+    churned = np.full(len(labeled), np.nan, dtype=np.float32)
+    revenue = np.zeros(len(labeled), dtype=np.float32)
+    for date in usable:
+        rows = np.flatnonzero(labeled.snapshot_date == date)
+        days = int((valid - date).astype("timedelta64[D]").astype(np.int64))
+        gone, spent = selection.outcomes(stays, labeled.guest_id[rows], date, days)
+        churned[rows] = gone
+        revenue[rows] = spent * (settings.horizon_days / days)
+    keep = np.isin(labeled.snapshot_date, usable)
+    cut = dataclasses.replace(labeled, churned=churned, future_revenue=revenue).subset(keep)
+    split = churn.time_split(cut, max_rows=max_rows, seed=settings.seed)
+    split = dataclasses.replace(split, valid=labeled.subset(labeled.snapshot_date == valid))
+    if len(split.train) < MIN_LABELED_ROWS or len(np.unique(split.train.churned)) < 2:
+        return None
+    booster = churn.train_churn(split, seed=settings.seed, threads=settings.model_threads)
+    calibration = churn.fit_calibration(churn.raw_churn(booster, split.calib), split.calib.churned)
+    prob = churn.apply_calibration(calibration, churn.raw_churn(booster, split.valid))
+    value = clv.predict_clv(
+        clv.train_clv(split, seed=settings.seed, threads=settings.model_threads), split.valid
+    )
+    return prob, value
 
 
 def _train_baseline_only(
