@@ -195,7 +195,8 @@ sentences as (
         200 + metric_moves.move_rank as insight_order,
         {{ dbt.concat([
             "replace(metric_moves.subject, '_', ' ')", "' at '", "metric_moves.detail",
-            "' in '", "cast(latest_month.month_start as " ~ dbt.type_string() ~ ")",
+            "' in '",
+            "substring(cast(latest_month.month_start as " ~ dbt.type_string() ~ "), 1, 7)",
             "': '", "cast(round(metric_moves.value, 2) as " ~ dbt.type_string() ~ ")",
             "case when metric_moves.value > metric_moves.baseline then ', above' "
             ~ "else ', below' end",
