@@ -33,7 +33,7 @@ def test_every_scored_guest_has_one_of_the_stages_and_prospects_have_no_stay(gol
 
 def test_run_insights_count_every_scored_guest_once(gold):
     counted, scored = gold.sql(
-        "select (select sum(value) from run_insights where insight_kind = 'stage_count'), "
+        "select (select sum(insight_value) from run_insights where insight_kind = 'stage_count'), "
         "(select count(*) from guest_scores)"
     ).fetchall()[0]
     assert counted == scored

@@ -246,8 +246,8 @@ def _collect_gold(layout: Layout, status: Status) -> None:
             status.insights = [
                 Insight(kind=kind, subject=subject, detail=detail, value=value, sentence=text)
                 for kind, subject, detail, value, text in con.sql(
-                    "select insight_kind, subject, detail, value, sentence from run_insights "
-                    "order by insight_rank"
+                    "select insight_kind, subject, detail, insight_value, sentence "
+                    "from run_insights order by insight_rank"
                 ).fetchall()
             ]
         if "feature_drift" in tables:

@@ -8,8 +8,8 @@ select
     scope,
     subject,
     detail,
-    value,
-    baseline,
+    insight_value,
+    baseline_value,
     z_score
 from run_insights
 where $kind is null or insight_kind = $kind

@@ -123,7 +123,7 @@ def collect(layout: Layout, settings: Settings) -> ReportData:
         _monthly(con, data)
         if "run_insights" in tables:
             data.insights = con.sql(
-                "select insight_kind, subject, value, sentence from run_insights "
+                "select insight_kind, subject, insight_value, sentence from run_insights "
                 "order by insight_rank"
             ).fetchall()
         if "feature_drift" in tables:

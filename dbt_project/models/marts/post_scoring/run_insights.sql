@@ -26,8 +26,8 @@ stage_counts as (
         'all' as scope,
         lifecycle_stage as subject,
         cast(null as {{ dbt.type_string() }}) as detail,
-        count(*) * 1.0 as value,
-        count(*) * 1.0 / sum(count(*)) over () as baseline,
+        count(*) * 1.0 as insight_value,
+        count(*) * 1.0 / sum(count(*)) over () as baseline_value,
         case lifecycle_stage
             when 'new' then 1 when 'active' then 2 when 'slipping' then 3 when 'lapsed' then 4
             when 'lost' then 5 else 6
@@ -54,8 +54,8 @@ moves_all as (
         'all' as scope,
         lifecycle_stage as subject,
         cast(null as {{ dbt.type_string() }}) as detail,
-        count(*) * 1.0 as value,
-        cast(null as double) as baseline,
+        count(*) * 1.0 as insight_value,
+        cast(null as double) as baseline_value,
         0 as detail_rank
     from moves
     group by lifecycle_stage
@@ -68,8 +68,8 @@ moves_by_{{ scope }} as (
         '{{ scope }}' as scope,
         lifecycle_stage as subject,
         {{ column }} as detail,
-        moves_count * 1.0 as value,
-        cast(null as double) as baseline,
+        moves_count * 1.0 as insight_value,
+        cast(null as double) as baseline_value,
         detail_rank
     from (
         select
@@ -120,9 +120,9 @@ metric_tests as (
     inner join metric_values as history
         on now_values.property_id = history.property_id
         and now_values.metric = history.metric
-        and history.month_start < latest_month.month_start
-        and history.month_start
-            >= cast({{ dbt.dateadd('month', -12, 'latest_month.month_start') }} as date)
+        and latest_month.month_start > history.month_start
+        and cast({{ dbt.dateadd('month', -12, 'latest_month.month_start') }} as date)
+            <= history.month_start
     where now_values.metric_value is not null
     group by now_values.property_id, now_values.metric, now_values.metric_value
 ),
@@ -133,11 +133,14 @@ metric_moves as (
         'property' as scope,
         metric as subject,
         property_id as detail,
-        metric_value as value,
-        history_mean as baseline,
+        metric_value as insight_value,
+        history_mean as baseline_value,
         (metric_value - history_mean) / history_sd as z_score,
         row_number() over (
-            order by abs((metric_value - history_mean) / history_sd) desc, property_id, metric
+            order by
+                abs((metric_value - history_mean) / history_sd) desc,
+                property_id asc,
+                metric asc
         ) as move_rank
     from metric_tests
     where history_months >= 6
@@ -147,43 +150,43 @@ metric_moves as (
 
 sentences as (
     select
-        insight_kind, scope, subject, detail, value, baseline,
+        insight_kind, scope, subject, detail, insight_value, baseline_value,
         cast(null as double) as z_score,
         subject_order * 10 as insight_order,
         {{ dbt.concat([
-            "cast(cast(value as bigint) as " ~ dbt.type_string() ~ ")",
+            "cast(cast(insight_value as bigint) as " ~ dbt.type_string() ~ ")",
             "' guests are '", "subject",
-            "' ('", "cast(round(100 * baseline, 1) as " ~ dbt.type_string() ~ ")",
+            "' ('", "cast(round(100 * baseline_value, 1) as " ~ dbt.type_string() ~ ")",
             "'% of the scored guests)'"
         ]) }} as sentence
     from stage_counts
     union all
     select
-        insight_kind, scope, subject, detail, value, baseline,
+        insight_kind, scope, subject, detail, insight_value, baseline_value,
         cast(null as double) as z_score,
         100 + detail_rank as insight_order,
         {{ dbt.concat([
-            "cast(cast(value as bigint) as " ~ dbt.type_string() ~ ")",
+            "cast(cast(insight_value as bigint) as " ~ dbt.type_string() ~ ")",
             "' guests moved into '", "subject", "' since the last run'"
         ]) }} as sentence
     from moves_all
     union all
     select
-        insight_kind, scope, subject, detail, value, baseline,
+        insight_kind, scope, subject, detail, insight_value, baseline_value,
         cast(null as double) as z_score,
         110 + detail_rank as insight_order,
         {{ dbt.concat([
-            "cast(cast(value as bigint) as " ~ dbt.type_string() ~ ")",
+            "cast(cast(insight_value as bigint) as " ~ dbt.type_string() ~ ")",
             "' '", "detail", "' guests moved into '", "subject", "' since the last run'"
         ]) }} as sentence
     from moves_by_segment
     union all
     select
-        insight_kind, scope, subject, detail, value, baseline,
+        insight_kind, scope, subject, detail, insight_value, baseline_value,
         cast(null as double) as z_score,
         120 + detail_rank as insight_order,
         {{ dbt.concat([
-            "cast(cast(value as bigint) as " ~ dbt.type_string() ~ ")",
+            "cast(cast(insight_value as bigint) as " ~ dbt.type_string() ~ ")",
             "' guests of property '", "detail", "' moved into '", "subject",
             "' since the last run'"
         ]) }} as sentence
@@ -191,17 +194,18 @@ sentences as (
     union all
     select
         metric_moves.insight_kind, metric_moves.scope, metric_moves.subject,
-        metric_moves.detail, metric_moves.value, metric_moves.baseline, metric_moves.z_score,
+        metric_moves.detail, metric_moves.insight_value, metric_moves.baseline_value,
+        metric_moves.z_score,
         200 + metric_moves.move_rank as insight_order,
         {{ dbt.concat([
             "replace(metric_moves.subject, '_', ' ')", "' at '", "metric_moves.detail",
             "' in '",
             "substring(cast(latest_month.month_start as " ~ dbt.type_string() ~ "), 1, 7)",
-            "': '", "cast(round(metric_moves.value, 2) as " ~ dbt.type_string() ~ ")",
-            "case when metric_moves.value > metric_moves.baseline then ', above' "
+            "': '", "cast(round(metric_moves.insight_value, 2) as " ~ dbt.type_string() ~ ")",
+            "case when metric_moves.insight_value > metric_moves.baseline_value then ', above' "
             ~ "else ', below' end",
             "' its 12-month mean of '",
-            "cast(round(metric_moves.baseline, 2) as " ~ dbt.type_string() ~ ")",
+            "cast(round(metric_moves.baseline_value, 2) as " ~ dbt.type_string() ~ ")",
             "' (z = '", "cast(round(metric_moves.z_score, 1) as " ~ dbt.type_string() ~ ")",
             "')'"
         ]) }} as sentence
@@ -218,8 +222,8 @@ final as (
         sentences.scope,
         sentences.subject,
         sentences.detail,
-        sentences.value,
-        sentences.baseline,
+        sentences.insight_value,
+        sentences.baseline_value,
         sentences.z_score,
         sentences.sentence,
         context.as_of_date
