@@ -579,10 +579,10 @@ def _classifier_at(
         gone, spent = selection.outcomes(stays, labeled.guest_id[rows], date, days)
         churned[rows] = gone
         revenue[rows] = spent * (settings.horizon_days / days)
-    keep = np.isin(labeled.snapshot_date, usable)
+    # train: the older usable snapshots; calibration: the latest; validation: its own rows
+    keep = np.isin(labeled.snapshot_date, [*usable, valid])
     cut = dataclasses.replace(labeled, churned=churned, future_revenue=revenue).subset(keep)
     split = churn.time_split(cut, max_rows=max_rows, seed=settings.seed)
-    split = dataclasses.replace(split, valid=labeled.subset(labeled.snapshot_date == valid))
     if len(split.train) < MIN_LABELED_ROWS or len(np.unique(split.train.churned)) < 2:
         return None
     booster = churn.train_churn(split, seed=settings.seed, threads=settings.model_threads)
