@@ -10,7 +10,10 @@ in front of them, so it loads only what one guest needs:
 - the few lookup rows the next best action needs (playbook, offer catalog, the guest's
   contact profile) when gold has them.
 
-The result is a :class:`GuestScore`, a versioned pydantic model; ``--json`` prints it.
+The result is a :class:`GuestScore`, a versioned pydantic model; ``--json`` prints it. A
+guest of gold with no stay before as_of (a profile, a sign-up) has nothing to score: the answer
+says so (``status`` ``no_stay_yet``), with what ``guest_360`` knows of them and the playbook's
+action for a first stay.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ if TYPE_CHECKING:
 
     from guestloyalty.models.registry import ModelBundle
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 REASONS = 3
 #: Inputs of the rule-based fallbacks (segments, and the reasons of the baseline mode).
 _RULE_INPUTS = ("days_since_last_stay", "stays_count", "avg_stay_revenue")
@@ -52,25 +55,68 @@ class Reason(BaseModel):
     text: str
 
 
-class GuestScore(BaseModel):
-    """What ``guestloyalty score-guest --json`` prints (schema version 1.0)."""
+#: ``guest_360`` columns shown for a guest with no stay yet (those the gold has).
+PROFILE_COLUMNS = (
+    "country_code",
+    "language",
+    "age_band",
+    "profile_created_date",
+    "is_loyalty_member",
+    "loyalty_tier",
+    "points_balance",
+    "bookings_count",
+    "upcoming_bookings",
+    "next_arrival_date",
+    "has_marketing_consent",
+)
 
-    schema_version: Literal["1.0"] = SCHEMA_VERSION
+
+class GuestProfile(BaseModel):
+    """What gold knows of a guest with no stay yet (from ``guest_360``; null when unknown)."""
+
+    country_code: str | None = None
+    language: str | None = None
+    age_band: str | None = None
+    profile_created_date: dt.date | None = None
+    is_loyalty_member: bool | None = None
+    loyalty_tier: str | None = None
+    points_balance: float | None = None
+    bookings_count: int | None = None
+    upcoming_bookings: int | None = None
+    next_arrival_date: dt.date | None = None
+    has_marketing_consent: bool | None = None
+
+
+class GuestScore(BaseModel):
+    """What ``guestloyalty score-guest --json`` prints (schema version 1.1).
+
+    1.1 adds ``status`` and ``profile``; for a ``scored`` guest every 1.0 field is as before.
+    For ``no_stay_yet`` the scores (churn, CLV, segment, model) are null and reasons empty.
+    """
+
+    schema_version: Literal["1.1"] = SCHEMA_VERSION
     guest_id: str
     requested_id: str = Field(description="The id as given (ours or a source system's).")
     matched_by: str = Field(description="guest_id, or source:<system> through the identity map.")
     as_of_date: dt.date
-    churn_probability: float = Field(ge=0.0, le=1.0)
-    churn_risk: Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"]
+    status: Literal["scored", "no_stay_yet"] = Field(
+        default="scored",
+        description="no_stay_yet: no stay before as_of, so nothing to score; see profile.",
+    )
+    churn_probability: float | None = Field(ge=0.0, le=1.0)
+    churn_risk: Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"] | None
     days_until_lost: int | None = Field(
         description="Days without a stay until the guest counts as lost; null when unknown."
     )
-    clv_12m: float = Field(ge=0.0, description="Predicted revenue over the horizon.")
+    clv_12m: float | None = Field(ge=0.0, description="Predicted revenue over the horizon.")
     clv_tier: str | None
-    segment: str
+    segment: str | None
     reasons: list[Reason]
     next_action: NextAction | None
-    model_version: str
+    profile: GuestProfile | None = Field(
+        default=None, description="What gold knows of a guest with no stay yet."
+    )
+    model_version: str | None
     scored_at: dt.datetime
 
 
@@ -259,6 +305,64 @@ def _ensemble(bundle: ModelBundle, kind: str):  # noqa: ANN202
     )
 
 
+def _profile(con: duckdb.DuckDBPyConnection, guest_id: str) -> GuestProfile:
+    present = [name for name in PROFILE_COLUMNS if name in _columns(con, "guest_360")]
+    if not present:
+        return GuestProfile()
+    rel = con.sql(
+        f"select {', '.join(present)} from guest_360 where guest_id = ?", params=[guest_id]
+    )
+    rows = rel.fetchall()
+    return GuestProfile(**dict(zip(present, rows[0], strict=True))) if rows else GuestProfile()
+
+
+def _no_stay_yet(
+    con: duckdb.DuckDBPyConnection,
+    guest_id: str,
+    *,
+    requested: str,
+    matched_by: str,
+    as_of: dt.date,
+    tables: set[str],
+) -> GuestScore:
+    """The answer for a guest of gold without a stay before as_of: profile and first action."""
+    if "guest_360" not in tables:
+        raise GuestNotFoundError(
+            f"guest {guest_id!r} has no stay before as_of, so there is nothing to score"
+        )
+    action = None
+    if {"nba_playbook", "offer_catalog", "guest_contact_profile"} <= tables:
+        from guestloyalty.serving.nba import live_action
+
+        action = live_action(
+            con,
+            guest_id,
+            segment=None,
+            churn_risk=None,
+            churn_probability=None,
+            clv_tier=None,
+            clv_12m=None,
+        )
+    return GuestScore(
+        guest_id=guest_id,
+        requested_id=requested,
+        matched_by=matched_by,
+        as_of_date=as_of,
+        status="no_stay_yet",
+        churn_probability=None,
+        churn_risk=None,
+        days_until_lost=None,
+        clv_12m=None,
+        clv_tier=None,
+        segment=None,
+        reasons=[],
+        next_action=action,
+        profile=_profile(con, guest_id),
+        model_version=None,
+        scored_at=dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
+    )
+
+
 def score_one_guest(
     layout: Layout,
     settings: Settings,
@@ -292,11 +396,11 @@ def score_one_guest(
         values = _feature_values(
             con, resolved, needed, snapshot_columns=snapshot_columns, stored=stored
         )
-        if values is None:
-            raise GuestNotFoundError(
-                f"guest {resolved!r} has no stay before as_of, so there is nothing to score"
-            )
         as_of = con.sql("select as_of_date from run_context").fetchall()[0][0]
+        if values is None:
+            return _no_stay_yet(
+                con, resolved, requested=guest_id, matched_by=matched_by, as_of=as_of, tables=tables
+            )
 
         if mode == "xgboost":
             churn_row = [values[name] for name in churn_names]
@@ -376,16 +480,21 @@ def render_text(score: GuestScore) -> str:
             if score.matched_by != "guest_id"
             else ""
         ),
-        f"as of            {score.as_of_date}  (model {score.model_version})",
-        f"churn            {score.churn_probability:.1%}  {score.churn_risk}",
-        "days until lost  "
-        + ("unknown" if score.days_until_lost is None else f"{score.days_until_lost}"),
-        f"CLV (horizon)    {score.clv_12m:,.2f}"
-        + (f"  tier {score.clv_tier}" if score.clv_tier else ""),
-        f"segment          {score.segment}",
-        "reasons",
     ]
-    lines += [f"  - {reason.text}" for reason in score.reasons]
+    if score.status == "no_stay_yet":
+        lines += _profile_lines(score)
+    else:
+        lines += [
+            f"as of            {score.as_of_date}  (model {score.model_version})",
+            f"churn            {score.churn_probability:.1%}  {score.churn_risk}",
+            "days until lost  "
+            + ("unknown" if score.days_until_lost is None else f"{score.days_until_lost}"),
+            f"CLV (horizon)    {score.clv_12m:,.2f}"
+            + (f"  tier {score.clv_tier}" if score.clv_tier else ""),
+            f"segment          {score.segment}",
+            "reasons",
+        ]
+        lines += [f"  - {reason.text}" for reason in score.reasons]
     action = score.next_action
     if action is None:
         lines.append("next action      unavailable (gold has no next_best_action yet)")
@@ -399,6 +508,35 @@ def render_text(score: GuestScore) -> str:
             f"  why            {action.rationale}",
         ]
     return "\n".join(lines)
+
+
+def _profile_lines(score: GuestScore) -> list[str]:
+    profile = score.profile or GuestProfile()
+
+    def known(value: object) -> str:
+        return "unknown" if value is None else str(value)
+
+    member = (
+        "unknown"
+        if profile.is_loyalty_member is None
+        else f"member, tier {known(profile.loyalty_tier)}"
+        if profile.is_loyalty_member
+        else "not a member"
+    )
+    bookings = f"{known(profile.bookings_count)} bookings"
+    if profile.next_arrival_date is not None:
+        bookings += f", next arrival {profile.next_arrival_date}"
+    consent = {None: "unknown", True: "yes", False: "no"}[profile.has_marketing_consent]
+    return [
+        f"as of            {score.as_of_date}",
+        "stays            none yet: no churn, CLV or segment until a first stay",
+        f"profile          since {known(profile.profile_created_date)}; "
+        f"{known(profile.country_code)}, {known(profile.language)}, "
+        f"age {known(profile.age_band)}",
+        f"loyalty          {member}",
+        f"bookings         {bookings}",
+        f"consent          marketing {consent}",
+    ]
 
 
 def schema_json() -> str:
