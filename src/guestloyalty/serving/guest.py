@@ -108,7 +108,11 @@ class GuestScore(BaseModel):
     days_until_lost: int | None = Field(
         description="Days without a stay until the guest counts as lost; null when unknown."
     )
-    clv_12m: float | None = Field(ge=0.0, description="Predicted revenue over the horizon.")
+    clv_horizon: float | None = Field(ge=0.0, description="Predicted revenue over the horizon.")
+    horizon_days: int = Field(description="Days after as_of that churn and CLV cover.")
+    clv_12m: float | None = Field(
+        ge=0.0, description="Deprecated alias of clv_horizon; dropped in the next release."
+    )
     clv_tier: str | None
     segment: str | None
     reasons: list[Reason]
@@ -323,6 +327,7 @@ def _no_stay_yet(
     requested: str,
     matched_by: str,
     as_of: dt.date,
+    horizon_days: int,
     tables: set[str],
 ) -> GuestScore:
     """The answer for a guest of gold without a stay before as_of: profile and first action."""
@@ -341,7 +346,7 @@ def _no_stay_yet(
             churn_risk=None,
             churn_probability=None,
             clv_tier=None,
-            clv_12m=None,
+            clv_horizon=None,
         )
     return GuestScore(
         guest_id=guest_id,
@@ -352,6 +357,8 @@ def _no_stay_yet(
         churn_probability=None,
         churn_risk=None,
         days_until_lost=None,
+        clv_horizon=None,
+        horizon_days=horizon_days,
         clv_12m=None,
         clv_tier=None,
         segment=None,
@@ -399,7 +406,13 @@ def score_one_guest(
         as_of = con.sql("select as_of_date from run_context").fetchall()[0][0]
         if values is None:
             return _no_stay_yet(
-                con, resolved, requested=guest_id, matched_by=matched_by, as_of=as_of, tables=tables
+                con,
+                resolved,
+                requested=guest_id,
+                matched_by=matched_by,
+                as_of=as_of,
+                horizon_days=int(manifest.get("horizon_days", 365)),  # type: ignore[call-overload]
+                tables=tables,
             )
 
         if mode == "xgboost":
@@ -451,7 +464,7 @@ def score_one_guest(
                 churn_risk=risk,
                 churn_probability=probability,
                 clv_tier=tier,
-                clv_12m=clv,
+                clv_horizon=clv,
             )
     return GuestScore(
         guest_id=resolved,
@@ -461,6 +474,8 @@ def score_one_guest(
         churn_probability=round(probability, 6),
         churn_risk=risk,  # type: ignore[arg-type]
         days_until_lost=None if days_until_lost is None else int(days_until_lost),  # type: ignore[call-overload]
+        clv_horizon=round(clv, 2),
+        horizon_days=int(manifest.get("horizon_days", 365)),  # type: ignore[call-overload]
         clv_12m=round(clv, 2),
         clv_tier=tier,
         segment=segment,
@@ -489,8 +504,8 @@ def render_text(score: GuestScore) -> str:
             f"churn            {score.churn_probability:.1%}  {score.churn_risk}",
             "days until lost  "
             + ("unknown" if score.days_until_lost is None else f"{score.days_until_lost}"),
-            f"CLV (horizon)    {score.clv_12m:,.2f}"
-            + (f"  tier {score.clv_tier}" if score.clv_tier else ""),
+            f"CLV ({score.horizon_days} days){' ' * max(1, 6 - len(str(score.horizon_days)))}"
+            f"{score.clv_horizon:,.2f}" + (f"  tier {score.clv_tier}" if score.clv_tier else ""),
             f"segment          {score.segment}",
             "reasons",
         ]

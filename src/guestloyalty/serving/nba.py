@@ -83,7 +83,7 @@ def live_action(
     churn_risk: str | None,
     churn_probability: float | None,
     clv_tier: str | None,
-    clv_12m: float | None,
+    clv_horizon: float | None,
 ) -> NextAction | None:
     """The guest's next best action for these (live) scores; None without a contact profile.
 
@@ -119,12 +119,12 @@ def live_action(
     offer = con.sql(
         "select offer_name from offer_catalog where offer_id = ?", params=[offer_id]
     ).fetchall()
-    if clv_12m is None:
+    if clv_horizon is None:
         percentile = 0.5
     else:
         below, total = con.sql(
-            "select count(*) filter (where clv_12m < ?), count(*) from guest_scores",
-            params=[clv_12m],
+            "select count(*) filter (where clv_horizon < ?), count(*) from guest_scores",
+            params=[clv_horizon],
         ).fetchall()[0]
         percentile = below / (total - 1) if total > 1 else 0.0
     channel = choose_channel(
