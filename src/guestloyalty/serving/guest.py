@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field
 from guestloyalty.config import Settings
 from guestloyalty.errors import GuestNotFoundError, ModelNotFoundError, NoDataError
 from guestloyalty.models.phrases import render as render_reason
+from guestloyalty.models.phrases import same_as_typical
 from guestloyalty.serving import light
 from guestloyalty.serving.light import BASELINE_COLUMNS
 from guestloyalty.serving.nba import NextAction
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
     from guestloyalty.models.registry import ModelBundle
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "2.1"
 REASONS = 3
 #: Inputs of the rule-based fallbacks (segments, and the reasons of the baseline mode).
 _RULE_INPUTS = ("days_since_last_stay", "stays_count", "avg_stay_revenue")
@@ -53,6 +54,9 @@ class Reason(BaseModel):
         description="Contribution to the churn log-odds (path attribution, as in the batch)."
     )
     text: str
+
+
+LifecycleStage = Literal["new", "active", "slipping", "lapsed", "lost", "reactivated"]
 
 
 #: ``guest_360`` columns shown for a guest with no stay yet (those the gold has).
@@ -88,13 +92,15 @@ class GuestProfile(BaseModel):
 
 
 class GuestScore(BaseModel):
-    """What ``guestloyalty score-guest --json`` prints (schema version 1.1).
+    """What ``guestloyalty score-guest --json`` prints (schema version 2.1).
 
-    1.1 adds ``status`` and ``profile``; for a ``scored`` guest every 1.0 field is as before.
-    For ``no_stay_yet`` the scores (churn, CLV, segment, model) are null and reasons empty.
+    2.0: ``days_until_lost`` gave way to ``lifecycle_stage``, ``expected_next_stay_date``,
+    ``lapses_on``, ``days_overdue`` and ``value_at_risk`` (from last night's run).
+    2.1: ``status`` and ``profile``; a ``scored`` guest's document is otherwise as in 2.0. For
+    ``no_stay_yet`` the scores (churn, CLV, segment, model) are null and reasons empty.
     """
 
-    schema_version: Literal["1.1"] = SCHEMA_VERSION
+    schema_version: Literal["2.1"] = SCHEMA_VERSION
     guest_id: str
     requested_id: str = Field(description="The id as given (ours or a source system's).")
     matched_by: str = Field(description="guest_id, or source:<system> through the identity map.")
@@ -105,8 +111,18 @@ class GuestScore(BaseModel):
     )
     churn_probability: float | None = Field(ge=0.0, le=1.0)
     churn_risk: Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"] | None
-    days_until_lost: int | None = Field(
-        description="Days without a stay until the guest counts as lost; null when unknown."
+    lifecycle_stage: LifecycleStage | None = Field(
+        description="Lifecycle stage at as_of (README: Lifecycle stages); null on an old gold."
+    )
+    expected_next_stay_date: dt.date | None = Field(
+        description="When the guest's rhythm puts their next stay (in the past: overdue)."
+    )
+    lapses_on: dt.date | None = Field(
+        description="The date the guest becomes (or became) lapsed without a stay."
+    )
+    days_overdue: int | None = Field(description="Days past the expected next stay.")
+    value_at_risk: float | None = Field(
+        description="Horizon revenue if the guest stays a customer minus if they go."
     )
     clv_horizon: float | None = Field(ge=0.0, description="Predicted revenue over the horizon.")
     horizon_days: int = Field(description="Days after as_of that churn and CLV cover.")
@@ -222,10 +238,20 @@ def _feature_values(
 
 
 def _typical(
-    con: duckdb.DuckDBPyConnection, names: list[str], *, snapshot_columns: set[str]
+    con: duckdb.DuckDBPyConnection,
+    names: list[str],
+    *,
+    snapshot_columns: set[str],
+    tables: set[str] | None = None,
 ) -> dict[str, float | None]:
-    """Medians over the current snapshot (what "typical" means in a reason)."""
+    """What "typical" means in a reason: the batch's medians (``typical_feature_values``),
+    else medians over the current snapshot."""
     out: dict[str, float | None] = {}
+    if tables is not None and "typical_feature_values" in tables:
+        rows = con.sql("select feature, typical_value from typical_feature_values").fetchall()
+        stored = dict(rows)
+        out.update({name: stored[name] for name in names if name in stored})
+        names = [name for name in names if name not in out]
     in_snapshot = [name for name in names if name in snapshot_columns]
     if in_snapshot:
         columns = ", ".join(f"median(cast({name} as double))" for name in in_snapshot)
@@ -246,17 +272,23 @@ def _typical(
     return out
 
 
-def rank_reasons(contributions: list[float], k: int = REASONS) -> list[int]:
+def rank_reasons(
+    contributions: list[float], k: int = REASONS, *, same: list[bool] | None = None
+) -> list[int]:
     """Indexes of the top ``k`` reasons, as ``explain.top_reasons`` orders them.
 
     Features pushing towards churn come first, largest first; when fewer than ``k`` do, the
-    ones holding the guest back follow, largest magnitude first.
+    ones holding the guest back follow, largest magnitude first; features whose value reads
+    like the typical one (``same``) come last.
     """
-    order = sorted(
-        range(len(contributions)),
-        key=lambda j: (0, -contributions[j]) if contributions[j] > 0 else (1, contributions[j]),
-    )
-    return order[:k]
+    same = same or [False] * len(contributions)
+
+    def key(j: int) -> tuple[int, float]:
+        if same[j]:
+            return (2, -abs(contributions[j]))
+        return (0, -contributions[j]) if contributions[j] > 0 else (1, contributions[j])
+
+    return sorted(range(len(contributions)), key=key)[:k]
 
 
 def risk_band(probability: float, settings: Settings) -> str:
@@ -309,6 +341,35 @@ def _ensemble(bundle: ModelBundle, kind: str):  # noqa: ANN202
     )
 
 
+def _stay_model_scores(
+    manifest: dict[str, object],
+    stored: dict[str, object],
+    version: str,
+    probability: float,
+    clv: float,
+) -> tuple[float, float]:
+    """Where the promoted churn or CLV model is a stay-log model (the time-to-next-stay hazard
+    models read the whole stay history), the batch's score of the same version and as_of is
+    the answer; the baseline's CLV where the baseline won CLV beside the classifier."""
+    mode = str(manifest.get("mode", "xgboost"))
+    default = "classifier" if mode == "xgboost" else "btyd"
+    churn_source = str(manifest.get("churn_source", default))
+    clv_source = str(manifest.get("clv_source", default))
+    same_run = stored.get("model_version") == version
+    if churn_source not in ("classifier", "btyd") and same_run:
+        value = stored.get("churn_probability")
+        if value is not None:
+            probability = min(max(float(value), 0.0), 1.0)  # type: ignore[arg-type]
+    if clv_source not in ("classifier", "btyd") and same_run:
+        value = stored.get("clv_horizon", stored.get("clv_12m"))
+        if value is not None:
+            clv = max(float(value), 0.0)  # type: ignore[arg-type]
+    elif clv_source == "btyd" and mode == "xgboost":
+        value = stored.get("clv_btyd")
+        clv = max(float(value), 0.0) if value is not None else clv  # type: ignore[arg-type]
+    return probability, clv
+
+
 def _profile(con: duckdb.DuckDBPyConnection, guest_id: str) -> GuestProfile:
     present = [name for name in PROFILE_COLUMNS if name in _columns(con, "guest_360")]
     if not present:
@@ -344,6 +405,7 @@ def _no_stay_yet(
             guest_id,
             segment=None,
             churn_risk=None,
+            lifecycle_stage=None,
             churn_probability=None,
             clv_tier=None,
             clv_horizon=None,
@@ -356,7 +418,11 @@ def _no_stay_yet(
         status="no_stay_yet",
         churn_probability=None,
         churn_risk=None,
-        days_until_lost=None,
+        lifecycle_stage=None,
+        expected_next_stay_date=None,
+        lapses_on=None,
+        days_overdue=None,
+        value_at_risk=None,
         clv_horizon=None,
         horizon_days=horizon_days,
         clv_12m=None,
@@ -431,10 +497,15 @@ def score_one_guest(
             reason_names = list(_RULE_INPUTS)
             reason_values = [values[name] for name in reason_names]
             contributions = [3.0, 2.0, 1.0]
-        chosen = rank_reasons(contributions, REASONS)
+        probability, clv = _stay_model_scores(manifest, stored, bundle.version, probability, clv)
         typical = _typical(
-            con, [reason_names[j] for j in chosen], snapshot_columns=snapshot_columns
+            con, list(reason_names), snapshot_columns=snapshot_columns, tables=tables
         )
+        same = [
+            same_as_typical(name, value, typical.get(name))
+            for name, value in zip(reason_names, reason_values, strict=True)
+        ]
+        chosen = [j for j in rank_reasons(contributions, REASONS, same=same) if not same[j]]
         reasons = [
             Reason(
                 feature=reason_names[j],
@@ -452,7 +523,7 @@ def score_one_guest(
             _, segment = light.assign_segment(values, segments_doc)
         else:
             segment = str(stored.get("segment") or rule_segment(values))
-        days_until_lost = stored.get("days_until_lost")
+        stage = stored.get("lifecycle_stage")
         action = None
         if {"nba_playbook", "offer_catalog", "guest_contact_profile"} <= tables:
             from guestloyalty.serving.nba import live_action
@@ -462,6 +533,7 @@ def score_one_guest(
                 resolved,
                 segment=segment,
                 churn_risk=risk,
+                lifecycle_stage=str(stage) if stage is not None else "new",
                 churn_probability=probability,
                 clv_tier=tier,
                 clv_horizon=clv,
@@ -473,7 +545,11 @@ def score_one_guest(
         as_of_date=as_of,
         churn_probability=round(probability, 6),
         churn_risk=risk,  # type: ignore[arg-type]
-        days_until_lost=None if days_until_lost is None else int(days_until_lost),  # type: ignore[call-overload]
+        lifecycle_stage=stage,  # type: ignore[arg-type]
+        expected_next_stay_date=stored.get("expected_next_stay_date"),  # type: ignore[arg-type]
+        lapses_on=stored.get("lapses_on"),  # type: ignore[arg-type]
+        days_overdue=stored.get("days_overdue"),  # type: ignore[arg-type]
+        value_at_risk=stored.get("value_at_risk"),  # type: ignore[arg-type]
         clv_horizon=round(clv, 2),
         horizon_days=int(manifest.get("horizon_days", 365)),  # type: ignore[call-overload]
         clv_12m=round(clv, 2),
@@ -501,9 +577,8 @@ def render_text(score: GuestScore) -> str:
     else:
         lines += [
             f"as of            {score.as_of_date}  (model {score.model_version})",
+            f"stage            {score.lifecycle_stage or 'unknown'}" + _stage_detail(score),
             f"churn            {score.churn_probability:.1%}  {score.churn_risk}",
-            "days until lost  "
-            + ("unknown" if score.days_until_lost is None else f"{score.days_until_lost}"),
             f"CLV ({score.horizon_days} days){' ' * max(1, 6 - len(str(score.horizon_days)))}"
             f"{score.clv_horizon:,.2f}" + (f"  tier {score.clv_tier}" if score.clv_tier else ""),
             f"segment          {score.segment}",
@@ -552,6 +627,19 @@ def _profile_lines(score: GuestScore) -> list[str]:
         f"bookings         {bookings}",
         f"consent          marketing {consent}",
     ]
+
+
+def _stage_detail(score: GuestScore) -> str:
+    """``  (next stay due 2026-02-01, 12 days overdue; lapses on 2026-05-01)``."""
+    parts = []
+    if score.expected_next_stay_date is not None:
+        due = f"next stay due {score.expected_next_stay_date}"
+        if score.days_overdue:
+            due += f", {score.days_overdue} days overdue"
+        parts.append(due)
+    if score.lapses_on is not None and score.lifecycle_stage not in ("lapsed", "lost"):
+        parts.append(f"lapses on {score.lapses_on}")
+    return f"  ({'; '.join(parts)})" if parts else ""
 
 
 def schema_json() -> str:
