@@ -172,17 +172,27 @@ def _bronze_has_rows(layout: Layout) -> bool:
         )
 
 
-def stage_transform(layout: Layout, settings: Settings) -> dict[str, int]:
-    """Fresh gold build file, then one dbt build of silver and the pre-scoring gold marts."""
-    from guestloyalty.transform import PRE_SCORING, run_dbt
+def stage_transform(layout: Layout, settings: Settings) -> dict[str, object]:
+    """Fresh gold build file, a dbt build of silver, the sentiment stage (reviews and
+    complaints scored into the build), then a dbt build of the pre-scoring gold marts."""
+    from guestloyalty.scoring.sentiment import score_sentiment
+    from guestloyalty.transform import PRE_SCORING_GOLD, SILVER, run_dbt
     from guestloyalty.warehouse import start_gold_build
 
     if not layout.bronze_path.exists():
         raise NoDataError(f"{layout.bronze_path} does not exist: run `guestloyalty ingest` first")
     layout.ensure_dirs()  # silver/ may be missing when bronze came from elsewhere
     start_gold_build(layout)
-    result = run_dbt(layout, settings, selection=PRE_SCORING)
-    return {"dbt_nodes_passed": result.passed}
+    silver = run_dbt(layout, settings, selection=SILVER)
+    started = time.perf_counter()
+    scored = score_sentiment(layout, settings)
+    sentiment_seconds = round(time.perf_counter() - started, 2)
+    gold = run_dbt(layout, settings, selection=PRE_SCORING_GOLD)
+    return {
+        "dbt_nodes_passed": silver.passed + gold.passed,
+        "sentiment_seconds": sentiment_seconds,
+        **scored.details(),
+    }
 
 
 def stage_train(layout: Layout, settings: Settings) -> dict[str, object]:

@@ -19,7 +19,13 @@ from guestloyalty.warehouse import Layout
 
 #: The nightly builds skip dbt's unit tests: they check model logic on fixed fixtures, not the
 #: night's data, so they run in the test suite (``UNIT_TESTS``) instead of on every run.
-PRE_SCORING = "--exclude tag:post_scoring --exclude-resource-type unit_test"
+#: Before scoring, two builds with the sentiment stage between them: silver (and the seeds),
+#: then the gold marts, which read what the sentiment stage wrote. A test whose parents span
+#: both (a gold mart's relationship to silver) runs with the second.
+SILVER = (
+    "--select tag:silver tag:seed --indirect-selection cautious --exclude-resource-type unit_test"
+)
+PRE_SCORING_GOLD = "--select tag:gold --exclude tag:post_scoring --exclude-resource-type unit_test"
 POST_SCORING = "--select tag:post_scoring --exclude-resource-type unit_test"
 UNIT_TESTS = "--select test_type:unit"
 
