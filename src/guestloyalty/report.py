@@ -15,6 +15,10 @@ Sections:
 - churn risk bands, segment profiles, the next best actions;
 - business metrics over time (``business_metrics``; otherwise the observed churn rate of the
   labeled snapshots);
+- what guests write: mean review sentiment by month for the properties with most reviews,
+  and the complaint topics with most negative mentions over the last 12 months with their
+  trend (last 3 months against the 3 before; ``review_sentiment``,
+  ``review_topics_by_property``);
 - drift warnings.
 """
 
@@ -84,6 +88,11 @@ class ReportData:
     monthly: list[dict[str, object]] = field(default_factory=list)
     monthly_source: str = ""
     drift: list[tuple[str, float]] = field(default_factory=list)
+    #: (property, month, mean sentiment, reviews) of the most reviewed properties
+    sentiment_by_month: list[tuple[str, dt.date, float, int]] = field(default_factory=list)
+    #: topic, negative mentions (12 months), negative share, last 3 months, the 3 before,
+    #: complaints logged (12 months)
+    complaint_topics: list[tuple[str, int, float, int, int, int]] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------------------------------
@@ -119,6 +128,7 @@ def collect(layout: Layout, settings: Settings) -> ReportData:
         _backtest(con, data)
         _risk_and_segments(con, data)
         _monthly(con, data)
+        _reviews(con, data)
         if "feature_drift" in tables:
             data.drift = con.sql(
                 "select feature, psi from feature_drift where psi > 0.2 order by psi desc"
@@ -258,6 +268,48 @@ def _monthly(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
         return
     columns = rel.columns
     data.monthly = [dict(zip(columns, row, strict=True)) for row in rel.fetchall()]
+
+
+def _reviews(con: duckdb.DuckDBPyConnection, data: ReportData, *, properties: int = 6) -> None:
+    if "review_sentiment" in data.tables:
+        data.sentiment_by_month = con.sql(
+            f"""
+            with top as (
+                select coalesce(property_id, 'unknown') as property_id
+                from review_sentiment where sentiment is not null
+                group by 1 order by count(*) desc, 1 limit {int(properties)}
+            )
+            select coalesce(reviews.property_id, 'unknown') as property_id,
+                date_trunc('month', reviews.submitted_date) as month_start,
+                avg(reviews.sentiment), count(*)
+            from review_sentiment as reviews
+            inner join top on coalesce(reviews.property_id, 'unknown') = top.property_id
+            where reviews.sentiment is not null
+            group by all order by 1, 2
+            """
+        ).fetchall()
+    if "review_topics_by_property" in data.tables and data.as_of is not None:
+        data.complaint_topics = con.sql(
+            """
+            with windowed as (
+                select topic, negative_mentions, mentions, complaint_mentions,
+                    date_diff('month', month_start, date_trunc('month', ?::date)) as months_ago
+                from review_topics_by_property
+            )
+            select topic,
+                sum(negative_mentions) as negative,
+                sum(negative_mentions) / nullif(sum(mentions), 0) as negative_share,
+                sum(case when months_ago < 3 then negative_mentions else 0 end) as last_3,
+                sum(case when months_ago >= 3 and months_ago < 6 then negative_mentions else 0
+                    end) as previous_3,
+                sum(complaint_mentions) as complaints
+            from windowed where months_ago < 12
+            group by topic
+            having sum(negative_mentions) + sum(complaint_mentions) > 0
+            order by negative desc, complaints desc, topic
+            """,
+            params=[data.as_of],
+        ).fetchall()
 
 
 def _validation(
@@ -568,6 +620,7 @@ def render(data: ReportData) -> str:
     parts.append(_quality_section(data))
     parts.append(_scores_section(data))
     parts.append(_business_section(data))
+    parts.append(_reviews_section(data))
     if data.drift:
         rows = [[feature, f"{psi:.2f}"] for feature, psi in data.drift]
         parts.append(
@@ -906,6 +959,75 @@ def _business_section(data: ReportData) -> str:
         )
     cards = "".join(_card(chart, f"source: {data.monthly_source}") for chart in charts)
     return f'<h2>Business over time</h2><div class="cards">{cards}</div>'
+
+
+def _reviews_section(data: ReportData) -> str:
+    cards = []
+    if data.sentiment_by_month:
+        months = sorted({month for _, month, _, _ in data.sentiment_by_month})
+        index = {month: i for i, month in enumerate(months)}
+        step = max(1, len(months) // 8)
+        ticks = list(range(len(months)))[::step]
+        series = []
+        names = sorted({name for name, _, _, _ in data.sentiment_by_month})
+        for k, name in enumerate(names):
+            rows = [row for row in data.sentiment_by_month if row[0] == name]
+            series.append(
+                Series(
+                    name,
+                    [index[month] for _, month, _, _ in rows],
+                    [float(mean) for _, _, mean, _ in rows],
+                    PALETTE[k % len(PALETTE)],
+                )
+            )
+        cards.append(
+            _card(
+                line_chart(
+                    series,
+                    title="Mean review sentiment by month",
+                    x_label="month submitted",
+                    y_label="sentiment (-1 .. 1)",
+                    y_range=(-1, 1),
+                    x_ticks=ticks,
+                    x_tick_labels=[str(months[i])[:7] for i in ticks],
+                    legend_corner="bottom-right",
+                ),
+                "source: review_sentiment (properties with the most reviews); 0 is the midpoint "
+                "of the scale (NPS 5, rating 3)",
+            )
+        )
+    if data.complaint_topics:
+        rows = []
+        for topic, negative, share, last_3, previous_3, complaints in data.complaint_topics[:10]:
+            if previous_3:
+                trend = f"{(last_3 - previous_3) / previous_3:+.0%}"
+            else:
+                trend = "new" if last_3 else ""
+            share_text = "" if share is None else f"{float(share):.0%}"
+            rows.append(
+                [topic, f"{negative:,}", share_text, f"{last_3:,}", trend, f"{complaints:,}"]
+            )
+        cards.append(
+            _card(
+                _table(
+                    [
+                        "topic",
+                        "negative mentions",
+                        "of mentions",
+                        "last 3 months",
+                        "vs 3 before",
+                        "complaints logged",
+                    ],
+                    rows,
+                    {1, 2, 3, 4, 5},
+                ),
+                "Top complaint topics over the 12 months up to as_of "
+                "(review_topics_by_property): negative review mentions and logged complaints.",
+            )
+        )
+    if not cards:
+        return ""
+    return f'<h2>What guests write</h2><div class="cards">{"".join(cards)}</div>'
 
 
 def _nan(value: object) -> float:

@@ -175,7 +175,8 @@ def review_sentiment_table(reviews: pl.DataFrame, scored: sentiment.ScoredReview
     )
     return keys.join(scored.reviews, on="review_id", how="left").select(
         *keys.columns,
-        "sentiment",
+        # six decimals: parallel float sums may differ in the last bit between runs
+        pl.col("sentiment").round(6),
         "sentiment_label",
         "topics",
         "negative_topics",
