@@ -176,7 +176,7 @@ def stage_transform(layout: Layout, settings: Settings) -> dict[str, object]:
     """Fresh gold build file, a dbt build of silver, the sentiment stage (reviews and
     complaints scored into the build), then a dbt build of the pre-scoring gold marts."""
     from guestloyalty.scoring.sentiment import score_sentiment
-    from guestloyalty.transform import PRE_SCORING_GOLD, SILVER, run_dbt
+    from guestloyalty.transform import PRE_SCORING_GOLD, SILVER, keep_run_results, run_dbt
     from guestloyalty.warehouse import start_gold_build
 
     if not layout.bronze_path.exists():
@@ -184,6 +184,7 @@ def stage_transform(layout: Layout, settings: Settings) -> dict[str, object]:
     layout.ensure_dirs()  # silver/ may be missing when bronze came from elsewhere
     start_gold_build(layout)
     silver = run_dbt(layout, settings, selection=SILVER)
+    keep_run_results(layout, "silver")
     started = time.perf_counter()
     scored = score_sentiment(layout, settings)
     sentiment_seconds = round(time.perf_counter() - started, 2)

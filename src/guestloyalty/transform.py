@@ -158,6 +158,17 @@ def run_dbt(
     return DbtResult(selection, passed, len(failures), failures)
 
 
+def keep_run_results(layout: Layout, name: str) -> Path | None:
+    """Copy the last invocation's ``run_results.json`` to ``run_results_<name>.json`` beside
+    it (the next invocation overwrites the original); benchmarks read both builds' timings."""
+    import shutil
+
+    results = layout.data_dir.resolve() / "dbt" / "target" / "run_results.json"
+    if not results.exists():
+        return None
+    return Path(shutil.copyfile(results, results.with_name(f"run_results_{name}.json")))
+
+
 def generate_docs(layout: Layout, settings: Settings) -> Path:
     """``dbt docs generate --static`` over the published gold (else the build file) into
     ``<data>/dbt/target``; returns the path of the self-contained ``static_index.html``.

@@ -19,7 +19,7 @@ def gold(small_run):
 
 def test_every_review_up_to_as_of_is_scored_once(small_run, gold):
     with duckdb.connect(str(small_run.layout.silver_path), read_only=True) as silver:
-        as_of = silver.sql("select as_of_date from int_run_context").fetchone()[0]
+        as_of = silver.execute("select as_of_date from int_run_context").fetchone()[0]
         expected = silver.execute(
             "select count(*) from int_reviews_resolved where submitted_date <= ?", [as_of]
         ).fetchone()[0]
@@ -34,7 +34,9 @@ def test_every_review_up_to_as_of_is_scored_once(small_run, gold):
     assert rows == distinct == expected > 0
     assert after == 0 and out_of_range == 0
     assert later >= 0  # reviews after as_of (if any) are simply not there
-    methods = dict(gold.sql("select method, count(*) from review_sentiment group by 1").fetchall())
+    methods = dict(
+        gold.execute("select method, count(*) from review_sentiment group by 1").fetchall()
+    )
     assert methods.get("tfidf_ridge", 0) > 0.9 * rows
 
 
@@ -50,11 +52,11 @@ def test_text_model_beats_chance_out_of_fold(small_run):
 def test_failures_show_up_as_negative_topics(small_run, gold):
     """The synthetic text carries the stay's service failure: reviews of stays that had one
     name a negative topic far more often than the others."""
-    reviews = gold.sql(
+    reviews = gold.execute(
         "select stay_id, len(negative_topics) > 0 as has_negative from review_sentiment"
     ).pl()
     with duckdb.connect(str(small_run.layout.silver_path), read_only=True) as silver:
-        stays = silver.sql(
+        stays = silver.execute(
             "select stay_id, bool_or(had_service_failure) as had_failure "
             "from int_stays_enriched group by stay_id"
         ).pl()
@@ -67,7 +69,7 @@ def test_failures_show_up_as_negative_topics(small_run, gold):
 def test_no_review_reaches_a_snapshot_before_it_was_written(gold):
     """avg_review_sentiment and unresolved_negative_topics at snapshot s use exactly the
     guest's reviews submitted before s (every snapshot row of every guest)."""
-    mismatches, rows = gold.sql(
+    mismatches, rows = gold.execute(
         """
         with expected as (
             select
@@ -98,18 +100,18 @@ def test_no_review_reaches_a_snapshot_before_it_was_written(gold):
     ).fetchone()
     assert rows > 0
     assert mismatches == 0
-    with_sentiment = gold.sql(
+    with_sentiment = gold.execute(
         "select count(*) from guest_feature_snapshots where avg_review_sentiment is not null"
     ).fetchone()[0]
     assert with_sentiment > 0
 
 
 def test_topics_by_property_reconcile_with_mentions(gold):
-    mentions, negative, complaints = gold.sql(
+    mentions, negative, complaints = gold.execute(
         "select sum(mentions), sum(negative_mentions), sum(complaint_mentions) "
         "from review_topics_by_property"
     ).fetchone()
-    expected = gold.sql(
+    expected = gold.execute(
         "select count(*) filter (mention_source = 'review'), "
         "count(*) filter (mention_source = 'review' and is_negative), "
         "count(*) filter (mention_source = 'complaint') from topic_mentions"
@@ -120,10 +122,12 @@ def test_topics_by_property_reconcile_with_mentions(gold):
 
 def test_service_recovery_follows_a_recent_unresolved_negative_review(gold):
     stages = dict(
-        gold.sql("select journey_stage, count(*) from guest_contact_profile group by 1").fetchall()
+        gold.execute(
+            "select journey_stage, count(*) from guest_contact_profile group by 1"
+        ).fetchall()
     )
     assert stages.get("service_recovery", 0) > 0
-    wrong = gold.sql(
+    wrong = gold.execute(
         """
         select count(*)
         from guest_contact_profile as contact
@@ -141,7 +145,7 @@ def test_service_recovery_follows_a_recent_unresolved_negative_review(gold):
     ).fetchone()[0]
     assert wrong == 0
     rules = dict(
-        gold.sql(
+        gold.execute(
             "select rule_id, count(*) from next_best_action "
             "where journey_stage = 'service_recovery' group by 1"
         ).fetchall()
