@@ -52,11 +52,11 @@ def test_text_model_beats_chance_out_of_fold(small_run):
 def test_failures_show_up_as_negative_topics(small_run, gold):
     """The synthetic text carries the stay's service failure: reviews of stays that had one
     name a negative topic far more often than the others."""
-    reviews = gold.execute(
+    reviews = gold.sql(
         "select stay_id, len(negative_topics) > 0 as has_negative from review_sentiment"
     ).pl()
     with duckdb.connect(str(small_run.layout.silver_path), read_only=True) as silver:
-        stays = silver.execute(
+        stays = silver.sql(
             "select stay_id, bool_or(had_service_failure) as had_failure "
             "from int_stays_enriched group by stay_id"
         ).pl()
