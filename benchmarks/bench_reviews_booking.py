@@ -64,7 +64,7 @@ def run_once(reviews_csv: Path, work: Path, *, seed: int, withhold: float) -> di
 
     from guestloyalty.config import Settings
     from guestloyalty.ingest import ingest_paths, load_mapping, raise_for_failures
-    from guestloyalty.pipeline import stage_transform
+    from guestloyalty.operations.pipeline import stage_transform
     from guestloyalty.warehouse import Layout
 
     raw = pl.read_csv(reviews_csv, infer_schema=False)

@@ -81,7 +81,7 @@ def bench_reviews(n: int) -> dict[str, object]:
 
 def bench_world(guests: int, work: Path) -> dict[str, object]:
     from guestloyalty.config import Settings
-    from guestloyalty.pipeline import stage_generate, stage_ingest
+    from guestloyalty.operations.pipeline import stage_generate, stage_ingest
     from guestloyalty.scoring.sentiment import score_sentiment
     from guestloyalty.transform import PRE_SCORING_GOLD, SILVER, run_dbt
     from guestloyalty.warehouse import Layout, start_gold_build

@@ -47,3 +47,62 @@
         partition by source_system, {{ key }} order by _loaded_at desc, _row_number desc
     ) > 1
 {%- endmacro %}
+
+{#
+  The one shape of every base_bronze__<entity> model: each bronze row typed once, with the
+  first rule it fails (null: it passes).
+
+    entity          the bronze table (read through cleaned_bronze)
+    typed           the entity's select over `source` (and the imports): casts and renames
+    rules           (rule, condition) pairs in order; the first that holds names failed_rule
+    columns         the output columns, before failed_rule and the lineage columns
+    imports         (name, relation) pairs: lookups the typed select joins
+    surrogate_key   (key, parts): key is source_<key> when the source has one, else the md5
+                    of the parts
+#}
+{% macro base_bronze(entity, typed, rules, columns, imports=[], surrogate_key=none) -%}
+with
+source as (select * from {{ cleaned_bronze(entity) }}),
+{% for name, relation in imports %}
+{{ name }} as (select * from {{ relation }}),
+{% endfor %}
+typed as (
+{{ typed }}
+),
+{%- if surrogate_key %}
+{%- set key, parts = surrogate_key %}
+
+keyed as (
+    select
+        *,
+        coalesce(
+            source_{{ key }},
+            md5(concat_ws('|', {{ parts | join(', ') }}))
+        ) as {{ key }}
+    from typed
+),
+{%- endif %}
+
+checked as (
+    select
+        *,
+        case
+        {%- for rule, condition in rules %}
+            when {{ condition }} then '{{ rule }}'
+        {%- endfor %}
+        end as failed_rule
+    from {{ 'keyed' if surrogate_key else 'typed' }}
+),
+
+final as (
+    select
+        {%- for column in columns %}
+        {{ column }},
+        {%- endfor %}
+        failed_rule,
+        {{ bronze_lineage_columns() }}
+    from checked
+)
+
+select * from final
+{%- endmacro %}

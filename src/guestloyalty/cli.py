@@ -50,6 +50,15 @@ Horizon = Annotated[
     typer.Option("--horizon-days", min=1, max=3650, help="Churn / CLV horizon in days."),
 ]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed (same seed, same result).")]
+TrustLanding = Annotated[
+    bool,
+    typer.Option(
+        "--trust-landing-mappings",
+        envvar="GUESTLOYALTY_TRUST_LANDING_MAPPINGS",
+        help="Honour every mapping.yaml found in landing, not only those trusted with "
+        "`guestloyalty trust-mapping` (env GUESTLOYALTY_TRUST_LANDING_MAPPINGS=1).",
+    ),
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -83,12 +92,14 @@ def _settings(
     as_of: dt.datetime | None = None,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
     seed: int = 42,
+    trust_landing_mappings: bool = False,
 ) -> Settings:
     return Settings(
         data_dir=data_dir,
         as_of=as_of.date() if as_of else None,
         horizon_days=horizon_days,
         seed=seed,
+        trust_landing_mappings=trust_landing_mappings,
     )
 
 
@@ -152,10 +163,25 @@ def generate(
             "are the same whatever the number.",
         ),
     ] = None,
+    scenario: Annotated[
+        str,
+        typer.Option(
+            "--scenario",
+            help="stationary (a steady guest base) or changing (acquisitions grow 70 % a "
+            "year; for 12 months from 18 months before --end trips fall by purpose, business "
+            "to 15 %).",
+        ),
+    ] = "stationary",
 ) -> None:
     """Generate a synthetic hotel world into the landing folder, and its truth file."""
-    from guestloyalty.pipeline import pipeline_lock, stage_generate
-    from guestloyalty.synth.world import WorldSpec, chunk_count, default_workers
+    from guestloyalty.operations.pipeline import pipeline_lock, stage_generate
+    from guestloyalty.synth.world import (
+        WorldSpec,
+        WorldSpecError,
+        changing,
+        chunk_count,
+        default_workers,
+    )
 
     spec = WorldSpec(
         guests=guests,
@@ -165,6 +191,10 @@ def generate(
         dirty_rate=dirty_rate,
         file_format=file_format,  # type: ignore[arg-type]
     )
+    if scenario not in ("stationary", "changing"):
+        raise WorldSpecError(f"--scenario must be stationary or changing (got {scenario!r})")
+    if scenario == "changing":
+        spec = changing(spec)
     spec.check()
     layout = Layout(data_dir)
     layout.ensure_dirs()
@@ -209,6 +239,7 @@ def ingest(
             help="YAML mapping that turns a foreign export into an entity (see mappings/).",
         ),
     ] = None,
+    trust_landing_mappings: TrustLanding = False,
 ) -> None:
     """Load CSV, TSV, Parquet and JSON Lines files (and .gz) into bronze, as text.
 
@@ -217,13 +248,18 @@ def ingest(
     code is non-zero.
     """
     from guestloyalty.ingest import ingest_paths, load_mapping
-    from guestloyalty.pipeline import pipeline_lock
+    from guestloyalty.operations.pipeline import pipeline_lock
 
     loaded_mapping = load_mapping(mapping) if mapping is not None else None
     layout = Layout(data_dir)
     with pipeline_lock(layout):
         results = ingest_paths(
-            layout, paths or None, entity=entity, mapping=loaded_mapping, report=_say
+            layout,
+            paths or None,
+            entity=entity,
+            mapping=loaded_mapping,
+            report=_say,
+            trust_landing_mappings=trust_landing_mappings,
         )
     failed = [r.error for r in results if r.error is not None]
     if failed and _debug():
@@ -248,7 +284,7 @@ def transform(
     horizon_days: Horizon = DEFAULT_HORIZON_DAYS,
 ) -> None:
     """Build silver and the gold marts (into the gold build file) with dbt."""
-    from guestloyalty.pipeline import pipeline_lock, stage_transform
+    from guestloyalty.operations.pipeline import pipeline_lock, stage_transform
 
     settings = _settings(data_dir, as_of=as_of, horizon_days=horizon_days)
     layout = Layout(data_dir)
@@ -265,7 +301,7 @@ def train(
     seed: Seed = 42,
 ) -> None:
     """Train churn and CLV models on the labeled feature snapshots and register them."""
-    from guestloyalty.pipeline import pipeline_lock, stage_train
+    from guestloyalty.operations.pipeline import pipeline_lock, stage_train
 
     layout = Layout(data_dir)
     with pipeline_lock(layout):
@@ -281,7 +317,7 @@ def score(
     horizon_days: Horizon = DEFAULT_HORIZON_DAYS,
 ) -> None:
     """Score every guest at as_of with the promoted models, then publish gold."""
-    from guestloyalty.pipeline import (
+    from guestloyalty.operations.pipeline import (
         RunReport,
         pipeline_lock,
         stage_post_scoring,
@@ -301,6 +337,25 @@ def score(
         _say(f"warning: feature drift (PSI > 0.2): {scored['drift_warnings']}")
     if scored.get("segment_moves") is not None:
         _say(f"segments: {scored['segment_moves']:,} guests moved since the previous run")
+
+
+@app.command("trust-mapping")
+@handles_errors
+def trust_mapping(
+    paths: Annotated[list[Path], typer.Argument(help="Mapping files to trust in landing.")],
+    data_dir: DataDir = Path("data"),
+) -> None:
+    """Trust mapping files found in landing: check each, then record its SHA-256.
+
+    A mapping.yaml in landing/<entity>/ is used only once trusted (or with
+    --trust-landing-mappings). Changing a single byte of the file needs a new trust.
+    """
+    from guestloyalty.ingest.trust import trust_mapping as record_trust
+
+    layout = Layout(data_dir)
+    for path in paths:
+        digest = record_trust(layout, path)
+        typer.echo(f"trusted {path} (sha256 {digest}) in {layout.trusted_mappings_path}")
 
 
 @app.command()
@@ -327,13 +382,20 @@ def pipeline(
             help="If another run holds the data directory, wait for it instead of failing.",
         ),
     ] = False,
+    trust_landing_mappings: TrustLanding = False,
 ) -> None:
     """Run every stage: (generate) ingest, transform, train, score, publish gold."""
-    from guestloyalty.pipeline import run_pipeline
-    from guestloyalty.summary import StageProgress, run_summary
+    from guestloyalty.operations.pipeline import run_pipeline
+    from guestloyalty.operations.summary import StageProgress, run_summary
 
     layout = Layout(data_dir)
-    settings = _settings(data_dir, as_of=as_of, horizon_days=horizon_days, seed=seed)
+    settings = _settings(
+        data_dir,
+        as_of=as_of,
+        horizon_days=horizon_days,
+        seed=seed,
+        trust_landing_mappings=trust_landing_mappings,
+    )
     with StageProgress() as progress:
         run = run_pipeline(
             layout,
@@ -354,7 +416,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Last run, gold, promoted models and their metrics, drift, rows per layer (read-only)."""
-    from guestloyalty.status import collect_status, format_status
+    from guestloyalty.operations.status import collect_status, format_status
 
     result = collect_status(Layout(data_dir))
     if as_json:
@@ -384,7 +446,7 @@ def backtest(
     ] = False,
 ) -> None:
     """Train and score as of a past date, compare with what happened after, next to BG/NBD."""
-    from guestloyalty.scoring.backtest import result_json, run_backtest
+    from guestloyalty.operations.backtest import result_json, run_backtest
 
     settings = _settings(data_dir, horizon_days=horizon_days, seed=seed)
     result = run_backtest(
@@ -409,7 +471,7 @@ def report(
     ] = None,
 ) -> None:
     """Write one self-contained HTML report: model quality, segments, actions, business trends."""
-    from guestloyalty.report import write_report
+    from guestloyalty.reporting.report import write_report
 
     path = write_report(Layout(data_dir), _settings(data_dir), output)
     _say(f"report written to {path}")
@@ -423,7 +485,7 @@ def forget(
     as_json: Annotated[bool, typer.Option("--json", help="Print what was erased as JSON.")] = False,
 ) -> None:
     """Erase one person (GDPR Art. 17) from landing, bronze, silver, gold and score history."""
-    from guestloyalty.privacy import forget_guest, settings_of_last_run
+    from guestloyalty.operations.erasure import forget_guest, settings_of_last_run
 
     layout = Layout(data_dir)
     settings = settings_of_last_run(layout, _settings(data_dir))
@@ -444,7 +506,7 @@ def forget(
 @handles_errors
 def docs(data_dir: DataDir = Path("data")) -> None:
     """Build the dbt docs catalog (every silver and gold table and column) in <data>/dbt/target."""
-    from guestloyalty.pipeline import pipeline_lock
+    from guestloyalty.operations.pipeline import pipeline_lock
     from guestloyalty.transform import generate_docs
 
     layout = Layout(data_dir)
@@ -467,11 +529,12 @@ def score_guest(
         ),
     ] = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print JSON (schema: guestloyalty.guest.GuestScore).")
+        bool,
+        typer.Option("--json", help="Print JSON (schema: guestloyalty.serving.guest.GuestScore)."),
     ] = False,
 ) -> None:
     """Score one guest live: churn risk, CLV, segment, reasons and the next best action."""
-    from guestloyalty.guest import render_text, score_one_guest
+    from guestloyalty.serving.guest import render_text, score_one_guest
 
     result = score_one_guest(
         Layout(data_dir), _settings(data_dir), guest_id, source_system=source_system

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from guestloyalty.cli import app
-from guestloyalty.guest import SCHEMA_VERSION, GuestScore, score_one_guest
+from guestloyalty.serving.guest import SCHEMA_VERSION, GuestScore, score_one_guest
 
 pytestmark = pytest.mark.integration
 
@@ -20,8 +20,8 @@ pytestmark = pytest.mark.integration
 def scored(small_run):
     with duckdb.connect(str(small_run.layout.gold_path), read_only=True) as con:
         return con.sql(
-            "select guest_id, churn_probability, churn_risk, clv_12m, segment from guest_scores "
-            "order by clv_12m desc, guest_id limit 25"
+            "select guest_id, churn_probability, churn_risk, clv_horizon, segment "
+            "from guest_scores order by clv_horizon desc, guest_id limit 25"
         ).fetchall()
 
 
@@ -31,7 +31,7 @@ def test_live_score_matches_the_batch_scores(small_run, scored):
         assert live.guest_id == guest_id
         assert live.churn_probability == pytest.approx(probability, abs=1e-5)
         assert live.churn_risk == risk
-        assert live.clv_12m == pytest.approx(clv, rel=1e-4, abs=0.01)
+        assert live.clv_horizon == pytest.approx(clv, rel=1e-4, abs=0.01)
         assert live.segment == segment
         assert 1 <= len(live.reasons) <= 3
         assert all(reason.text for reason in live.reasons)
@@ -43,7 +43,7 @@ def test_cli_prints_a_card(small_run, scored):
         app, ["score-guest", guest_id, "--data-dir", str(small_run.layout.data_dir)]
     )
     assert result.exit_code == 0, result.output
-    for label in ("churn", "days until lost", "CLV", "segment", "reasons", "next action"):
+    for label in ("stage", "churn", "CLV", "segment", "reasons", "next action"):
         assert label in result.output
 
 
@@ -73,7 +73,7 @@ def test_unknown_id_is_one_line_and_exit_1(small_run, unknown):
 def test_single_guest_path_imports_no_heavy_library(small_run, scored):
     code = (
         "import sys; from pathlib import Path; from guestloyalty.config import Settings; "
-        "from guestloyalty.guest import score_one_guest; "
+        "from guestloyalty.serving.guest import score_one_guest; "
         "from guestloyalty.warehouse import Layout; "
         f"d = Path({str(small_run.layout.data_dir)!r}); "
         f"score_one_guest(Layout(d), Settings(data_dir=d), {scored[0][0]!r}); "

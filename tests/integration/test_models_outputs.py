@@ -7,11 +7,11 @@ import json
 import duckdb
 import pytest
 
-from guestloyalty.scoring import baseline
+from guestloyalty.models import baseline
 
 pytestmark = pytest.mark.integration
 requires_btyd = pytest.mark.skipif(
-    not baseline.available(), reason="guestloyalty.scoring.btyd not in this build"
+    not baseline.available(), reason="guestloyalty.models.btyd not in this build"
 )
 
 SCORE_COLUMNS = {
@@ -19,8 +19,13 @@ SCORE_COLUMNS = {
     "as_of_date",
     "churn_probability",
     "churn_risk",
-    "days_until_lost",
-    "clv_12m",
+    "lifecycle_stage",
+    "expected_next_stay_date",
+    "lapses_on",
+    "days_overdue",
+    "value_at_risk",
+    "clv_horizon",
+    "horizon_days",
     "clv_tier",
     "max_retention_spend",
     "segment_id",
@@ -47,14 +52,47 @@ def test_guest_scores_columns(gold):
     assert SCORE_COLUMNS <= columns
 
 
+def test_clv_is_named_for_its_horizon_and_the_old_name_is_an_alias(gold, small_run):
+    [(horizons, mismatched)] = gold.execute(
+        "select list(distinct horizon_days), count(*) filter (where clv_12m <> clv_horizon) "
+        "from guest_scores"
+    ).fetchall()
+    assert horizons == [small_run.settings.horizon_days]
+    assert mismatched == 0
+    for table in ("guest_360", "at_risk_guests", "next_best_action"):
+        [(different,)] = gold.execute(
+            f"select count(*) from {table} where clv_12m is distinct from clv_horizon"
+        ).fetchall()
+        assert different == 0, table
+    [(profiles,)] = gold.execute(
+        "select count(*) from segment_profiles where mean_clv_12m is distinct from "
+        "mean_clv_horizon or total_clv_12m is distinct from total_clv_horizon"
+    ).fetchall()
+    assert profiles == 0
+
+
 def test_scores_are_in_range(gold):
     row = gold.execute(
-        "select min(days_until_lost), min(clv_12m), min(max_retention_spend), "
+        "select min(days_overdue), min(clv_horizon), min(max_retention_spend), "
         "count(*) filter (where reason_1 is null), count(*) filter (where segment_id is null) "
         "from guest_scores"
     ).fetchone()
     assert row[0] >= 0 and row[1] >= 0 and row[2] >= 0
     assert row[3] == 0 and row[4] == 0
+
+
+def test_lifecycle_dates_without_sentinels(gold):
+    stages, missing, guests, crowded, late = gold.execute(
+        "select list(distinct lifecycle_stage), "
+        "count(*) filter (where expected_next_stay_date is null or lapses_on is null), "
+        "count(*), (select max(n) from (select count(*) as n from guest_scores group by "
+        "lapses_on)), count(*) filter (where days_overdue > 0 "
+        "and expected_next_stay_date + days_overdue > as_of_date) from guest_scores"
+    ).fetchone()
+    assert set(stages) <= {"new", "active", "slipping", "lapsed", "lost", "reactivated"}
+    assert missing == 0  # every scored guest has a stay, so a rhythm
+    assert crowded < 0.05 * guests  # dates follow each guest's rhythm, not a grid's end
+    assert late == 0
 
 
 @requires_btyd
@@ -70,7 +108,7 @@ def test_baseline_predictions_beside_the_model(gold):
 def test_retention_spend_is_a_share_of_clv(gold, small_run):
     share = small_run.settings.retention_spend_share
     off = gold.execute(
-        "select count(*) from guest_scores where abs(max_retention_spend - ? * clv_12m) > 0.01",
+        "select count(*) from guest_scores where abs(max_retention_spend - ? * clv_horizon) > 0.01",
         [share],
     ).fetchone()[0]
     assert off == 0
@@ -85,7 +123,7 @@ def test_three_reasons_per_guest_with_typical_values(gold):
     scored = gold.execute("select count(*) from guest_scores").fetchone()[0]
     assert guests == scored and per_guest == 3 and rows == 3 * scored
     sample = gold.execute("select reason from guest_score_explanations limit 20").fetchall()
-    assert all("; typical " in text for (text,) in sample)
+    assert all("typical guest" in text for (text,) in sample)
 
 
 def test_high_risk_guests_are_explained_by_pushes_towards_churn(gold):
@@ -137,7 +175,7 @@ def test_registry_rows_per_run(gold):
 
 
 def test_artifacts_are_json_with_checksums(small_run):
-    from guestloyalty.scoring import registry
+    from guestloyalty.models import registry
 
     bundle = registry.load_promoted(small_run.layout)
     for name in bundle.manifest["files"]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from guestloyalty.nba import choose_channel, matches_key, price_multiplier
+from guestloyalty.serving.nba import choose_channel, matches_key, price_multiplier
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from guestloyalty.scoring import segments
-from guestloyalty.scoring.features import FeatureFrame
+from guestloyalty.models import segments
+from guestloyalty.models.features import FeatureFrame
 
 NAMES = ("days_since_last_stay", "stays_count", "avg_stay_revenue", "ancillary_share")
 
@@ -184,8 +184,7 @@ def _scored(guests: list[str], segment_ids: list[int], names: list[str]):  # noq
         guest_id=np.array(guests, dtype=object),
         churn_probability=np.zeros(n),
         churn_risk=np.array(["LOW"] * n, dtype=object),
-        days_until_lost=np.zeros(n, dtype=np.int64),
-        clv_12m=np.zeros(n),
+        clv_horizon=np.zeros(n),
         clv_tier=np.array(["BRONZE"] * n, dtype=object),
         max_retention_spend=np.zeros(n),
         segment_id=np.array(segment_ids, dtype=object),

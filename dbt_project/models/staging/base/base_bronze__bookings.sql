@@ -1,12 +1,5 @@
 {# Every bronze booking, typed once, with the first rule it fails (null: passes). #}
-with
-source as (select * from {{ cleaned_bronze('bookings') }}),
-
-channel_aliases as (select * from {{ ref('channel_aliases') }}),
-
-room_type_aliases as (select * from {{ ref('room_type_aliases') }}),
-
-typed as (
+{%- set typed -%}
     select
         source.booking_id,
         source.guest_id,
@@ -38,61 +31,41 @@ typed as (
     from source
     left join channel_aliases on lower(source.channel) = channel_aliases.alias
     left join room_type_aliases on lower(source.room_type) = room_type_aliases.alias
-),
+{%- endset -%}
 
-checked as (
-    select
-        *,
-        case
-            when booking_id is null then 'booking_id_blank'
-            when guest_id is null then 'guest_id_blank'
-            when raw_arrival_date is null then 'arrival_date_blank'
-            when arrival_date is null then 'arrival_date_unparseable'
-            when raw_departure_date is null then 'departure_date_blank'
-            when departure_date is null then 'departure_date_unparseable'
-            when departure_date < arrival_date then 'departure_before_arrival'
-            when raw_booked_at is not null and booked_at is null then 'booked_at_unparseable'
-            when raw_cancelled_at is not null and cancelled_at is null
-                then 'cancelled_at_unparseable'
-            when status is null then 'status_blank'
-            when status not in ('confirmed', 'cancelled', 'no_show', 'checked_out')
-                then 'status_unknown'
-            when raw_channel is not null and channel is null then 'channel_unknown'
-            when purpose is not null and purpose not in ('business', 'leisure', 'family', 'group')
-                then 'purpose_unknown'
-            when raw_amount is not null and amount is null then 'amount_not_a_number'
-            when amount < 0 then 'amount_negative'
-            when (raw_adults is not null and adults is null)
-                or (raw_children is not null and children is null) then 'party_size_not_a_number'
-            when adults < 0 or children < 0 then 'party_size_negative'
-            when {{ is_superseded('booking_id') }} then 'duplicate_key'
-        end as failed_rule
-    from typed
-),
-
-final as (
-    select
-        booking_id,
-        guest_id,
-        source_system,
-        property_id,
-        room_type,
-        rate_plan,
-        channel,
-        status,
-        purpose,
-        currency,
-        adults,
-        children,
-        booking_changes,
-        amount,
-        booked_at,
-        cancelled_at,
-        arrival_date,
-        departure_date,
-        failed_rule,
-        {{ bronze_lineage_columns() }}
-    from checked
-)
-
-select * from final
+{{ base_bronze(
+    'bookings',
+    imports=[
+        ('channel_aliases', ref('channel_aliases')),
+        ('room_type_aliases', ref('room_type_aliases'))
+    ],
+    typed=typed,
+    rules=[
+        ('booking_id_blank', "booking_id is null"),
+        ('guest_id_blank', "guest_id is null"),
+        ('arrival_date_blank', "raw_arrival_date is null"),
+        ('arrival_date_unparseable', "arrival_date is null"),
+        ('departure_date_blank', "raw_departure_date is null"),
+        ('departure_date_unparseable', "departure_date is null"),
+        ('departure_before_arrival', "departure_date < arrival_date"),
+        ('booked_at_unparseable', "raw_booked_at is not null and booked_at is null"),
+        ('cancelled_at_unparseable', "raw_cancelled_at is not null and cancelled_at is null"),
+        ('status_blank', "status is null"),
+        ('status_unknown', "status not in ('confirmed', 'cancelled', 'no_show', 'checked_out')"),
+        ('channel_unknown', "raw_channel is not null and channel is null"),
+        ('purpose_unknown',
+            "purpose is not null and purpose not in ('business', 'leisure', 'family', 'group')"),
+        ('amount_not_a_number', "raw_amount is not null and amount is null"),
+        ('amount_negative', "amount < 0"),
+        ('party_size_not_a_number',
+            "(raw_adults is not null and adults is null)"
+            ~ " or (raw_children is not null and children is null)"),
+        ('party_size_negative', "adults < 0 or children < 0"),
+        ('duplicate_key', is_superseded('booking_id'))
+    ],
+    columns=[
+        'booking_id', 'guest_id', 'source_system', 'property_id', 'room_type', 'rate_plan',
+        'channel', 'status', 'purpose', 'currency', 'adults', 'children', 'booking_changes',
+        'amount', 'booked_at', 'cancelled_at', 'arrival_date', 'departure_date'
+    ]
+) }}

@@ -1,10 +1,5 @@
 {# Every bronze stay (folio), typed once, with the first rule it fails (null: passes). #}
-with
-source as (select * from {{ cleaned_bronze('stays') }}),
-
-room_type_aliases as (select * from {{ ref('room_type_aliases') }}),
-
-typed as (
+{%- set typed -%}
     select
         source.stay_id as source_stay_id,
         source.booking_id,
@@ -30,63 +25,38 @@ typed as (
         {{ bronze_lineage_columns('source') }}
     from source
     left join room_type_aliases on lower(source.room_type) = room_type_aliases.alias
-),
+{%- endset -%}
 
-keyed as (
-    select
-        *,
-        coalesce(
-            source_stay_id,
-            md5(concat_ws('|', source_system, guest_id, cast(check_in_date as varchar),
-                property_id, cast(total_revenue as varchar)))
-        ) as stay_id
-    from typed
-),
-
-checked as (
-    select
-        *,
-        case
-            when guest_id is null then 'guest_id_blank'
-            when raw_check_in_date is null then 'check_in_date_blank'
-            when check_in_date is null then 'check_in_date_unparseable'
-            when raw_total_revenue is null then 'total_revenue_blank'
-            when total_revenue is null then 'total_revenue_not_a_number'
-            when total_revenue < 0 then 'total_revenue_negative'
-            when raw_check_out_date is not null and check_out_date is null
-                then 'check_out_date_unparseable'
-            when check_out_date < check_in_date then 'check_out_before_check_in'
-            when raw_nights is not null and nights is null then 'nights_not_a_number'
-            when nights < 0 then 'nights_negative'
-            when room_revenue < 0 or fnb_revenue < 0 or spa_revenue < 0 or other_revenue < 0
-                then 'revenue_split_negative'
-            when {{ is_superseded('stay_id') }} then 'duplicate_key'
-        end as failed_rule
-    from keyed
-),
-
-final as (
-    select
-        stay_id,
-        booking_id,
-        guest_id,
-        source_system,
-        property_id,
-        room_type,
-        currency,
-        nights,
-        room_revenue,
-        fnb_revenue,
-        spa_revenue,
-        other_revenue,
-        total_revenue,
-        is_upgraded,
-        had_service_failure,
-        check_in_date,
-        check_out_date,
-        failed_rule,
-        {{ bronze_lineage_columns() }}
-    from checked
-)
-
-select * from final
+{{ base_bronze(
+    'stays',
+    imports=[('room_type_aliases', ref('room_type_aliases'))],
+    typed=typed,
+    surrogate_key=('stay_id', [
+        "source_system",
+        "guest_id",
+        "cast(check_in_date as varchar)",
+        "property_id",
+        "cast(total_revenue as varchar)"
+    ]),
+    rules=[
+        ('guest_id_blank', "guest_id is null"),
+        ('check_in_date_blank', "raw_check_in_date is null"),
+        ('check_in_date_unparseable', "check_in_date is null"),
+        ('total_revenue_blank', "raw_total_revenue is null"),
+        ('total_revenue_not_a_number', "total_revenue is null"),
+        ('total_revenue_negative', "total_revenue < 0"),
+        ('check_out_date_unparseable', "raw_check_out_date is not null and check_out_date is null"),
+        ('check_out_before_check_in', "check_out_date < check_in_date"),
+        ('nights_not_a_number', "raw_nights is not null and nights is null"),
+        ('nights_negative', "nights < 0"),
+        ('revenue_split_negative',
+            "room_revenue < 0 or fnb_revenue < 0 or spa_revenue < 0 or other_revenue < 0"),
+        ('duplicate_key', is_superseded('stay_id'))
+    ],
+    columns=[
+        'stay_id', 'booking_id', 'guest_id', 'source_system', 'property_id', 'room_type',
+        'currency', 'nights', 'room_revenue', 'fnb_revenue', 'spa_revenue', 'other_revenue',
+        'total_revenue', 'is_upgraded', 'had_service_failure', 'check_in_date',
+        'check_out_date'
+    ]
+) }}

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from guestloyalty.config import Settings
 from guestloyalty.errors import DiskFullError, NoDataError, PipelineLockedError
 from guestloyalty.faults import fault_point
-from guestloyalty.privacy import finish_interrupted_erasure
+from guestloyalty.operations.erasure_recovery import finish_interrupted_erasure
 from guestloyalty.warehouse import Layout, connect, copy_state_into, publish_gold
 
 if TYPE_CHECKING:
@@ -139,7 +139,14 @@ def stage_generate(
     return dict(result.rows)
 
 
-def stage_ingest(layout: Layout, paths: list[Path] | None = None) -> dict[str, object]:
+def stage_ingest(
+    layout: Layout,
+    paths: list[Path] | None = None,
+    *,
+    trust_landing_mappings: bool = False,
+    report: Reporter | None = None,
+) -> dict[str, object]:
+    """Load landing into bronze; every refused file gets its line on ``report``."""
     from guestloyalty.ingest import ingest_paths, raise_for_failures
 
     if not paths and not landing_has_files(layout):
@@ -149,7 +156,11 @@ def stage_ingest(layout: Layout, paths: list[Path] | None = None) -> dict[str, o
             f"no landing files under {layout.landing_dir}: run `guestloyalty generate` or "
             "drop exports into landing/<entity>/"
         )
-    results = ingest_paths(layout, paths)
+    results = ingest_paths(layout, paths, trust_landing_mappings=trust_landing_mappings)
+    refused = [result for result in results if result.error is not None]
+    if report is not None and len(refused) > 1:
+        for result in refused:
+            report(f"refused: {result.error}")
     raise_for_failures(results)
     loaded: dict[str, int] = {}
     for result in results:
@@ -197,7 +208,7 @@ def stage_transform(layout: Layout, settings: Settings) -> dict[str, object]:
 
 
 def stage_train(layout: Layout, settings: Settings) -> dict[str, object]:
-    from guestloyalty.scoring.train import train_models
+    from guestloyalty.training.train import train_models
 
     _require_build(layout)
     result = train_models(layout, settings)
@@ -279,7 +290,14 @@ def run_pipeline(
                     report,
                     lambda: stage_generate(layout, guests=guests, seed=settings.seed),
                 )
-            _timed(run, "ingest", report, lambda: stage_ingest(layout))
+            _timed(
+                run,
+                "ingest",
+                report,
+                lambda: stage_ingest(
+                    layout, trust_landing_mappings=settings.trust_landing_mappings, report=report
+                ),
+            )
             _timed(run, "transform", report, lambda: stage_transform(layout, settings))
             _timed(run, "train", report, lambda: stage_train(layout, settings))
             _timed(run, "score", report, lambda: stage_score(layout, settings))

@@ -1,6 +1,6 @@
 """``guestloyalty report``: one self-contained HTML file about the latest run.
 
-Everything is inline (CSS and SVG charts drawn here, see :mod:`guestloyalty.report_svg`):
+Everything is inline (CSS and SVG charts drawn here, see :mod:`guestloyalty.reporting.report_svg`):
 the file opens in any browser without a network connection and can be mailed as is.
 
 Sections:
@@ -36,7 +36,7 @@ import numpy as np
 
 from guestloyalty.config import Settings
 from guestloyalty.errors import NoDataError
-from guestloyalty.report_svg import (
+from guestloyalty.reporting.report_svg import (
     MUTED,
     PALETTE,
     Series,
@@ -131,7 +131,7 @@ def collect(layout: Layout, settings: Settings) -> ReportData:
         _reviews(con, data)
         if "feature_drift" in tables:
             data.drift = con.sql(
-                "select feature, psi from feature_drift where psi > 0.2 order by psi desc"
+                "select feature, psi from feature_drift where status = 'warn' order by psi desc"
             ).fetchall()
     data.validation, data.validation_note = _validation(layout, settings, data)
     return data
@@ -142,7 +142,7 @@ def _kpis(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
         return
     guests, at_risk, clv, at_stake = con.sql(
         "select count(*), count(*) filter (where churn_risk in ('HIGH', 'CRITICAL')), "
-        "sum(clv_12m), sum(clv_12m * churn_probability) from guest_scores"
+        "sum(clv_horizon), sum(clv_horizon * churn_probability) from guest_scores"
     ).fetchall()[0]
     data.kpis = {
         "guests scored": float(guests),
@@ -217,7 +217,7 @@ def _backtest(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
 def _risk_and_segments(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
     if "guest_scores" in data.tables:
         data.risk_bands = con.sql(
-            "select churn_risk, count(*), sum(clv_12m), avg(churn_probability) "
+            "select churn_risk, count(*), sum(clv_horizon), avg(churn_probability) "
             "from guest_scores group by 1 order by case churn_risk when 'LOW' then 1 "
             "when 'MEDIUM' then 2 when 'HIGH' then 3 else 4 end"
         ).fetchall()
@@ -231,11 +231,11 @@ def _risk_and_segments(con: duckdb.DuckDBPyConnection, data: ReportData) -> None
                 "segment": segment,
                 "guests": guests,
                 "guest_share": share,
-                "mean_clv_12m": mean_clv,
+                "mean_clv_horizon": mean_clv,
                 "mean_churn_probability": mean_churn,
             }
             for segment, guests, share, mean_clv, mean_churn in con.sql(
-                "select segment, count(*), count(*) / sum(count(*)) over (), avg(clv_12m), "
+                "select segment, count(*), count(*) / sum(count(*)) over (), avg(clv_horizon), "
                 "avg(churn_probability) from guest_scores group by 1 order by 2 desc"
             ).fetchall()
         ]
@@ -317,7 +317,7 @@ def _validation(
 ) -> tuple[Validation | None, str]:
     """Promoted models' predictions on their validation snapshot, with what happened."""
     try:
-        from guestloyalty.scoring import registry
+        from guestloyalty.models import registry
 
         bundle = registry.load_promoted(layout)
     except Exception as error:  # noqa: BLE001 - the report still renders without curves
@@ -350,7 +350,7 @@ def _observed_after_as_of(layout: Layout, data: ReportData) -> Validation | None
     """
     if data.as_of is None or not data.horizon_days or "guest_scores" not in data.tables:
         return None
-    from guestloyalty.scoring import baseline
+    from guestloyalty.models import baseline
 
     stays = baseline.load_stays_from_layout(layout)
     if len(stays) == 0:
@@ -364,7 +364,7 @@ def _observed_after_as_of(layout: Layout, data: ReportData) -> Validation | None
         columns = {row[0] for row in con.sql("describe guest_scores").fetchall()}
         extra = [c for c in ("p_no_stay_btyd", "clv_btyd") if c in columns]
         rows = con.sql(
-            "select guest_id, churn_probability, clv_12m"
+            "select guest_id, churn_probability, clv_horizon"
             + "".join(f", {c}" for c in extra)
             + " from guest_scores order by guest_id"
         ).fetchall()
@@ -394,7 +394,8 @@ def _observed_after_as_of(layout: Layout, data: ReportData) -> Validation | None
 
 
 def _predict_validation(layout, settings, bundle, snapshot_text) -> Validation | None:  # noqa: ANN001
-    from guestloyalty.scoring import baseline, churn, clv, features, score
+    from guestloyalty.models import baseline, churn, clv, features
+    from guestloyalty.scoring import score
 
     with connect(layout.gold_path, read_only=True) as con:
         labeled = features.load_labeled(con)
@@ -701,7 +702,7 @@ def _quality_section(data: ReportData) -> str:
     if v is None:
         out.append(_card(f"<p>No curves: {_esc(data.validation_note)}</p>"))
     else:
-        from guestloyalty.scoring.metrics import roc_auc
+        from guestloyalty.evaluation.metrics import roc_auc
 
         where = (
             f"{v.source}, as of {v.snapshot} ({len(v.churned):,} guests)"
@@ -828,7 +829,7 @@ def _scores_section(data: ReportData) -> str:
             _card(
                 hbar_chart(
                     names,
-                    [float(s.get("mean_clv_12m") or 0) for s in data.segments],
+                    [float(s.get("mean_clv_horizon") or 0) for s in data.segments],
                     title="Mean predicted CLV by segment",
                 )
             )
@@ -840,7 +841,7 @@ def _scores_section(data: ReportData) -> str:
                 s.get("segment"),
                 f"{int(s.get('guests') or 0):,}",
                 fmt_percent(float(s.get("guest_share") or 0)),
-                fmt_number(float(s.get("mean_clv_12m") or 0)),
+                fmt_number(float(s.get("mean_clv_horizon") or 0)),
                 fmt_percent(float(s.get("mean_churn_probability") or 0)),
                 ""
                 if s.get("redemption_rate") is None

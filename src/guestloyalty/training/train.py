@@ -29,8 +29,9 @@ import numpy as np
 
 from guestloyalty.config import Settings
 from guestloyalty.errors import GuestLoyaltyError, TrainingError
-from guestloyalty.scoring import baseline, churn, clv, drift, features, registry
-from guestloyalty.scoring.features import FeatureFrame
+from guestloyalty.evaluation import drift
+from guestloyalty.models import baseline, churn, clv, features, registry
+from guestloyalty.models.features import FeatureFrame
 from guestloyalty.warehouse import Layout, connect
 
 #: Fewer labeled rows than this (or one class only) and the baseline is used instead.
@@ -202,7 +203,7 @@ def _segments(
     settings: Settings, current: FeatureFrame, layout: Layout
 ) -> dict[str, object] | None:
     """Fit segments on the current snapshot (None when there are too few guests)."""
-    from guestloyalty.scoring import segments
+    from guestloyalty.models import segments
 
     if len(current) < segments.MIN_GUESTS:
         return None
@@ -264,7 +265,16 @@ def _train_xgboost(
     tiers = clv.tier_cutoffs(
         clv.predict_clv(clv_booster, current_b) if len(current_b) else clv_valid
     )
-    drift_ref = drift.reference(split.train.X, model_features)
+    # Drift thresholds from the shift the later snapshots the model was judged on show.
+    drift_ref = drift.reference(
+        split.train.X,
+        model_features,
+        snapshot_dates=split.train.snapshot_date,
+        origins=[
+            drift.Origin(split.calib.X, _date(split.calib_snapshot)),
+            drift.Origin(split.valid.X, _date(split.valid_snapshot)),
+        ],
+    )
 
     gate_ok, note, promoted_auc = _gate(layout, settings, split, churn_scores["auc"])
     if split.calib_is_valid:
