@@ -98,7 +98,8 @@ def run_once(reviews_csv: Path, work: Path, *, seed: int, withhold: float) -> di
             "select review_id, sentiment, method from review_sentiment order by review_id"
         ).pl()
         topics = con.sql(
-            "select topic, sum(mentions) as mentions, sum(negative_mentions) as negative "
+            "select topic, cast(sum(mentions) as bigint) as mentions, "
+            "cast(sum(negative_mentions) as bigint) as negative "
             "from review_topics_by_property group by topic order by mentions desc"
         ).pl()
     truth = raw.select(
@@ -108,13 +109,15 @@ def run_once(reviews_csv: Path, work: Path, *, seed: int, withhold: float) -> di
     )
     joined = truth.join(scored, on="review_id", how="left")
     missing = joined["sentiment"].null_count()
-    withheld = joined.filter(pl.col("held"))
+    # a withheld review with neither text nor score has no sentiment (method none): left out
+    withheld = joined.filter(pl.col("held") & pl.col("sentiment").is_not_null())
     s = withheld["sentiment"].to_numpy()
     score = withheld["score"].to_numpy()
     return {
         "seed": seed,
         "reviews": raw.height,
         "withheld": int(held.sum()),
+        "withheld_without_sentiment": int(held.sum()) - withheld.height,
         "reviews_without_sentiment": missing,
         "methods": dict(withheld.group_by("method").len().iter_rows()),
         "spearman": round(spearman(s, score), 4),
@@ -144,9 +147,10 @@ def main() -> None:
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench_reviews_"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        runs = [
-            run_once(args.reviews, work, seed=seed, withhold=args.withhold) for seed in args.seeds
-        ]
+        runs = []
+        for seed in args.seeds:
+            runs.append(run_once(args.reviews, work, seed=seed, withhold=args.withhold))
+            print(json.dumps(runs[-1], default=str), file=sys.stderr, flush=True)
         lexicon = None
         if not args.no_lexicon:
             lexicon = run_once(args.reviews, work / "lexicon", seed=args.seeds[0], withhold=1.0)
@@ -165,7 +169,7 @@ def main() -> None:
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     if args.json:
-        print(json.dumps(result))
+        print(json.dumps(result, default=str))
         return
     print("seed  withheld  spearman  auc(<5)  methods  sentiment_s")
     for run in runs:
