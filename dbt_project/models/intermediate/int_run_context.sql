@@ -8,16 +8,18 @@ event_dates as (
     from {{ ref('stg_bronze__stays') }}
     union all
     select
-        min(coalesce(cast(booked_at as date), arrival_date)),
-        max(cast(booked_at as date))
+        min(coalesce(cast(booked_at as date), arrival_date)) as first_date,
+        max(cast(booked_at as date)) as last_date
     from {{ ref('stg_bronze__bookings') }}
     union all
-    select min(occurred_date), max(occurred_date) from {{ ref('stg_bronze__engagement_events') }}
+    select min(occurred_date) as first_date, max(occurred_date) as last_date
+    from {{ ref('stg_bronze__engagement_events') }}
     union all
-    select min(occurred_date), max(occurred_date)
+    select min(occurred_date) as first_date, max(occurred_date) as last_date
     from {{ ref('stg_bronze__loyalty_transactions') }}
     union all
-    select min(submitted_date), max(submitted_date) from {{ ref('stg_bronze__reviews') }}
+    select min(submitted_date) as first_date, max(submitted_date) as last_date
+    from {{ ref('stg_bronze__reviews') }}
 ),
 
 data_span as (
