@@ -104,6 +104,10 @@ def run_summary(layout: Layout, run: RunReport) -> list[str]:
             "  drift    "
             + ", ".join(f"{w.feature} (PSI {w.psi:.2f})" for w in status.drift_warnings[:5])
         )
+    from guestloyalty.operations.status import insight_lines
+
+    for label, text in insight_lines(status.insights, limit=6):
+        lines.append(f"  {label:<8} {text}")
     as_of = status.gold.as_of_date if status.gold else None
     lines.append(f"  gold at  {run.gold_path or layout.gold_path} (as_of {as_of or '-'})")
     lines.append("  next     guestloyalty status | score-guest ID | query list | report")

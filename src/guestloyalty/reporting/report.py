@@ -93,6 +93,8 @@ class ReportData:
     #: topic, negative mentions (12 months), negative share, last 3 months, the 3 before,
     #: complaints logged (12 months)
     complaint_topics: list[tuple[str, int, float, int, int, int]] = field(default_factory=list)
+    #: (insight_kind, subject, value, sentence) rows of run_insights, in reading order.
+    insights: list[tuple[str, str, float, str]] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------------------------------
@@ -129,6 +131,11 @@ def collect(layout: Layout, settings: Settings) -> ReportData:
         _risk_and_segments(con, data)
         _monthly(con, data)
         _reviews(con, data)
+        if "run_insights" in tables:
+            data.insights = con.sql(
+                "select insight_kind, subject, insight_value, sentence from run_insights "
+                "order by insight_rank"
+            ).fetchall()
         if "feature_drift" in tables:
             data.drift = con.sql(
                 "select feature, psi from feature_drift where status = 'warn' order by psi desc"
@@ -147,6 +154,7 @@ def _kpis(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
     data.kpis = {
         "guests scored": float(guests),
         "at HIGH / CRITICAL risk": float(at_risk),
+        **_lifecycle_kpis(con, data),
         "predicted value (horizon)": float(clv or 0),
         "value at risk": float(at_stake or 0),
     }
@@ -156,6 +164,29 @@ def _kpis(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
                 "select count(*) from next_best_action where channel in ('email', 'sms', 'push')"
             ).fetchall()[0][0]
         )
+
+
+def _lifecycle_kpis(con: duckdb.DuckDBPyConnection, data: ReportData) -> dict[str, float]:
+    columns = {
+        row[0]
+        for row in con.sql(
+            "select column_name from duckdb_columns() where table_name = 'guest_scores'"
+        ).fetchall()
+    }
+    if "lifecycle_stage" not in columns:
+        return {}
+    out = {
+        "slipping": float(
+            con.sql(
+                "select count(*) from guest_scores where lifecycle_stage = 'slipping'"
+            ).fetchall()[0][0]
+        )
+    }
+    if "at_risk_guests" in data.tables:
+        out["on the at-risk list"] = float(
+            con.sql("select count(*) from at_risk_guests").fetchall()[0][0]
+        )
+    return out
 
 
 def _run_and_models(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
@@ -618,6 +649,8 @@ def render(data: ReportData) -> str:
     """The whole page."""
     parts: list[str] = []
     parts.append(_kpi_section(data))
+    if data.insights:
+        parts.append(_changes_section(data))
     parts.append(_quality_section(data))
     parts.append(_scores_section(data))
     parts.append(_business_section(data))
@@ -646,6 +679,27 @@ def render(data: ReportData) -> str:
         f"<footer>Generated {_esc(data.generated_at)} by guestloyalty. Self-contained: no "
         "scripts, no network. Curves are measured on a snapshot the models never trained on."
         "</footer></body></html>\n"
+    )
+
+
+def _changes_section(data: ReportData) -> str:
+    """Guests per lifecycle stage and what changed, every sentence a run_insights row."""
+    stages = [
+        [subject, f"{value:,.0f}"]
+        for kind, subject, value, _ in data.insights
+        if kind == "stage_count"
+    ]
+    changes = [sentence for kind, _, _, sentence in data.insights if kind != "stage_count"]
+    body = _table(["lifecycle stage", "guests"], stages, {1}) if stages else ""
+    body += (
+        "<ul>" + "".join(f"<li>{_esc(sentence)}</li>" for sentence in changes) + "</ul>"
+        if changes
+        else "<p>No stage moves since a previous run and no business metric off its history.</p>"
+    )
+    return "<h2>What changed</h2>" + _card(
+        body,
+        "From gold's run_insights: moves into slipping / lapsed / reactivated since the last "
+        "run, and property metrics more than two standard deviations from their 12 months.",
     )
 
 
