@@ -83,7 +83,7 @@ def bench_world(guests: int, work: Path) -> dict[str, object]:
     from guestloyalty.config import Settings
     from guestloyalty.operations.pipeline import stage_generate, stage_ingest
     from guestloyalty.scoring.sentiment import score_sentiment
-    from guestloyalty.transform import PRE_SCORING_GOLD, SILVER, run_dbt
+    from guestloyalty.transform import PRE_SCORING_GOLD, PRE_SCORING_SILVER, run_dbt
     from guestloyalty.warehouse import Layout, start_gold_build
 
     data_dir = work / f"world_{guests}"
@@ -94,7 +94,7 @@ def bench_world(guests: int, work: Path) -> dict[str, object]:
     stage_ingest(layout)
     start_gold_build(layout)
     began = time.perf_counter()
-    run_dbt(layout, settings, selection=SILVER)
+    run_dbt(layout, settings, selection=PRE_SCORING_SILVER)
     silver_seconds = time.perf_counter() - began
     import sklearn.linear_model  # noqa: F401 - training imports it anyway; not the stage's cost
 

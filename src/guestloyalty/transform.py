@@ -22,7 +22,7 @@ from guestloyalty.warehouse import Layout
 #: Before scoring, two builds with the sentiment stage between them: silver (and the seeds),
 #: then the gold marts, which read what the sentiment stage wrote. A test whose parents span
 #: both (a gold mart's relationship to silver) runs with the second.
-SILVER = (
+PRE_SCORING_SILVER = (
     "--select tag:silver tag:seed --indirect-selection cautious --exclude-resource-type unit_test"
 )
 PRE_SCORING_GOLD = "--select tag:gold --exclude tag:post_scoring --exclude-resource-type unit_test"

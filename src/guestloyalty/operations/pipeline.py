@@ -188,14 +188,19 @@ def stage_transform(layout: Layout, settings: Settings) -> dict[str, object]:
     """Fresh gold build file, a dbt build of silver, the sentiment stage (reviews and
     complaints scored into the build), then a dbt build of the pre-scoring gold marts."""
     from guestloyalty.scoring.sentiment import score_sentiment
-    from guestloyalty.transform import PRE_SCORING_GOLD, SILVER, keep_run_results, run_dbt
+    from guestloyalty.transform import (
+        PRE_SCORING_GOLD,
+        PRE_SCORING_SILVER,
+        keep_run_results,
+        run_dbt,
+    )
     from guestloyalty.warehouse import start_gold_build
 
     if not layout.bronze_path.exists():
         raise NoDataError(f"{layout.bronze_path} does not exist: run `guestloyalty ingest` first")
     layout.ensure_dirs()  # silver/ may be missing when bronze came from elsewhere
     start_gold_build(layout)
-    silver = run_dbt(layout, settings, selection=SILVER)
+    silver = run_dbt(layout, settings, selection=PRE_SCORING_SILVER)
     keep_run_results(layout, "silver")
     started = time.perf_counter()
     scored = score_sentiment(layout, settings)
