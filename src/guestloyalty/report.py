@@ -152,7 +152,7 @@ def _run_and_models(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
     if "run_log" in data.tables:
         rows = con.sql(
             "select run_id, status, finished_at, stage_seconds from run_log "
-            "where status = 'succeeded' order by started_at desc limit 1"
+            "where status in ('succeeded', 'partial') order by started_at desc limit 1"
         ).fetchall()
         if rows:
             run_id, status, finished, stages = rows[0]

@@ -39,6 +39,7 @@ checked as (
             ) then 'event_type_unknown'
             when raw_occurred_at is null then 'occurred_at_blank'
             when occurred_at is null then 'occurred_at_unparseable'
+            {{ implausible_date_rules('cast(occurred_at as date)', 'occurred_at') }}
             when {{ is_superseded('event_id') }} then 'duplicate_key'
         end as failed_rule
     from keyed

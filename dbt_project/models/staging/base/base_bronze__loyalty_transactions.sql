@@ -44,6 +44,7 @@ checked as (
                 then 'transaction_type_unknown'
             when raw_occurred_at is null then 'occurred_at_blank'
             when occurred_at is null then 'occurred_at_unparseable'
+            {{ implausible_date_rules('cast(occurred_at as date)', 'occurred_at') }}
             when raw_points is not null and points is null then 'points_not_a_number'
             when transaction_type = 'tier_change' and tier is null then 'tier_blank'
             when {{ is_superseded('transaction_id') }} then 'duplicate_key'

@@ -38,6 +38,7 @@ checked as (
             when guest_id is null then 'guest_id_blank'
             when raw_submitted_at is null then 'submitted_at_blank'
             when submitted_at is null then 'submitted_at_unparseable'
+            {{ implausible_date_rules('cast(submitted_at as date)', 'submitted_at') }}
             when raw_nps is not null and nps is null then 'nps_not_a_number'
             when nps < 0 or nps > 10 then 'nps_out_of_range'
             when raw_rating is not null and rating is null then 'rating_not_a_number'

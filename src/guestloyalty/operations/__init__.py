@@ -1,0 +1,1 @@
+"""Operations: what runs around the stages (the plausibility gate, ...)."""
