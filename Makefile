@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DO_NOT_TRACK := 1
 
-.PHONY: setup pipeline test soak lint format bench docs clean
+.PHONY: setup pipeline test soak lint format bench bench-real docs clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 1; }
@@ -35,6 +35,9 @@ format: $(STAMP)
 
 bench: $(STAMP) ## speed and memory benchmarks (minutes)
 	$(BIN)/python benchmarks/run_all.py
+
+bench-real: $(STAMP) ## model vs BG/NBD on CDNOW, groceryElog (../shared/data) and the default world
+	$(BIN)/python benchmarks/real_btyd.py
 
 docs: $(STAMP) ## dbt docs (catalog of every gold table and column)
 	$(BIN)/guestloyalty docs

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import scipy
 
-from guestloyalty.scoring.btyd import (
+from guestloyalty.models.btyd import (
     BGNBDParams,
     GammaGammaParams,
     btyd_forecast,

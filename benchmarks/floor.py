@@ -118,7 +118,7 @@ def run_floor(
     import numpy as np
     import xgboost as xgb
 
-    from guestloyalty.scoring.churn import CHURN_PARAMS
+    from guestloyalty.models.churn import CHURN_PARAMS
 
     snapshot = labeled_snapshot(as_of, horizon_days)
     con = duckdb.connect()

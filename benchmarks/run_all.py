@@ -218,7 +218,7 @@ def _ts(text: str) -> float:
 def child(guests: int, data_dir: Path, out: Path, seed: int) -> None:
     """Generate and run the pipeline in ``data_dir``; write what happened to ``out`` (JSON)."""
     from guestloyalty.config import Settings
-    from guestloyalty.pipeline import run_pipeline, stage_generate
+    from guestloyalty.operations.pipeline import run_pipeline, stage_generate
     from guestloyalty.warehouse import Layout
 
     layout = Layout(data_dir)

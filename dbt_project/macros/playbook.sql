@@ -30,11 +30,14 @@
 {#
   Personalised price multiplier in [0.7, 1.3]: valuable guests bear a little more, guests
   likely to churn get a better price. clv_percentile is the guest's percent rank of clv_12m.
-  guestloyalty.nba.price_multiplier is the same formula for score-guest (a test checks).
+  guestloyalty.serving.nba.price_multiplier is the same formula for score-guest (a test checks).
+  To cents as floor(100 x + 0.5) / 100, not round(x, 2): the same double operations in
+  DuckDB and Python, whatever a DuckDB release does with round() of a double near a half
+  cent (2.0.1 rounds the double nearest 0.845 down, 2.0.0 rounded it up).
 #}
 {% macro price_multiplier(clv_percentile, churn_probability) -%}
-    round(least(1.3, greatest(0.7,
+    floor(100 * least(1.3, greatest(0.7,
         1.0 + 0.3 * ({{ clv_percentile }} - 0.5)
         - 0.5 * greatest({{ churn_probability }} - 0.4, 0.0)
-    )), 2)
+    )) + 0.5) / 100
 {%- endmacro %}

@@ -158,7 +158,7 @@ def generate(
     ] = None,
 ) -> None:
     """Generate a synthetic hotel world into the landing folder, and its truth file."""
-    from guestloyalty.pipeline import pipeline_lock, stage_generate
+    from guestloyalty.operations.pipeline import pipeline_lock, stage_generate
     from guestloyalty.synth.world import WorldSpec, chunk_count, default_workers
 
     spec = WorldSpec(
@@ -221,7 +221,7 @@ def ingest(
     code is non-zero.
     """
     from guestloyalty.ingest import ingest_paths, load_mapping
-    from guestloyalty.pipeline import pipeline_lock
+    from guestloyalty.operations.pipeline import pipeline_lock
 
     loaded_mapping = load_mapping(mapping) if mapping is not None else None
     layout = Layout(data_dir)
@@ -252,7 +252,7 @@ def transform(
     horizon_days: Horizon = DEFAULT_HORIZON_DAYS,
 ) -> None:
     """Build silver and the gold marts (into the gold build file) with dbt."""
-    from guestloyalty.pipeline import pipeline_lock, stage_transform
+    from guestloyalty.operations.pipeline import pipeline_lock, stage_transform
 
     settings = _settings(data_dir, as_of=as_of, horizon_days=horizon_days)
     layout = Layout(data_dir)
@@ -269,7 +269,7 @@ def train(
     seed: Seed = 42,
 ) -> None:
     """Train churn and CLV models on the labeled feature snapshots and register them."""
-    from guestloyalty.pipeline import pipeline_lock, stage_train
+    from guestloyalty.operations.pipeline import pipeline_lock, stage_train
 
     layout = Layout(data_dir)
     with pipeline_lock(layout):
@@ -285,7 +285,7 @@ def score(
     horizon_days: Horizon = DEFAULT_HORIZON_DAYS,
 ) -> None:
     """Score every guest at as_of with the promoted models, then publish gold."""
-    from guestloyalty.pipeline import (
+    from guestloyalty.operations.pipeline import (
         RunReport,
         pipeline_lock,
         stage_post_scoring,
@@ -345,8 +345,8 @@ def pipeline(
     Exit code 7: stopped before publish by the plausibility gate (gold unchanged); 8: published
     without scores (no model could be trained; the marts that need none are in gold).
     """
-    from guestloyalty.pipeline import run_pipeline
-    from guestloyalty.summary import StageProgress, run_summary
+    from guestloyalty.operations.pipeline import run_pipeline
+    from guestloyalty.operations.summary import StageProgress, run_summary
 
     layout = Layout(data_dir)
     settings = _settings(data_dir, as_of=as_of, horizon_days=horizon_days, seed=seed)
@@ -373,7 +373,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Last run, gold, promoted models and their metrics, drift, rows per layer (read-only)."""
-    from guestloyalty.status import collect_status, format_status
+    from guestloyalty.operations.status import collect_status, format_status
 
     result = collect_status(Layout(data_dir))
     if as_json:
@@ -403,7 +403,7 @@ def backtest(
     ] = False,
 ) -> None:
     """Train and score as of a past date, compare with what happened after, next to BG/NBD."""
-    from guestloyalty.scoring.backtest import result_json, run_backtest
+    from guestloyalty.operations.backtest import result_json, run_backtest
 
     settings = _settings(data_dir, horizon_days=horizon_days, seed=seed)
     result = run_backtest(
@@ -428,7 +428,7 @@ def report(
     ] = None,
 ) -> None:
     """Write one self-contained HTML report: model quality, segments, actions, business trends."""
-    from guestloyalty.report import write_report
+    from guestloyalty.reporting.report import write_report
 
     path = write_report(Layout(data_dir), _settings(data_dir), output)
     _say(f"report written to {path}")
@@ -442,7 +442,7 @@ def forget(
     as_json: Annotated[bool, typer.Option("--json", help="Print what was erased as JSON.")] = False,
 ) -> None:
     """Erase one person (GDPR Art. 17) from landing, bronze, silver, gold and score history."""
-    from guestloyalty.privacy import forget_guest, settings_of_last_run
+    from guestloyalty.operations.erasure import forget_guest, settings_of_last_run
 
     layout = Layout(data_dir)
     settings = settings_of_last_run(layout, _settings(data_dir))
@@ -463,7 +463,7 @@ def forget(
 @handles_errors
 def docs(data_dir: DataDir = Path("data")) -> None:
     """Build the dbt docs catalog (every silver and gold table and column) in <data>/dbt/target."""
-    from guestloyalty.pipeline import pipeline_lock
+    from guestloyalty.operations.pipeline import pipeline_lock
     from guestloyalty.transform import generate_docs
 
     layout = Layout(data_dir)
@@ -486,11 +486,12 @@ def score_guest(
         ),
     ] = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print JSON (schema: guestloyalty.guest.GuestScore).")
+        bool,
+        typer.Option("--json", help="Print JSON (schema: guestloyalty.serving.guest.GuestScore)."),
     ] = False,
 ) -> None:
     """Score one guest live: churn risk, CLV, segment, reasons and the next best action."""
-    from guestloyalty.guest import render_text, score_one_guest
+    from guestloyalty.serving.guest import render_text, score_one_guest
 
     result = score_one_guest(
         Layout(data_dir), _settings(data_dir), guest_id, source_system=source_system

@@ -174,24 +174,24 @@ def publish_gold(layout: Layout) -> Path:
 
         duckdb.connect(str(build)).close()
     layout.gold_path.parent.mkdir(parents=True, exist_ok=True)
-    _fsync(build)
+    fsync(build)
     fault_point("publish:before_rename")
     # A WAL next to gold belongs to the old file (someone opened it read-write); replayed
     # against the new file it would corrupt it.
     layout.gold_path.with_name(layout.gold_path.name + ".wal").unlink(missing_ok=True)
     os.replace(build, layout.gold_path)
-    _fsync_dir(layout.gold_path.parent)
+    fsync_dir(layout.gold_path.parent)
     fault_point("publish:after_rename")
     shutil.rmtree(layout.build_dir, ignore_errors=True)
     return layout.gold_path
 
 
-def _fsync(path: Path) -> None:
+def fsync(path: Path) -> None:
     with open(path, "rb") as handle:
         os.fsync(handle.fileno())
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from guestloyalty.config import Settings
-from guestloyalty.pipeline import RunReport, run_pipeline
+from guestloyalty.operations.pipeline import RunReport, run_pipeline
 from guestloyalty.warehouse import Layout
 
 SMALL_WORLD_GUESTS = 3_000

@@ -8,7 +8,7 @@ import shutil
 import duckdb
 import pytest
 
-from guestloyalty.scoring.backtest import BacktestError, data_end, run_backtest
+from guestloyalty.operations.backtest import BacktestError, data_end, run_backtest
 from guestloyalty.warehouse import Layout
 
 pytestmark = pytest.mark.integration
@@ -91,7 +91,7 @@ def test_as_of_after_the_data_is_refused(world_copy, small_run):
 def test_too_little_history_falls_back_to_the_baseline(world_copy, small_run):
     """Nine months of data before as_of: no labeled snapshot, BG/NBD x Gamma-Gamma decide."""
     with duckdb.connect(str(world_copy.silver_path), read_only=True) as con:
-        from guestloyalty.scoring.baseline import stays_relation
+        from guestloyalty.models.baseline import stays_relation
 
         first = con.sql(f"select min(check_in_date) from {stays_relation(con)}").fetchall()[0][0]
     result = run_backtest(

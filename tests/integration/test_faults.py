@@ -36,8 +36,8 @@ from guestloyalty import faults
 from guestloyalty.config import Settings
 from guestloyalty.errors import DiskFullError
 from guestloyalty.faults import FAULT_ENV
-from guestloyalty.pipeline import RunReport, run_pipeline, stage_publish
-from guestloyalty.status import collect_status
+from guestloyalty.operations.pipeline import RunReport, run_pipeline, stage_publish
+from guestloyalty.operations.status import collect_status
 from guestloyalty.transform import dbt_project_dir
 from guestloyalty.warehouse import Layout, start_gold_build
 

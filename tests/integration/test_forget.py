@@ -18,8 +18,8 @@ from trust_support import bronze_counts, clone_world, run_cli
 from guestloyalty.config import Settings
 from guestloyalty.errors import ErasureError, PipelineLockedError
 from guestloyalty.ingest import ingest_paths
-from guestloyalty.pipeline import pipeline_lock
-from guestloyalty.privacy import forget_guest
+from guestloyalty.operations.erasure import forget_guest
+from guestloyalty.operations.pipeline import pipeline_lock
 from guestloyalty.warehouse import Layout
 
 pytestmark = pytest.mark.integration

@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from guestloyalty.cli import app
-from guestloyalty.guest import score_one_guest
+from guestloyalty.serving.guest import score_one_guest
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from guestloyalty.cli import app
-from guestloyalty.guest import SCHEMA_VERSION, GuestScore, score_one_guest
+from guestloyalty.serving.guest import SCHEMA_VERSION, GuestScore, score_one_guest
 
 pytestmark = pytest.mark.integration
 
@@ -73,7 +73,7 @@ def test_unknown_id_is_one_line_and_exit_1(small_run, unknown):
 def test_single_guest_path_imports_no_heavy_library(small_run, scored):
     code = (
         "import sys; from pathlib import Path; from guestloyalty.config import Settings; "
-        "from guestloyalty.guest import score_one_guest; "
+        "from guestloyalty.serving.guest import score_one_guest; "
         "from guestloyalty.warehouse import Layout; "
         f"d = Path({str(small_run.layout.data_dir)!r}); "
         f"score_one_guest(Layout(d), Settings(data_dir=d), {scored[0][0]!r}); "

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from guestloyalty.config import Settings
-from guestloyalty.pipeline import RunReport, run_pipeline
+from guestloyalty.operations.pipeline import RunReport, run_pipeline
 from guestloyalty.warehouse import Layout
 
 pytestmark = pytest.mark.integration

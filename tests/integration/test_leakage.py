@@ -17,8 +17,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from guestloyalty.config import Settings
-from guestloyalty.pipeline import stage_ingest, stage_transform
-from guestloyalty.scoring.features import FEATURES
+from guestloyalty.models.features import FEATURES
+from guestloyalty.operations.pipeline import stage_ingest, stage_transform
 from guestloyalty.warehouse import Layout
 
 pytestmark = pytest.mark.integration

@@ -7,11 +7,11 @@ import json
 import duckdb
 import pytest
 
-from guestloyalty.scoring import baseline
+from guestloyalty.models import baseline
 
 pytestmark = pytest.mark.integration
 requires_btyd = pytest.mark.skipif(
-    not baseline.available(), reason="guestloyalty.scoring.btyd not in this build"
+    not baseline.available(), reason="guestloyalty.models.btyd not in this build"
 )
 
 SCORE_COLUMNS = {
@@ -137,7 +137,7 @@ def test_registry_rows_per_run(gold):
 
 
 def test_artifacts_are_json_with_checksums(small_run):
-    from guestloyalty.scoring import registry
+    from guestloyalty.models import registry
 
     bundle = registry.load_promoted(small_run.layout)
     for name in bundle.manifest["files"]:

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from guestloyalty import queries
-from guestloyalty.guest import score_one_guest
+from guestloyalty.serving.guest import score_one_guest
 
 pytestmark = pytest.mark.integration
 

@@ -95,7 +95,7 @@ def test_churn_model_beats_recency_on_the_held_out_snapshot(gold):
     """Validation AUC (latest labeled snapshot, never trained on) beats recency alone."""
     import json
 
-    from guestloyalty.scoring.metrics import roc_auc
+    from guestloyalty.evaluation.metrics import roc_auc
 
     metrics = json.loads(
         gold.execute(

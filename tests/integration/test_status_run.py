@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from guestloyalty.cli import app
-from guestloyalty.status import Status, collect_status
+from guestloyalty.operations.status import Status, collect_status
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +40,7 @@ def test_cli_status_text_and_json(small_run):
 
 
 def test_run_summary_has_timings_rows_models_and_gold(small_run):
-    from guestloyalty.summary import run_summary
+    from guestloyalty.operations.summary import run_summary
 
     lines = run_summary(small_run.layout, small_run.report)
     text = "\n".join(lines)
@@ -55,7 +55,7 @@ def test_run_summary_has_timings_rows_models_and_gold(small_run):
 def test_stage_progress_off_a_terminal_prints_plain_lines():
     import io
 
-    from guestloyalty.summary import StageProgress
+    from guestloyalty.operations.summary import StageProgress
 
     out = io.StringIO()
     with StageProgress(stream=out) as progress:

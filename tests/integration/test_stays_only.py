@@ -10,7 +10,7 @@ import pytest
 
 from guestloyalty.config import Settings
 from guestloyalty.contracts import ENTITIES
-from guestloyalty.pipeline import RunReport, run_pipeline
+from guestloyalty.operations.pipeline import RunReport, run_pipeline
 from guestloyalty.synth.world import WorldSpec, generate_world, write_frames
 from guestloyalty.warehouse import Layout
 
@@ -70,7 +70,7 @@ def test_every_guest_with_a_stay_is_scored(stays_only_run):
 
 
 def test_bronze_rows_equal_silver_plus_quarantine(stays_only_run):
-    from guestloyalty.status import collect_status
+    from guestloyalty.operations.status import collect_status
 
     stays = next(e for e in collect_status(stays_only_run.layout).entities if e.entity == "stays")
     assert stays.bronze_rows == stays_only_run.stays
@@ -85,7 +85,7 @@ def test_transform_alone_creates_the_layer_folders(stays_only_run, tmp_path):
     """Bronze copied in from elsewhere: `transform` must not need silver/ to exist."""
     import shutil
 
-    from guestloyalty.pipeline import stage_transform
+    from guestloyalty.operations.pipeline import stage_transform
 
     layout = Layout(tmp_path / "copied")
     layout.bronze_path.parent.mkdir(parents=True)

@@ -1,4 +1,4 @@
-"""Tests for guestloyalty.scoring.btyd: BG/NBD, Gamma-Gamma and the RFM summary."""
+"""Tests for guestloyalty.models.btyd: BG/NBD, Gamma-Gamma and the RFM summary."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from scipy import optimize, special, stats
 
-from guestloyalty.scoring import btyd
-from guestloyalty.scoring.btyd import (
+from guestloyalty.models import btyd
+from guestloyalty.models.btyd import (
     BGNBDParams,
     BTYDError,
     ConvergenceError,

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from guestloyalty.errors import TrainingError
-from guestloyalty.scoring import churn, metrics
-from guestloyalty.scoring.features import FeatureFrame
+from guestloyalty.evaluation import metrics
+from guestloyalty.models import churn
+from guestloyalty.models.features import FeatureFrame
 
 NAMES = ("days_since_last_stay", "stays_count", "noise")
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from guestloyalty.scoring import clv, metrics
-from guestloyalty.scoring.churn import time_split
-from guestloyalty.scoring.features import FeatureFrame
+from guestloyalty.evaluation import metrics
+from guestloyalty.models import clv
+from guestloyalty.models.churn import time_split
+from guestloyalty.models.features import FeatureFrame
 
 
 def _world(seed: int = 0) -> FeatureFrame:

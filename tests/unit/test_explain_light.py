@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from guestloyalty.scoring import churn, clv, light, segments
-from guestloyalty.scoring.features import FeatureFrame
+from guestloyalty.models import churn, clv, segments
+from guestloyalty.models.features import FeatureFrame
+from guestloyalty.serving import light
 
 
 @pytest.mark.parametrize(

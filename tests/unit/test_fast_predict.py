@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from guestloyalty.errors import ArtifactIntegrityError
-from guestloyalty.scoring import fast_predict
-from guestloyalty.scoring.fast_predict import TreeEnsemble
+from guestloyalty.serving import fast_predict
+from guestloyalty.serving.fast_predict import TreeEnsemble
 
 xgb = pytest.importorskip("xgboost")
 
@@ -151,7 +151,7 @@ def test_unknown_objective_is_refused(boosters):
 
 def test_fast_predict_imports_no_heavy_library():
     code = (
-        "import sys; import guestloyalty.scoring.fast_predict; "
+        "import sys; import guestloyalty.serving.fast_predict; "
         "print(','.join(m for m in ('xgboost', 'sklearn', 'scipy', 'dbt', 'numpy') "
         "if m in sys.modules))"
     )

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import yaml
 
-from guestloyalty.scoring.features import FEATURES
+from guestloyalty.models.features import FEATURES
 
 MARTS = Path(__file__).parents[2] / "dbt_project" / "models" / "marts" / "_marts__models.yml"
 

@@ -22,8 +22,8 @@ from guestloyalty.errors import (
 )
 from guestloyalty.ingest import Mapping, ingest_paths, loader, raise_for_failures
 from guestloyalty.ingest.checks import luhn_sql
-from guestloyalty.pipeline import stage_ingest
-from guestloyalty.status import collect_status
+from guestloyalty.operations.pipeline import stage_ingest
+from guestloyalty.operations.status import collect_status
 from guestloyalty.warehouse import Layout
 
 STAYS_CSV = (

@@ -11,12 +11,13 @@ import time
 import pytest
 
 from guestloyalty.errors import PipelineLockedError
-from guestloyalty.pipeline import pipeline_lock
+from guestloyalty.operations.pipeline import pipeline_lock
 from guestloyalty.warehouse import Layout
 
 HOLD = (
     "import sys, time; from pathlib import Path; "
-    "from guestloyalty.pipeline import pipeline_lock; from guestloyalty.warehouse import Layout; "
+    "from guestloyalty.operations.pipeline import pipeline_lock; "
+    "from guestloyalty.warehouse import Layout; "
     "ctx = pipeline_lock(Layout(Path(sys.argv[1]))); ctx.__enter__(); "
     "print('held', flush=True); time.sleep(60)"
 )

@@ -159,6 +159,25 @@ def test_cdnow_purchases_land_as_stays(tmp_path):
     assert latest <= dt.date(1998, 6, 30)
 
 
+def test_grocery_purchases_land_as_stays_worth_one_each(tmp_path):
+    # groceryElog's shape (cust,date; no amounts). The real file stays out of the repo (see
+    # /work/shared/data/README.md), so these rows are made up.
+    data = tmp_path / "groceryElog.csv"
+    data.write_text("cust,date\n1,2006-01-01\n2,2006-01-01\n2,2006-12-19\n2,2006-12-19\n")
+    layout = Layout(tmp_path / "data")
+    mapping = load_mapping(MAPPINGS / "grocery_stays.yaml")
+    [result] = ingest_paths(layout, [data], mapping=mapping)
+    assert result.error is None and result.rows == 4
+    rows = _bronze(
+        layout,
+        "select stay_id, guest_id, check_in_date, total_revenue, currency, source_system "
+        "from stays order by _row_number",
+    )
+    assert rows[0] == ("1-2006-01-01-1", "1", "2006-01-01", "1", "USD", "grocery_elog")
+    assert {row[3] for row in rows} == {"1"}
+    assert len({row[0] for row in rows}) == 4  # two purchases on one day stay two records
+
+
 def test_a_mapping_in_a_landing_folder_applies_to_its_files(tmp_path):
     layout = Layout(tmp_path)
     folder = layout.landing_entity_dir("stays")

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from guestloyalty.scoring import metrics
+from guestloyalty.evaluation import metrics
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -23,7 +23,7 @@ def test_capture_of_a_perfect_ranking():
 
 
 def test_risk_bands():
-    from guestloyalty.scoring.churn import risk_band
+    from guestloyalty.models.churn import risk_band
 
     bands = risk_band(np.array([0.1, 0.5, 0.75, 0.9]), medium=0.5, high=0.7, critical=0.85)
     assert bands.tolist() == ["LOW", "MEDIUM", "HIGH", "CRITICAL"]

@@ -10,7 +10,8 @@ import pytest
 
 from guestloyalty.config import Settings
 from guestloyalty.errors import ArtifactIntegrityError, ModelNotFoundError
-from guestloyalty.scoring import registry, train
+from guestloyalty.models import registry
+from guestloyalty.training import train
 from guestloyalty.warehouse import Layout
 
 
@@ -89,7 +90,7 @@ def test_artifact_formats_are_documented():
 
 
 def test_fallback_reason():
-    from guestloyalty.scoring.features import FeatureFrame
+    from guestloyalty.models.features import FeatureFrame
 
     one = FeatureFrame(
         guest_id=np.array(["a"] * 300, dtype=object),

@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from guestloyalty.cli import app
-from guestloyalty.report import calibration_bins, decile_means, gains, roc_curve
-from guestloyalty.report_svg import Series, bar_chart, hbar_chart, line_chart, nice_ticks
-from guestloyalty.scoring.metrics import roc_auc
+from guestloyalty.evaluation.metrics import roc_auc
+from guestloyalty.reporting.report import calibration_bins, decile_means, gains, roc_curve
+from guestloyalty.reporting.report_svg import Series, bar_chart, hbar_chart, line_chart, nice_ticks
 
 
 def _parse(svg: str) -> ET.Element:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from guestloyalty.scoring import segments
-from guestloyalty.scoring.features import FeatureFrame
+from guestloyalty.models import segments
+from guestloyalty.models.features import FeatureFrame
 
 NAMES = ("days_since_last_stay", "stays_count", "avg_stay_revenue", "ancillary_share")
 

@@ -7,7 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from guestloyalty.cli import app
-from guestloyalty.status import Status, collect_status, format_status
+from guestloyalty.operations.status import Status, collect_status, format_status
 from guestloyalty.warehouse import Layout
 
 

@@ -8,7 +8,8 @@ import duckdb
 import numpy as np
 import pytest
 
-from guestloyalty.scoring import baseline, features, train
+from guestloyalty.models import baseline, features
+from guestloyalty.training import train
 
 DATES = [dt.date(2024, 1, 1), dt.date(2024, 2, 1), dt.date(2024, 3, 1), dt.date(2024, 4, 1)]
 

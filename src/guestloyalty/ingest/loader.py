@@ -46,7 +46,7 @@ from guestloyalty.ingest.readers import (
     quote_ident,
     translate,
 )
-from guestloyalty.privacy import apply_suppressions
+from guestloyalty.ingest.suppressions import apply_suppressions
 from guestloyalty.warehouse import Layout, connect
 
 if TYPE_CHECKING:
@@ -353,5 +353,5 @@ def _extra_sql(columns: list[str]) -> str:
 
 def _before_commit(con: duckdb.DuckDBPyConnection, entity: str, batch_id: str) -> None:
     """Last step inside a file's transaction (tests inject a crash here)."""
-    apply_suppressions(con, entity, batch_id)  # erased people never come back (privacy.py)
+    apply_suppressions(con, entity, batch_id)  # erased people never come back
     fault_point("ingest:in_transaction")

@@ -1,1 +1,2 @@
-"""The Python scoring stage: features in, churn / CLV / segment models out."""
+"""Batch scoring: apply the promoted models to every current guest, explain the scores and
+write the score tables."""

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from guestloyalty.scoring.phrases import PHRASES, format_value, render  # noqa: F401
+from guestloyalty.models.phrases import PHRASES, format_value, render  # noqa: F401
 
 
 @dataclass(frozen=True)

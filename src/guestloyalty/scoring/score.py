@@ -25,9 +25,10 @@ import pyarrow as pa
 
 from guestloyalty.config import Settings
 from guestloyalty.errors import ModelNotFoundError
-from guestloyalty.scoring import baseline, churn, clv, drift, explain, features, registry, segments
-from guestloyalty.scoring.features import FeatureFrame
-from guestloyalty.scoring.light import BASELINE_COLUMNS  # noqa: F401 - re-exported
+from guestloyalty.evaluation import drift
+from guestloyalty.models import baseline, churn, clv, features, registry, segments
+from guestloyalty.models.features import FeatureFrame
+from guestloyalty.scoring import explain
 from guestloyalty.warehouse import Layout, connect
 
 REASONS = 3

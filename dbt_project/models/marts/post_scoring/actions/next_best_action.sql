@@ -4,7 +4,7 @@
   segment); the offer comes from offer_catalog; the channel follows the rule's preference
   among the channels the guest allows (see guest_contact_profile). A guest we may not contact
   gets 'front_desk' when arriving or in house and 'none' otherwise, never a marketing channel.
-  guestloyalty.nba.live_action applies the same rules for score-guest (a test checks).
+  guestloyalty.serving.nba.live_action applies the same rules for score-guest (a test checks).
 #}
 with
 scores as (select * from {{ source('scoring', 'guest_scores') }}),

@@ -6,7 +6,7 @@ in front of them, so it loads only what one guest needs:
 - one row of features from ``guest_feature_snapshots`` (the current snapshot), fetched with
   the id as a bound parameter;
 - the promoted model artifacts, checked against their manifest and evaluated in plain
-  Python by :mod:`guestloyalty.scoring.fast_predict` (no xgboost, sklearn or numpy import);
+  Python by :mod:`guestloyalty.serving.fast_predict` (no xgboost, sklearn or numpy import);
 - the few lookup rows the next best action needs (playbook, offer catalog, the guest's
   contact profile) when gold has them.
 
@@ -23,15 +23,16 @@ from pydantic import BaseModel, Field
 
 from guestloyalty.config import Settings
 from guestloyalty.errors import GuestNotFoundError, ModelNotFoundError, NoDataError
-from guestloyalty.scoring import light
-from guestloyalty.scoring.light import BASELINE_COLUMNS
-from guestloyalty.scoring.phrases import render as render_reason
+from guestloyalty.models.phrases import render as render_reason
+from guestloyalty.serving import light
+from guestloyalty.serving.light import BASELINE_COLUMNS
+from guestloyalty.serving.nba import NextAction
 from guestloyalty.warehouse import Layout, connect
 
 if TYPE_CHECKING:
     import duckdb
 
-    from guestloyalty.scoring.registry import ModelBundle
+    from guestloyalty.models.registry import ModelBundle
 
 SCHEMA_VERSION = "1.0"
 REASONS = 3
@@ -49,20 +50,6 @@ class Reason(BaseModel):
         description="Contribution to the churn log-odds (path attribution, as in the batch)."
     )
     text: str
-
-
-class NextAction(BaseModel):
-    """The recommended next action, from the seed playbook (see ``next_best_action``)."""
-
-    journey_stage: str
-    offer_id: str
-    offer_name: str
-    channel: str = Field(description="email, sms, push, front_desk or none (no consent).")
-    timing: str
-    price_multiplier: float = Field(ge=0.7, le=1.3)
-    may_contact: bool
-    rule_id: str
-    rationale: str
 
 
 class GuestScore(BaseModel):
@@ -256,7 +243,7 @@ def _read_json(bundle: ModelBundle, name: str) -> dict[str, object] | None:
 
 
 def _ensemble(bundle: ModelBundle, kind: str):  # noqa: ANN202
-    from guestloyalty.scoring.fast_predict import TreeEnsemble
+    from guestloyalty.serving.fast_predict import TreeEnsemble
 
     files = bundle.manifest.get("files", {})
     name = next((f"{kind}.{ext}" for ext in ("json", "ubj") if f"{kind}.{ext}" in files), None)  # type: ignore[operator]
@@ -280,7 +267,7 @@ def score_one_guest(
     source_system: str | None = None,
 ) -> GuestScore:
     """Churn, CLV, segment, reasons and next action for one guest (id always bound)."""
-    from guestloyalty.scoring import registry
+    from guestloyalty.models import registry
 
     if not layout.gold_path.exists():
         raise NoDataError(
@@ -351,7 +338,7 @@ def score_one_guest(
         days_until_lost = stored.get("days_until_lost")
         action = None
         if {"nba_playbook", "offer_catalog", "guest_contact_profile"} <= tables:
-            from guestloyalty.nba import live_action
+            from guestloyalty.serving.nba import live_action
 
             action = live_action(
                 con,

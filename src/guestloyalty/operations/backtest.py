@@ -31,7 +31,7 @@ import numpy as np
 
 from guestloyalty.config import Settings
 from guestloyalty.errors import GuestLoyaltyError, NoDataError
-from guestloyalty.scoring import metrics
+from guestloyalty.evaluation import metrics
 from guestloyalty.warehouse import Layout, connect
 
 EVALUATION_DDL = """
@@ -121,7 +121,7 @@ def _fmt(value: float | None) -> str:
 
 def data_end(layout: Layout) -> dt.date:
     """The last check-in date in silver (run the pipeline first)."""
-    from guestloyalty.scoring.baseline import stays_relation
+    from guestloyalty.models.baseline import stays_relation
 
     if not layout.silver_path.exists():
         raise NoDataError(f"{layout.silver_path} does not exist: run `guestloyalty pipeline` first")
@@ -142,7 +142,7 @@ def run_backtest(
     keep_scratch: bool = False,
 ) -> BacktestResult:
     """Train and score as of ``as_of`` in a scratch build; compare with what happened after."""
-    from guestloyalty.pipeline import pipeline_lock
+    from guestloyalty.operations.pipeline import pipeline_lock
 
     horizon = settings.horizon_days
     with pipeline_lock(layout):
@@ -180,9 +180,9 @@ def _run_in_scratch(
     end: dt.date,
     report: Reporter,
 ) -> BacktestResult:
-    from guestloyalty.pipeline import stage_transform
+    from guestloyalty.operations.pipeline import stage_transform
     from guestloyalty.scoring.score import score_current
-    from guestloyalty.scoring.train import train_models
+    from guestloyalty.training.train import train_models
 
     scratch.ensure_dirs()
     # dbt attaches bronze read-only: the scratch build reads the real one through a link.
@@ -195,7 +195,7 @@ def _run_in_scratch(
     report(f"[backtest] trained {trained.version} ({trained.mode}); scoring ...")
     score_current(scratch, run_settings)
     report("[backtest] comparing with what happened after as_of ...")
-    from guestloyalty.scoring.baseline import stays_relation
+    from guestloyalty.models.baseline import stays_relation
 
     with connect(scratch.gold_build_path, read_only=True) as con:
         con.execute(f"attach '{scratch.silver_path}' as silver_db (read_only)")

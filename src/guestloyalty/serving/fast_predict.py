@@ -14,7 +14,7 @@ walking the trees in pure Python:
 - :meth:`TreeEnsemble.path_contributions` gives path attributions (Saabas; what
   ``pred_contribs=True, approx_contribs=True`` returns), the ones the reasons use.
 
-Calibration, CLV tiers and segment centroids are evaluated by :mod:`guestloyalty.scoring.light`.
+Calibration, CLV tiers and segment centroids are evaluated by :mod:`guestloyalty.serving.light`.
 
 Unit tests cross-check all of it against xgboost. Nothing here imports numpy either: a few
 hundred small trees for one row are faster in plain Python than the import.

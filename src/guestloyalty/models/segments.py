@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from guestloyalty.scoring.features import FeatureFrame
+from guestloyalty.models.features import FeatureFrame
 
 MIN_GUESTS = 50
 FORMAT_VERSION = 1
@@ -307,7 +307,7 @@ def assign(doc: dict[str, object], frame: FeatureFrame) -> tuple[np.ndarray, np.
 
 def defining_traits(doc: dict[str, object], *, top: int = 3) -> dict[int, str]:
     """Per segment id, its most distinctive behaviours in words (largest |centroid z|)."""
-    from guestloyalty.scoring.explain import PHRASES, format_value
+    from guestloyalty.models.phrases import PHRASES, format_value
 
     names = list(doc["features"])
     centroids = np.asarray(doc["centroids"], dtype=np.float64)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from guestloyalty.scoring import metrics
-from guestloyalty.scoring.churn import EARLY_STOPPING_ROUNDS, TimeSplit
+from guestloyalty.evaluation import metrics
+from guestloyalty.models.churn import EARLY_STOPPING_ROUNDS, TimeSplit
 
 CLV_PARAMS: dict[str, object] = {
     "objective": "reg:tweedie",

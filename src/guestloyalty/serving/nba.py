@@ -13,19 +13,37 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from pydantic import BaseModel, Field
+
 if TYPE_CHECKING:
     import duckdb
 
-    from guestloyalty.guest import NextAction
-
 MARKETING_CHANNELS = ("email", "sms", "push")
+
+
+class NextAction(BaseModel):
+    """The recommended next action, from the seed playbook (see ``next_best_action``)."""
+
+    journey_stage: str
+    offer_id: str
+    offer_name: str
+    channel: str = Field(description="email, sms, push, front_desk or none (no consent).")
+    timing: str
+    price_multiplier: float = Field(ge=0.7, le=1.3)
+    may_contact: bool
+    rule_id: str
+    rationale: str
 
 
 def price_multiplier(clv_percentile: float, churn_probability: float) -> float:
     """``1 + 0.3 (pct - 0.5) - 0.5 max(p - 0.4, 0)`` clipped to [0.7, 1.3], to cents.
 
     Valuable guests bear a little more; guests likely to churn get a better price. The dbt
-    macro ``price_multiplier`` is the same formula.
+    macro ``price_multiplier`` is the same formula in the same double operations, and both
+    round to cents as ``floor(100 x + 0.5) / 100`` (half a cent up) rather than with an
+    engine's ``round``: DuckDB 2.0.1 rounds the double nearest 0.845 down to 0.84, 2.0.0 and
+    this formula up to 0.85. A unit test renders the macro and compares on half-cent
+    boundaries.
     """
     raw = 1.0 + 0.3 * (clv_percentile - 0.5) - 0.5 * max(churn_probability - 0.4, 0.0)
     clipped = min(1.3, max(0.7, raw))
@@ -68,8 +86,6 @@ def live_action(
     clv_12m: float,
 ) -> NextAction | None:
     """The guest's next best action for these (live) scores; None without a contact profile."""
-    from guestloyalty.guest import NextAction
-
     contact = con.sql(
         "select journey_stage, may_email, may_sms, may_push, may_contact, "
         "most_responsive_channel from guest_contact_profile where guest_id = ?",

@@ -1,6 +1,6 @@
 """``guestloyalty report``: one self-contained HTML file about the latest run.
 
-Everything is inline (CSS and SVG charts drawn here, see :mod:`guestloyalty.report_svg`):
+Everything is inline (CSS and SVG charts drawn here, see :mod:`guestloyalty.reporting.report_svg`):
 the file opens in any browser without a network connection and can be mailed as is.
 
 Sections:
@@ -32,7 +32,7 @@ import numpy as np
 
 from guestloyalty.config import Settings
 from guestloyalty.errors import NoDataError
-from guestloyalty.report_svg import (
+from guestloyalty.reporting.report_svg import (
     MUTED,
     PALETTE,
     Series,
@@ -265,7 +265,7 @@ def _validation(
 ) -> tuple[Validation | None, str]:
     """Promoted models' predictions on their validation snapshot, with what happened."""
     try:
-        from guestloyalty.scoring import registry
+        from guestloyalty.models import registry
 
         bundle = registry.load_promoted(layout)
     except Exception as error:  # noqa: BLE001 - the report still renders without curves
@@ -298,7 +298,7 @@ def _observed_after_as_of(layout: Layout, data: ReportData) -> Validation | None
     """
     if data.as_of is None or not data.horizon_days or "guest_scores" not in data.tables:
         return None
-    from guestloyalty.scoring import baseline
+    from guestloyalty.models import baseline
 
     stays = baseline.load_stays_from_layout(layout)
     if len(stays) == 0:
@@ -342,7 +342,8 @@ def _observed_after_as_of(layout: Layout, data: ReportData) -> Validation | None
 
 
 def _predict_validation(layout, settings, bundle, snapshot_text) -> Validation | None:  # noqa: ANN001
-    from guestloyalty.scoring import baseline, churn, clv, features, score
+    from guestloyalty.models import baseline, churn, clv, features
+    from guestloyalty.scoring import score
 
     with connect(layout.gold_path, read_only=True) as con:
         labeled = features.load_labeled(con)
@@ -648,7 +649,7 @@ def _quality_section(data: ReportData) -> str:
     if v is None:
         out.append(_card(f"<p>No curves: {_esc(data.validation_note)}</p>"))
     else:
-        from guestloyalty.scoring.metrics import roc_auc
+        from guestloyalty.evaluation.metrics import roc_auc
 
         where = (
             f"{v.source}, as of {v.snapshot} ({len(v.churned):,} guests)"

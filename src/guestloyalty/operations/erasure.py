@@ -30,10 +30,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import os
-import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -42,21 +40,27 @@ from typing import TYPE_CHECKING
 from guestloyalty.contracts import CONTRACTS
 from guestloyalty.errors import ErasureError
 from guestloyalty.faults import fault_point
-from guestloyalty.warehouse import Layout, connect
+from guestloyalty.ingest.suppressions import (
+    SUPPRESSIONS_DDL,
+    SYSTEM_SQL,
+    hash_key,
+    keyed_hash,
+    normal_system,
+    suppressed_hashes,
+)
+from guestloyalty.operations.erasure_recovery import (
+    LandingPlan,
+    finish_interrupted_erasure,
+    pending_name,
+    replace_landing,
+)
+from guestloyalty.warehouse import Layout, connect, fsync, fsync_dir
 
 if TYPE_CHECKING:
     import duckdb
 
     from guestloyalty.config import Settings
 
-HASH_KEY_ENV = "GUESTLOYALTY_HASH_KEY"
-
-SUPPRESSIONS_DDL = """
-create table if not exists erasure_suppressions (
-    key_hash varchar primary key,
-    erased_at timestamp not null
-)
-"""
 
 ERASURE_LOG_DDL = """
 create table if not exists erasure_log (
@@ -71,12 +75,6 @@ create table if not exists erasure_log (
 )
 """
 
-#: How the staging models normalise a blank source system (macro clean_text + 'default').
-_SYSTEM_SQL = (
-    "coalesce(case when upper(trim({col})) in ('', 'NULL', 'NA', 'N/A', 'NONE', 'NAN') "
-    "then null else trim({col}) end, 'default')"
-)
-_NULLS = {"", "NULL", "NA", "N/A", "NONE", "NAN"}
 
 Reporter = Callable[[str], None]
 
@@ -98,108 +96,6 @@ class ErasureReport:
 
 
 # --- keyed hashes and the suppression list -------------------------------------------------
-
-
-def hash_key(layout: Layout) -> str:
-    """The key of the keyed hashes: $GUESTLOYALTY_HASH_KEY, else ``state/hash.key``.
-
-    The file is created once, randomly, readable by its owner only; it must stay the same for
-    the life of a data directory (the dbt models use the same key for the PII hashes).
-    """
-    key = os.environ.get(HASH_KEY_ENV, "").strip()
-    if key:
-        return key
-    path = layout.data_dir / "state" / "hash.key"
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    with contextlib.suppress(FileExistsError):
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(key + "\n")
-    return path.read_text().strip()
-
-
-def normal_system(system: str | None) -> str:
-    """A source system as the staging models normalise it."""
-    if system is None or system.strip().upper() in _NULLS:
-        return "default"
-    return system.strip()
-
-
-def keyed_hash(key: str, kind: str, *parts: str) -> str:
-    """sha256 over the key and the value: the same expression ``_hash_sql`` computes."""
-    return hashlib.sha256("|".join((key, kind, *parts)).encode()).hexdigest()
-
-
-def _id_hash_sql(key_param: str = "?") -> str:
-    system = _SYSTEM_SQL.format(col="source_system")
-    return f"sha256({key_param} || '|id|' || {system} || '|' || trim(guest_id))"
-
-
-def _email_hash_sql(key_param: str = "?") -> str:
-    return f"sha256({key_param} || '|email|' || lower(trim(email)))"
-
-
-def suppressed_hashes(layout: Layout) -> list[str]:
-    """Every key hash in the suppression list ([] when nothing was ever erased)."""
-    if not layout.state_path.exists():
-        return []
-    with connect(layout.state_path, read_only=True) as con:
-        present = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_name = 'erasure_suppressions'"
-        ).fetchall()[0][0]
-        if not present:
-            return []
-        rows = con.execute("select key_hash from erasure_suppressions").fetchall()
-        return [row[0] for row in rows]
-
-
-def apply_suppressions(con: duckdb.DuckDBPyConnection, entity: str, batch_id: str) -> int:
-    """Drop erased people's rows from a batch being loaded; returns how many were dropped.
-
-    Called by ingest inside the file's transaction, before the commit, so a suppressed row
-    never becomes visible. Matches on the keyed hash of (source system, guest id), and for
-    guest profiles also of the email address.
-    """
-    layout = _layout_of(con)
-    if layout is None:
-        return 0
-    hashes = suppressed_hashes(layout)
-    if not hashes:
-        return 0
-    key = hash_key(layout)
-    columns = CONTRACTS[entity].columns()
-    conditions = [f"{_id_hash_sql()} in (select unnest(?::varchar[]))"]
-    params: list[object] = [key, hashes]
-    if "email" in columns:
-        conditions.append(
-            f"(email is not null and {_email_hash_sql()} in (select unnest(?::varchar[])))"
-        )
-        params += [key, hashes]
-    before = con.execute(
-        f"select count(*) from {entity} where _batch_id = ?", [batch_id]
-    ).fetchall()[0][0]
-    con.execute(
-        f"delete from {entity} where _batch_id = ? and ({' or '.join(conditions)})",
-        [batch_id, *params],
-    )
-    after = con.execute(
-        f"select count(*) from {entity} where _batch_id = ?", [batch_id]
-    ).fetchall()[0][0]
-    return before - after
-
-
-def _layout_of(con: duckdb.DuckDBPyConnection) -> Layout | None:
-    """The data directory of a bronze connection (bronze lives at <data>/bronze/...)."""
-    rows = con.execute(
-        "select path from duckdb_databases() where database_name = current_database()"
-    ).fetchall()
-    if not rows or not rows[0][0]:
-        return None
-    return Layout(Path(rows[0][0]).resolve().parent.parent)
 
 
 # --- resolving the person ----------------------------------------------------------------
@@ -233,7 +129,7 @@ def resolve(layout: Layout, guest_id: str) -> Person:
             ids = sorted(guest_ids | {ref[1] for ref in references})
             for entity in _bronze_entities(con):
                 rows = con.execute(
-                    f"select distinct {_SYSTEM_SQL.format(col='source_system')}, trim(guest_id) "
+                    f"select distinct {SYSTEM_SQL.format(col='source_system')}, trim(guest_id) "
                     f"from {entity} where trim(guest_id) in (select unnest(?::varchar[]))",
                     [ids],
                 ).fetchall()
@@ -264,7 +160,7 @@ def _profiles_with_emails(layout: Layout, emails: set[str]) -> set[tuple[str, st
         if "guests" not in _bronze_entities(con):
             return set()
         rows = con.execute(
-            f"select distinct {_SYSTEM_SQL.format(col='source_system')}, trim(guest_id) "
+            f"select distinct {SYSTEM_SQL.format(col='source_system')}, trim(guest_id) "
             "from guests where lower(trim(email)) in (select unnest(?::varchar[]))",
             [sorted(emails)],
         ).fetchall()
@@ -283,7 +179,7 @@ def _already_suppressed(layout: Layout, guest_id: str) -> set[tuple[str, str]]:
         with connect(layout.bronze_path, read_only=True) as con:
             for entity in _bronze_entities(con):
                 rows = con.execute(
-                    f"select distinct {_SYSTEM_SQL.format(col='source_system')} from {entity}"
+                    f"select distinct {SYSTEM_SQL.format(col='source_system')} from {entity}"
                 ).fetchall()
                 systems |= {row[0] for row in rows}
     return {
@@ -317,7 +213,7 @@ def _bronze_entities(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def _references_sql() -> str:
-    system = _SYSTEM_SQL.format(col="source_system")
+    system = SYSTEM_SQL.format(col="source_system")
     return f"({system} || chr(31) || trim(guest_id)) in (select unnest(?::varchar[]))"
 
 
@@ -351,7 +247,7 @@ def forget_guest(
     report: Reporter = lambda _: None,
 ) -> ErasureReport:
     """Erase one person from every layer; see the module docstring. Holds the pipeline lock."""
-    from guestloyalty.pipeline import pipeline_lock
+    from guestloyalty.operations.pipeline import pipeline_lock
 
     with pipeline_lock(layout):
         finished = finish_interrupted_erasure(layout)
@@ -367,7 +263,7 @@ def forget_guest(
         plans = _plan_landing(layout, rows_by_batch, result)
         result.bronze_rows_deleted = _delete_bronze(layout, person, plans)
         fault_point("forget:before_landing_replace")
-        _replace_landing(plans)
+        replace_landing(plans)
         result.landing_files_rewritten = len(plans) + finished
         report(
             f"landing: {result.landing_files_rewritten} file(s) rewritten"
@@ -450,24 +346,6 @@ def _entity_condition(
     return f"({condition})", params
 
 
-@dataclass(frozen=True)
-class LandingPlan:
-    """One landing file to rewrite: the new content waits in ``tmp`` until bronze commits."""
-
-    path: Path
-    tmp: Path
-    file_hash: str
-    batch_id: str
-    entity: str
-    mapping: str | None
-    kept_rows: int
-    dropped: list[int]
-
-
-def _pending_name(path: Path) -> Path:
-    return path.with_name(f".{path.name}.forget")
-
-
 def _plan_landing(
     layout: Layout, rows_by_batch: dict[str, tuple[str, list[int]]], result: ErasureReport
 ) -> list[LandingPlan]:
@@ -492,7 +370,7 @@ def _plan_landing(
             continue
         batch_id, entity, mapping = batches[digest]
         drop = rows_by_batch[batch_id][1]
-        tmp = _pending_name(path)
+        tmp = pending_name(path)
         try:
             kept_rows = _write_without(path, tmp, drop, mapping)
         except Exception:  # noqa: BLE001 - a file we cannot rewrite stays, suppressed
@@ -505,44 +383,6 @@ def _plan_landing(
             )
         )
     return plans
-
-
-def _replace_landing(plans: list[LandingPlan]) -> None:
-    for plan in plans:
-        os.replace(plan.tmp, plan.path)
-    for folder in {plan.path.parent for plan in plans}:
-        _fsync_dir(folder)
-
-
-def finish_interrupted_erasure(layout: Layout) -> int:
-    """Complete the landing rewrites of an erasure that was killed half-way.
-
-    A rewritten file waits as ``.<name>.forget`` until bronze has committed its hash to the
-    load manifest: a waiting file whose hash is there replaces the original (the erasure
-    committed); one whose hash is not is removed (it did not). Returns files replaced.
-    """
-    if not layout.landing_dir.exists():
-        return 0
-    pending = [p for p in layout.landing_dir.rglob(".*.forget") if p.is_file()]
-    if not pending:
-        return 0
-    from guestloyalty.ingest import manifest
-
-    known: set[str] = set()
-    if layout.bronze_path.exists():
-        with connect(layout.bronze_path, read_only=True) as con:
-            known = {
-                row[0] for row in con.execute("select file_hash from _load_manifest").fetchall()
-            }
-    replaced = 0
-    for tmp in pending:
-        original = tmp.with_name(tmp.name[1 : -len(".forget")])
-        if manifest.file_hash(tmp) in known:
-            os.replace(tmp, original)
-            replaced += 1
-        else:
-            tmp.unlink()
-    return replaced
 
 
 def _write_without(path: Path, tmp: Path, drop: list[int], mapping: str | None) -> int:
@@ -583,7 +423,7 @@ def _write_without(path: Path, tmp: Path, drop: list[int], mapping: str | None) 
                 raise ErasureError(f"{path}: cannot rewrite {source.format} files")
         con.execute(f"copy ({query}) to '{target}' {fmt}", [drop])
         kept = con.execute(f"select count(*) from ({query})", [drop]).fetchall()[0][0]
-    _fsync(tmp)
+    fsync(tmp)
     return int(kept)
 
 
@@ -687,11 +527,11 @@ def rewrite_database(path: Path) -> None:
         con.execute("copy from database old_db to new_db")
         con.execute("detach new_db")
         con.execute("detach old_db")
-    _fsync(tmp)
+    fsync(tmp)
     fault_point("forget:before_replace")
     os.replace(tmp, path)
     wal.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def _drop_silver(layout: Layout) -> None:
@@ -707,7 +547,7 @@ def _remove_dbt_artifacts(layout: Layout) -> None:
 
 
 def _gold_to_rebuild(layout: Layout) -> bool:
-    from guestloyalty.scoring.registry import promoted_version
+    from guestloyalty.models.registry import promoted_version
 
     return (
         layout.bronze_path.exists()
@@ -718,7 +558,7 @@ def _gold_to_rebuild(layout: Layout) -> bool:
 
 def _rebuild_gold(layout: Layout, settings: Settings, report: Reporter) -> None:
     """Silver and gold from the cleaned bronze, scored with the promoted model, published."""
-    from guestloyalty.pipeline import (
+    from guestloyalty.operations.pipeline import (
         RunReport,
         stage_post_scoring,
         stage_publish,
@@ -762,19 +602,6 @@ def _log_erasure(layout: Layout, erased_at: dt.datetime, result: ErasureReport) 
                 result.gold_rebuilt,
             ],
         )
-
-
-def _fsync(path: Path) -> None:
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def summary(result: ErasureReport) -> str:

@@ -29,8 +29,9 @@ import numpy as np
 
 from guestloyalty.config import Settings
 from guestloyalty.errors import GuestLoyaltyError, TrainingError
-from guestloyalty.scoring import baseline, churn, clv, drift, features, registry
-from guestloyalty.scoring.features import FeatureFrame
+from guestloyalty.evaluation import drift
+from guestloyalty.models import baseline, churn, clv, features, registry
+from guestloyalty.models.features import FeatureFrame
 from guestloyalty.warehouse import Layout, connect
 
 #: Fewer labeled rows than this (or one class only) and the baseline is used instead.
@@ -202,7 +203,7 @@ def _segments(
     settings: Settings, current: FeatureFrame, layout: Layout
 ) -> dict[str, object] | None:
     """Fit segments on the current snapshot (None when there are too few guests)."""
-    from guestloyalty.scoring import segments
+    from guestloyalty.models import segments
 
     if len(current) < segments.MIN_GUESTS:
         return None

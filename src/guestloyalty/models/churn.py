@@ -10,7 +10,7 @@ The labeled snapshots are split by date, never at random:
 
 With exactly two labeled snapshots the calibration and validation snapshot are the same (the
 run's note says so). With fewer, or with one class only, the caller falls back to the
-buy-till-you-die baseline (see :mod:`guestloyalty.scoring.train`).
+buy-till-you-die baseline (see :mod:`guestloyalty.training.train`).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from guestloyalty.errors import TrainingError
-from guestloyalty.scoring import metrics
-from guestloyalty.scoring.features import FeatureFrame
+from guestloyalty.evaluation import metrics
+from guestloyalty.models.features import FeatureFrame
 
 CHURN_PARAMS: dict[str, object] = {
     "objective": "binary:logistic",

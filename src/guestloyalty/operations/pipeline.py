@@ -34,7 +34,7 @@ from guestloyalty.errors import (
     TrainingError,
 )
 from guestloyalty.faults import fault_point
-from guestloyalty.privacy import finish_interrupted_erasure
+from guestloyalty.operations.erasure_recovery import finish_interrupted_erasure
 from guestloyalty.warehouse import Layout, connect, copy_state_into, publish_gold
 
 if TYPE_CHECKING:
@@ -200,7 +200,7 @@ def stage_transform(layout: Layout, settings: Settings) -> dict[str, int]:
 
 
 def stage_train(layout: Layout, settings: Settings) -> dict[str, object]:
-    from guestloyalty.scoring.train import train_models
+    from guestloyalty.training.train import train_models
 
     _require_build(layout)
     result = train_models(layout, settings)

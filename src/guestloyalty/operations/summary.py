@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from guestloyalty.pipeline import RunReport
+    from guestloyalty.operations.pipeline import RunReport
     from guestloyalty.warehouse import Layout
 
 
@@ -59,7 +59,7 @@ class StageProgress:
 
 def run_summary(layout: Layout, run: RunReport) -> list[str]:
     """The closing report of a run, as lines."""
-    from guestloyalty.status import collect_status, format_number
+    from guestloyalty.operations.status import collect_status, format_number
 
     status = collect_status(layout)
     total = sum(run.stage_seconds.values())

@@ -11,7 +11,7 @@ count as one), BG/NBD and Gamma-Gamma are fitted on it, and each guest gets:
 
 They are the baseline the models are reported against, extra inputs of the models, and the
 fallback when there is too little labeled history to train on. The models themselves live in
-:mod:`guestloyalty.scoring.btyd`.
+:mod:`guestloyalty.models.btyd`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from guestloyalty.errors import NoDataError
-from guestloyalty.scoring.features import FeatureFrame
+from guestloyalty.models.features import FeatureFrame
 
 if TYPE_CHECKING:
     import duckdb
@@ -121,7 +121,7 @@ def load_stays(
     sample (``features.guest_sample_sql``) or in ``guests``, each with its guest's sample key
     so that smaller samples can be cut from it (``StayLog.sampled``).
     """
-    from guestloyalty.scoring.features import guest_sample_sql
+    from guestloyalty.models.features import guest_sample_sql
 
     relation = stays_relation(con, catalog=catalog)
     sample = fraction is not None
@@ -169,7 +169,7 @@ def load_stays_from_layout(
 def available() -> bool:
     """Whether the buy-till-you-die models (``scoring.btyd``) are installed in this build."""
     try:
-        from guestloyalty.scoring import btyd  # noqa: F401
+        from guestloyalty.models import btyd  # noqa: F401
     except ImportError:
         return False
     return True
@@ -192,9 +192,9 @@ def fit_snapshot(
     cutoff = np.datetime64(snapshot_date, "D")
     fit = SnapshotFit(snapshot_date=cutoff)
     if not available():
-        fit.problem = "guestloyalty.scoring.btyd is not available"
+        fit.problem = "guestloyalty.models.btyd is not available"
         return fit
-    from guestloyalty.scoring import btyd
+    from guestloyalty.models import btyd
 
     before = stays.check_in < cutoff
     if not before.any():
@@ -368,7 +368,7 @@ def quiet_path(fit: SnapshotFit, guest_ids: np.ndarray, *, horizon_days: int, da
     out = np.full((len(guest_ids), len(days)), np.nan)
     if not fit.ok:
         return out
-    from guestloyalty.scoring import btyd
+    from guestloyalty.models import btyd
 
     ids = np.asarray(guest_ids).astype(str)
     pos = np.clip(np.searchsorted(fit.guest_ids, ids), 0, max(len(fit.guest_ids) - 1, 0))
@@ -399,7 +399,7 @@ def quiet_path_at(fit: SnapshotFit, guest_ids: np.ndarray, *, horizon_days: int,
         known = found[rows]
         if not known.any():
             return out
-        from guestloyalty.scoring import btyd
+        from guestloyalty.models import btyd
 
         p = pos[rows[known]]
         out[known] = btyd.prob_no_transaction(
@@ -425,7 +425,7 @@ def params_json(fit: SnapshotFit) -> dict[str, object]:
     }
     if fit.bgnbd is None and fit.gamma_gamma is None:
         return document
-    from guestloyalty.scoring import btyd
+    from guestloyalty.models import btyd
 
     return {
         **document,
@@ -439,6 +439,6 @@ def params_from_json(document: dict[str, object]) -> tuple[object | None, object
     gg = document.get("gamma_gamma")
     if not bg and not gg:
         return None, None
-    from guestloyalty.scoring import btyd
+    from guestloyalty.models import btyd
 
     return (btyd.from_json(bg) if bg else None, btyd.from_json(gg) if gg else None)

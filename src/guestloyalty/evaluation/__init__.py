@@ -1,0 +1,1 @@
+"""Measures on arrays: ranking and calibration metrics, feature drift (PSI)."""
