@@ -31,21 +31,47 @@
 {%- endmacro %}
 
 {#
-  Exchange rates into the reporting currency (var reporting_currency, default EUR): one row
-  per currency of the seed exchange_rates, with `to_reporting` = reporting-currency units per
-  unit. Emits a CTE `<name>`; a currency that finds no row is quarantined (currency_unknown).
+  Exchange rates into the reporting currency: var reporting_currency when set, else the
+  currency most stays and bookings are in (EUR when they name none), so that an export in one
+  currency (CDNOW in USD) stays in it and a few rows in another are converted. Emits a CTE
+  `<name>`: one row per currency of the seed exchange_rates, with `to_reporting` (reporting
+  currency units per unit) and `reporting_currency`. A currency that finds no row is
+  quarantined (currency_unknown).
 #}
 {% macro reporting_rates(name) -%}
+{{ name }}_currency as (
+    select
+        {%- set pinned = var('reporting_currency', none) %}
+        {%- if pinned is not none and pinned != '' and pinned != 'None' %}
+        '{{ pinned }}' as reporting_currency
+        {%- else %}
+        coalesce((
+            select upper(currency)
+            from (
+                select currency from {{ cleaned_bronze('stays') }} as stays_currencies
+                union all
+                select currency from {{ cleaned_bronze('bookings') }} as bookings_currencies
+            ) as currencies
+            where currency is not null
+            group by upper(currency)
+            order by count(*) desc, upper(currency)
+            limit 1
+        ), 'EUR') as reporting_currency
+        {%- endif %}
+),
+
 {{ name }} as (
     select
         rates.currency,
         cast(rates.eur_per_unit as double)
-            / cast(reporting.eur_per_unit as double) as to_reporting
+            / cast(reporting.eur_per_unit as double) as to_reporting,
+        reporting.currency as reporting_currency
     from {{ ref('exchange_rates') }} as rates
     cross join (
-        select eur_per_unit
-        from {{ ref('exchange_rates') }}
-        where currency = '{{ var("reporting_currency", "EUR") }}'
+        select exchange_rates.currency, exchange_rates.eur_per_unit
+        from {{ ref('exchange_rates') }} as exchange_rates
+        inner join {{ name }}_currency
+            on exchange_rates.currency = {{ name }}_currency.reporting_currency
     ) as reporting
 )
 {%- endmacro %}

@@ -93,6 +93,12 @@ class Settings(BaseModel):
         "attributions (approx_contribs, ~25x cheaper). guest_score_explanations.method says "
         "which, per guest.",
     )
+    reporting_currency: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z]{3}$",
+        description="Currency gold reports money in; other currencies are converted through "
+        "seeds/exchange_rates.csv. Default: the currency most stays and bookings are in.",
+    )
     gate_max_as_of_jump_days: int = Field(
         default=45,
         ge=0,

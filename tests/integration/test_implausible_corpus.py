@@ -156,3 +156,41 @@ def test_business_metrics_change_only_by_the_rows_that_pass(corpus_run):
         assert stays == old_stays + extra_stays, key
         assert float(revenue) == pytest.approx(float(old_revenue) + extra_revenue, abs=0.01), key
         assert bookings == old_bookings, key
+
+
+def _wrong_property_codes(path: Path, rows: int = 2_000) -> None:
+    """A well-formed export whose property codes the properties seed does not know."""
+    lines = ["stay_id,guest_id,property_id,room_type,check_in_date,check_out_date,total_revenue"]
+    for n in range(rows):
+        day = dt.date(2025, 1, 1) + dt.timedelta(days=n % 300)
+        lines.append(f"PW{n:05d},GWRONG{n % 500:03d},LISBON-1,STD,{day},{day},180.00")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_a_run_that_quarantines_far_more_stops_before_publish(base_world, tmp_path):
+    from trust_support import clone_world, file_digest, run_pipeline_cli
+
+    layout = clone_world(base_world.data_dir, tmp_path / "data")
+    before = file_digest(layout.gold_path)
+    _wrong_property_codes(layout.landing_entity_dir("stays") / "wrong_property_codes.csv")
+    stopped = run_pipeline_cli(layout)
+    assert stopped.returncode == 7, stopped.stderr
+    lines = [line for line in stopped.stderr.splitlines() if line.startswith("error: ")]
+    assert len(lines) == 1, stopped.stderr
+    assert "Traceback" not in stopped.stderr
+    assert "wrong_property_codes.csv" in lines[0]
+    assert "property_unknown" in lines[0]
+    assert "--accept-changes" in lines[0]
+    assert file_digest(layout.gold_path) == before
+
+    accepted = run_pipeline_cli(layout, "--accept-changes")
+    assert accepted.returncode == 0, accepted.stderr
+    assert "accepted stays quarantined" in accepted.stdout + accepted.stderr
+    with duckdb.connect(str(layout.gold_path), read_only=True) as con:
+        rules = dict(
+            con.execute(
+                "select failed_rule, quarantined_rows from quarantine_rules where entity = 'stays'"
+            ).fetchall()
+        )
+    assert rules["property_unknown"] == 2_000

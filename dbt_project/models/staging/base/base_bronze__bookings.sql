@@ -54,6 +54,7 @@ keyed as (
     select
         typed.*,
         rates.to_reporting,
+        rates.reporting_currency,
         properties.property_id is not null as is_known_property
     from typed
     left join rates on typed.currency = rates.currency
@@ -142,7 +143,7 @@ final as (
         channel,
         status,
         purpose,
-        '{{ var("reporting_currency", "EUR") }}' as currency,
+        reporting_currency as currency,
         currency as source_currency,
         to_reporting as exchange_rate,
         adults,

@@ -53,6 +53,7 @@ keyed as (
                 cast(typed.total_revenue as varchar)))
         ) as stay_id,
         rates.to_reporting,
+        rates.reporting_currency,
         properties.property_id is not null as is_known_property
     from typed
     left join rates on typed.currency = rates.currency
@@ -127,7 +128,7 @@ final as (
         source_system,
         property_id,
         room_type,
-        '{{ var("reporting_currency", "EUR") }}' as currency,
+        reporting_currency as currency,
         currency as source_currency,
         to_reporting as exchange_rate,
         nights,
