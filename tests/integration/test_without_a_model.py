@@ -60,9 +60,7 @@ def _invoke(*args: str):  # noqa: ANN202
 @pytest.fixture(scope="module")
 def hbd_run(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     data_dir = tmp_path_factory.mktemp("hbd") / "data"
-    loaded = _invoke(
-        "ingest", str(HBD), "--mapping", str(HBD_MAPPING), "--data-dir", str(data_dir)
-    )
+    loaded = _invoke("ingest", str(HBD), "--mapping", str(HBD_MAPPING), "--data-dir", str(data_dir))
     assert loaded.exit_code == 0, loaded.output
     result = _invoke("pipeline", "--no-generate", "--data-dir", str(data_dir))
     return Layout(data_dir), result
