@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 
 CORPUS = Path(__file__).parents[1] / "fixtures" / "implausible"
 CASES = yaml.safe_load((CORPUS / "expected.yaml").read_text())["cases"]
-CORPUS_GUESTS = tuple(f"GPLAUS{n:02d}" for n in range(1, 18))
+CORPUS_GUESTS = tuple(f"GPLAUS{n:02d}" for n in range(1, 19))
 
 
 @dataclass(frozen=True)

@@ -83,5 +83,20 @@ def test_a_quarantine_share_that_multiplies_but_stays_tiny_passes(layout):
     assert check_run(layout, Settings()).passed
 
 
+def test_quarantine_after_a_gold_with_none_quarantined_stops(layout):
+    with duckdb.connect(str(layout.gold_path)) as con:
+        con.execute("delete from quarantine_rules")
+    _gold(layout.gold_build_path, quarantined=900)
+    result = check_run(layout, Settings())
+    assert result.changes == ["stays quarantined 0.0% -> 9.0% of rows"]
+
+
+def test_a_gold_without_quarantine_rules_skips_that_check(layout):
+    with duckdb.connect(str(layout.gold_path)) as con:
+        con.execute("drop table quarantine_rules")
+    _gold(layout.gold_build_path, quarantined=900)
+    assert check_run(layout, Settings()).passed
+
+
 def test_figures_of_a_missing_file_are_none(tmp_path):
     assert read_figures(tmp_path / "nothing.duckdb") is None

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from guestloyalty.config import Settings
@@ -42,7 +42,9 @@ class RunFigures:
     as_of: dt.date | None
     scored_guests: int
     total_revenue: float | None
-    quarantine_share: dict[str, float] = field(default_factory=dict)
+    #: Quarantined share of bronze rows per entity; None when the gold has no quarantine_rules
+    #: (published before the table existed), so the check is skipped.
+    quarantine_share: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def read_figures(gold_path: Path) -> RunFigures | None:
         revenue = None
         if "business_metrics" in tables:
             revenue = con.execute("select sum(revenue) from business_metrics").fetchone()[0]
-        shares: dict[str, float] = {}
+        shares: dict[str, float] | None = None
         if "quarantine_rules" in tables:
             shares = {
                 entity: float(share)
@@ -101,10 +103,10 @@ def check_run(layout: Layout, settings: Settings) -> GateResult:
                 f"as_of {previous.as_of} -> {current.as_of} (+{jump:,} days > "
                 f"{settings.gate_max_as_of_jump_days}{_from(source)})"
             )
-    for entity, share in sorted(current.quarantine_share.items()):
-        before = previous.quarantine_share.get(entity, 0.0) if previous.quarantine_share else None
-        if before is None:
-            continue
+    for entity, share in sorted((current.quarantine_share or {}).items()):
+        if previous.quarantine_share is None:
+            break
+        before = previous.quarantine_share.get(entity, 0.0)
         if (
             share > before * settings.gate_quarantine_factor
             and share - before >= settings.gate_quarantine_min_points / 100

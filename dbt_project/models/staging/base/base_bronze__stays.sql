@@ -84,6 +84,11 @@ first_pass as (
                 or {{ days_between('check_in_date', 'check_out_date') }}
                     > {{ var('max_nights', 365) }}
                 then 'nights_out_of_range'
+            when nights <> {{ days_between('check_in_date', 'check_out_date') }}
+                then 'nights_disagree_with_dates'
+            when coalesce(room_revenue, 0) + coalesce(fnb_revenue, 0) + coalesce(spa_revenue, 0)
+                + coalesce(other_revenue, 0) > total_revenue * 1.01 + 1
+                then 'revenue_split_exceeds_total'
             when raw_property_id is not null and not is_known_property then 'property_unknown'
             when to_reporting is null then 'currency_unknown'
         end as first_rule
