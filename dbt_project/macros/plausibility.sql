@@ -1,6 +1,6 @@
 {#
-  Plausibility rules: values that parse but cannot be true. Each emits `when ... then 'rule'`
-  branches for a base model's failed_rule case, or CTEs it joins, so that every rule has one
+  Plausibility rules: values that parse but cannot be true. They give base_bronze (macros/
+  bronze.sql) (rule, condition) pairs, lookups and the money bound, so that every rule has one
   definition and a name that status, the report and the README show. Thresholds are dbt vars
   (dbt_project.yml).
 #}
@@ -14,53 +14,32 @@
 {%- endmacro %}
 
 {#
-  Dates outside the window the data can describe:
+  Dates outside the window the data can describe, as (rule, condition) pairs for base_bronze:
   - `<name>_placeholder`: a placeholder year (1900, 1901, 1970, 2099 and later);
   - `<name>_before_group_existed`: before var first_plausible_date (default 1990-01-01);
-  - `<name>_in_future`: after the day the row was loaded, plus `ahead_days` (0 for events
-    that have happened by the time they are exported; more for arrival dates of bookings).
-  Call inside a case expression of a model that has the row's _loaded_at.
+  - `<name>_in_future`: after the day the row was loaded, plus `ahead_days` (1 for events,
+    which have happened by the time they are exported; more for arrival dates of bookings).
 #}
 {% macro implausible_date_rules(column, name, ahead_days=1) -%}
-            when {{ is_placeholder_year(column) }} then '{{ name }}_placeholder'
-            when {{ column }} < cast('{{ var("first_plausible_date", "1990-01-01") }}' as date)
-                then '{{ name }}_before_group_existed'
-            when {{ column }}
-                > {{ add_days('cast(_loaded_at as date)', ahead_days | string) }}
-                then '{{ name }}_in_future'
+    {{ return([
+        (name ~ '_placeholder', is_placeholder_year(column)),
+        (name ~ '_before_group_existed',
+            column ~ " < cast('" ~ var('first_plausible_date', '1990-01-01') ~ "' as date)"),
+        (name ~ '_in_future',
+            column ~ ' > ' ~ add_days('cast(_loaded_at as date)', ahead_days | string)),
+    ]) }}
 {%- endmacro %}
 
 {#
   Exchange rates into the reporting currency: var reporting_currency when set, else the
   currency most stays and bookings are in (EUR when they name none), so that an export in one
-  currency (CDNOW in USD) stays in it and a few rows in another are converted. Emits a CTE
-  `<name>`: one row per currency of the seed exchange_rates, with `to_reporting` (reporting
+  currency (CDNOW in USD) stays in it and a few rows in another are converted. One row per
+  currency of the seed exchange_rates, with `to_reporting` (reporting
   currency units per unit) and `reporting_currency`. A currency that finds no row is
-  quarantined (currency_unknown).
+  quarantined (currency_unknown). A subquery: pass it to base_bronze as an import.
 #}
-{% macro reporting_rates(name) -%}
-{{ name }}_currency as (
-    select
-        {%- set pinned = var('reporting_currency', none) %}
-        {%- if pinned is not none and pinned != '' and pinned != 'None' %}
-        '{{ pinned }}' as reporting_currency
-        {%- else %}
-        coalesce((
-            select upper(currency)
-            from (
-                select currency from {{ cleaned_bronze('stays') }} as stays_currencies
-                union all
-                select currency from {{ cleaned_bronze('bookings') }} as bookings_currencies
-            ) as currencies
-            where currency is not null
-            group by upper(currency)
-            order by count(*) desc, upper(currency)
-            limit 1
-        ), 'EUR') as reporting_currency
-        {%- endif %}
-),
-
-{{ name }} as (
+{% macro reporting_rates() -%}
+(
     select
         rates.currency,
         cast(rates.eur_per_unit as double)
@@ -70,8 +49,25 @@
     cross join (
         select exchange_rates.currency, exchange_rates.eur_per_unit
         from {{ ref('exchange_rates') }} as exchange_rates
-        inner join {{ name }}_currency
-            on exchange_rates.currency = {{ name }}_currency.reporting_currency
+        where exchange_rates.currency = (
+            {%- set pinned = var('reporting_currency', none) %}
+            {%- if pinned is not none and pinned != '' and pinned != 'None' %}
+            select '{{ pinned }}'
+            {%- else %}
+            select coalesce((
+                select upper(currency)
+                from (
+                    select currency from {{ cleaned_bronze('stays') }} as stays_currencies
+                    union all
+                    select currency from {{ cleaned_bronze('bookings') }} as bookings_currencies
+                ) as currencies
+                where currency is not null
+                group by upper(currency)
+                order by count(*) desc, upper(currency)
+                limit 1
+            ), 'EUR')
+            {%- endif %}
+        )
     ) as reporting
 )
 {%- endmacro %}

@@ -50,6 +50,15 @@ Horizon = Annotated[
     typer.Option("--horizon-days", min=1, max=3650, help="Churn / CLV horizon in days."),
 ]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed (same seed, same result).")]
+TrustLanding = Annotated[
+    bool,
+    typer.Option(
+        "--trust-landing-mappings",
+        envvar="GUESTLOYALTY_TRUST_LANDING_MAPPINGS",
+        help="Honour every mapping.yaml found in landing, not only those trusted with "
+        "`guestloyalty trust-mapping` (env GUESTLOYALTY_TRUST_LANDING_MAPPINGS=1).",
+    ),
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -87,12 +96,14 @@ def _settings(
     as_of: dt.datetime | None = None,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
     seed: int = 42,
+    trust_landing_mappings: bool = False,
 ) -> Settings:
     return Settings(
         data_dir=data_dir,
         as_of=as_of.date() if as_of else None,
         horizon_days=horizon_days,
         seed=seed,
+        trust_landing_mappings=trust_landing_mappings,
     )
 
 
@@ -156,10 +167,25 @@ def generate(
             "are the same whatever the number.",
         ),
     ] = None,
+    scenario: Annotated[
+        str,
+        typer.Option(
+            "--scenario",
+            help="stationary (a steady guest base) or changing (acquisitions grow 70 % a "
+            "year; for 12 months from 18 months before --end trips fall by purpose, business "
+            "to 15 %).",
+        ),
+    ] = "stationary",
 ) -> None:
     """Generate a synthetic hotel world into the landing folder, and its truth file."""
     from guestloyalty.operations.pipeline import pipeline_lock, stage_generate
-    from guestloyalty.synth.world import WorldSpec, chunk_count, default_workers
+    from guestloyalty.synth.world import (
+        WorldSpec,
+        WorldSpecError,
+        changing,
+        chunk_count,
+        default_workers,
+    )
 
     spec = WorldSpec(
         guests=guests,
@@ -169,6 +195,10 @@ def generate(
         dirty_rate=dirty_rate,
         file_format=file_format,  # type: ignore[arg-type]
     )
+    if scenario not in ("stationary", "changing"):
+        raise WorldSpecError(f"--scenario must be stationary or changing (got {scenario!r})")
+    if scenario == "changing":
+        spec = changing(spec)
     spec.check()
     layout = Layout(data_dir)
     layout.ensure_dirs()
@@ -213,6 +243,7 @@ def ingest(
             help="YAML mapping that turns a foreign export into an entity (see mappings/).",
         ),
     ] = None,
+    trust_landing_mappings: TrustLanding = False,
 ) -> None:
     """Load CSV, TSV, Parquet and JSON Lines files (and .gz) into bronze, as text.
 
@@ -227,7 +258,12 @@ def ingest(
     layout = Layout(data_dir)
     with pipeline_lock(layout):
         results = ingest_paths(
-            layout, paths or None, entity=entity, mapping=loaded_mapping, report=_say
+            layout,
+            paths or None,
+            entity=entity,
+            mapping=loaded_mapping,
+            report=_say,
+            trust_landing_mappings=trust_landing_mappings,
         )
     failed = [r.error for r in results if r.error is not None]
     if failed and _debug():
@@ -307,6 +343,25 @@ def score(
         _say(f"segments: {scored['segment_moves']:,} guests moved since the previous run")
 
 
+@app.command("trust-mapping")
+@handles_errors
+def trust_mapping(
+    paths: Annotated[list[Path], typer.Argument(help="Mapping files to trust in landing.")],
+    data_dir: DataDir = Path("data"),
+) -> None:
+    """Trust mapping files found in landing: check each, then record its SHA-256.
+
+    A mapping.yaml in landing/<entity>/ is used only once trusted (or with
+    --trust-landing-mappings). Changing a single byte of the file needs a new trust.
+    """
+    from guestloyalty.ingest.trust import trust_mapping as record_trust
+
+    layout = Layout(data_dir)
+    for path in paths:
+        digest = record_trust(layout, path)
+        typer.echo(f"trusted {path} (sha256 {digest}) in {layout.trusted_mappings_path}")
+
+
 @app.command()
 @handles_errors
 def pipeline(
@@ -339,6 +394,7 @@ def pipeline(
             "(as_of jump, quarantine share, scored guests, revenue); see README.",
         ),
     ] = False,
+    trust_landing_mappings: TrustLanding = False,
 ) -> None:
     """Run every stage: (generate) ingest, transform, train, score, publish gold.
 
@@ -349,7 +405,13 @@ def pipeline(
     from guestloyalty.operations.summary import StageProgress, run_summary
 
     layout = Layout(data_dir)
-    settings = _settings(data_dir, as_of=as_of, horizon_days=horizon_days, seed=seed)
+    settings = _settings(
+        data_dir,
+        as_of=as_of,
+        horizon_days=horizon_days,
+        seed=seed,
+        trust_landing_mappings=trust_landing_mappings,
+    )
     with StageProgress() as progress:
         run = run_pipeline(
             layout,

@@ -58,6 +58,11 @@ class Settings(BaseModel):
         description="Key of the keyed PII hashes (sha256(key || value)); default: "
         "$GUESTLOYALTY_HASH_KEY, else a random key kept in <data>/state/hash.key.",
     )
+    trust_landing_mappings: bool = Field(
+        default=False,
+        description="Honour every mapping.yaml found in landing (its expressions still pass "
+        "the allow-list). Default: only those trusted by SHA-256 (guestloyalty trust-mapping).",
+    )
     risk_cutoffs: ChurnRiskCutoffs = ChurnRiskCutoffs()
     retention_spend_share: float = Field(default=0.1, ge=0.0, le=1.0)
     min_churn_auc: float = Field(default=0.6, ge=0.0, le=1.0)

@@ -45,6 +45,10 @@ class MappingError(ConfigError):
     exit_code = 6
 
 
+class UntrustedMappingError(MappingError):
+    """A mapping found in landing that the operator has not trusted (see ingest/trust.py)."""
+
+
 class NoDataError(GuestLoyaltyError):
     """A stage found nothing to work on (no landing files, empty bronze, no gold)."""
 

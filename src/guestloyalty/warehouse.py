@@ -11,6 +11,7 @@ Layers are files under one data directory:
                                                   score history, run log
              <data>/state/hash.key                key of the keyed PII hashes (if not
                                                   given in GUESTLOYALTY_HASH_KEY)
+             <data>/state/trusted_mappings.txt    mappings trusted in landing (by SHA-256)
     models   <data>/models/<kind>/<version>/      model artifacts (JSON/UBJ, no pickle)
     truth    <data>/truth/truth.parquet           a synthetic world's ground truth (never
                                                   ingested; read by backtests and the oracle)
@@ -83,6 +84,11 @@ class Layout:
         return self.data_dir / "state" / "hash.key"
 
     @property
+    def trusted_mappings_path(self) -> Path:
+        """SHA-256 of the mapping files the operator trusts in landing (ingest/trust.py)."""
+        return self.data_dir / "state" / "trusted_mappings.txt"
+
+    @property
     def dbt_target_dir(self) -> Path:
         """dbt artifacts of the last run (manifest, catalog, docs site)."""
         return self.data_dir / "dbt" / "target"
@@ -129,6 +135,33 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
     if read_only and not path.exists():
         raise NoDataError(f"{path} does not exist yet: run `guestloyalty pipeline` first")
     return duckdb.connect(str(path), read_only=read_only)
+
+
+def confine(
+    con: duckdb.DuckDBPyConnection,
+    paths: list[Path] | tuple[Path, ...] = (),
+    *,
+    settings: tuple[str, ...] = (),
+) -> duckdb.DuckDBPyConnection:
+    """Let ``con`` reach no file but its own database and ``paths``, for good.
+
+    For connections that evaluate text that did not come from the repository (a mapping
+    found in landing, a landing file's header): external access off, only ``paths`` allowed
+    (DuckDB adds the database file, its WAL and temp folder itself), and the configuration
+    locked so that nothing run later can widen it. ``settings`` may still be changed
+    afterwards (e.g. ``preserve_insertion_order``).
+    """
+    allowed = sorted({str(path) for path in paths} | {str(Path(path).resolve()) for path in paths})
+    con.execute(f"set allowed_paths = [{', '.join(_sql_string(p) for p in allowed)}]")
+    if settings:
+        con.execute(f"set allowed_configs = [{', '.join(_sql_string(s) for s in settings)}]")
+    con.execute("set enable_external_access = false")
+    con.execute("set lock_configuration = true")
+    return con
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def start_gold_build(layout: Layout) -> Path:

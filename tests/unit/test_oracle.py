@@ -14,7 +14,7 @@ from guestloyalty.synth.oracle import (
     oracle_churn_probability,
     oracle_for_snapshot,
 )
-from guestloyalty.synth.world import WorldSpec, generate_world
+from guestloyalty.synth.world import WorldSpec, changing, generate_world
 
 AS_OF = dt.date(2023, 12, 31)
 HORIZON = 365
@@ -137,3 +137,101 @@ def test_snapshot_dates_are_the_day_after_as_of(world):
     )
     by_as_of = oracle_churn_probability(world.truth, as_of=AS_OF, horizon_days=HORIZON)
     assert by_snapshot.equals(by_as_of)
+
+
+def _simulate_piecewise(rng, r, h, pieces, horizon):
+    """No stay within ``horizon`` in the chain whose trip rates change by piece (thinning)."""
+    n = r.size
+    d = 1.0 / P.DISENGAGE_DAYS
+    bounds = np.cumsum([0.0] + [length for length, _ in pieces])
+    factor_max = max(float(np.max(f)) for _, f in pieces)
+    # candidate trips at the top rate, kept with probability factor / factor_max
+    top = r * max(factor_max, 1e-12)
+    leave = rng.exponential(1.0, n) / np.maximum(h, 1e-12)
+    gone = leave + rng.exponential(1.0, n) / d
+    t = np.zeros(n)
+    no_stay = np.ones(n, dtype=bool)
+    alive = np.ones(n, dtype=bool)
+    while alive.any():
+        rate = np.where(t < leave, top, P.DISENGAGED_TRIP_FACTOR * top)
+        step = rng.exponential(1.0, n) / np.maximum(rate, 1e-12)
+        # a candidate drawn at the active rate past the start of disengagement is redrawn
+        crosses = (t < leave) & (t + step >= leave)
+        t = np.where(crosses, leave, t + step)
+        alive &= (t < horizon) & (t < gone)
+        which = np.clip(np.searchsorted(bounds, t, side="right") - 1, 0, len(pieces) - 1)
+        factor = np.choose(which, [np.broadcast_to(f, n) for _, f in pieces])
+        kept = ~crosses & (rng.random(n) < factor / max(factor_max, 1e-12))
+        no_stay &= ~(alive & kept)
+        alive &= no_stay
+    return no_stay
+
+
+def test_piecewise_formula_matches_monte_carlo_of_a_shock():
+    rng = np.random.default_rng(4)
+    n = 100_000
+    r = rng.gamma(1.0, 3.0 / 365, n)
+    h = rng.gamma(1.0, 0.5 / 365, n)
+    factor = np.where(rng.random(n) < 0.5, 0.15, 0.7)  # per person, as in the changing world
+    pieces = [(100.0, 1.0), (180.0, factor), (85.0, 1.0)]
+    simulated = _simulate_piecewise(rng, r, h, pieces, HORIZON)
+    predicted = churn_probability(
+        r, h, state=np.zeros(n, dtype=int), horizon_days=HORIZON, pieces=pieces
+    )
+    stationary = churn_probability(r, h, state=np.zeros(n, dtype=int), horizon_days=HORIZON)
+    assert abs(simulated.mean() - predicted.mean()) < 0.006
+    assert predicted.mean() > stationary.mean() + 0.03  # the shock matters
+    for low in (0.0, 0.3, 0.6):
+        sel = (predicted >= low) & (predicted < low + 0.3)
+        assert abs(simulated[sel].mean() - predicted[sel].mean()) < 0.02
+
+
+def test_pieces_must_cover_the_horizon():
+    with pytest.raises(ValueError, match="cover the horizon"):
+        churn_probability(
+            np.ones(1), np.ones(1), state=np.zeros(1), horizon_days=10, pieces=[(5.0, 1.0)]
+        )
+
+
+@pytest.fixture(scope="module")
+def changing_world():
+    return generate_world(changing(WorldSpec(guests=12_000, seed=5, dirty_rate=0.0)))
+
+
+@pytest.mark.parametrize(
+    "as_of",
+    [dt.date(2023, 12, 31), dt.date(2024, 3, 31), dt.date(2024, 12, 31)],
+    ids=["window-in-shock", "window-across-its-end", "after-it"],
+)
+def test_oracle_is_calibrated_on_the_changing_world(changing_world, as_of):
+    observed = _observed_churn(changing_world, as_of, HORIZON)
+    oracle = (
+        oracle_churn_probability(changing_world.truth, as_of=as_of, horizon_days=HORIZON)
+        .unique("person_id")
+        .join(observed, on="person_id")
+    )
+    assert oracle.height == observed.height > 2_000
+    assert abs(oracle["churned"].mean() - oracle["churn_probability"].mean()) < 0.02
+    binned = (
+        oracle.with_columns(bin=(pl.col("churn_probability") * 4).floor().clip(0, 3))
+        .group_by("bin")
+        .agg(pl.len(), pl.col("churned").mean(), pl.col("churn_probability").mean())
+    )
+    for row in binned.filter(pl.col("len") > 300).iter_rows(named=True):
+        assert abs(row["churned"] - row["churn_probability"]) < 0.05, row
+
+
+def test_the_stationary_oracle_would_be_wrong_in_the_shock(changing_world):
+    as_of = dt.date(2023, 12, 31)
+    observed = _observed_churn(changing_world, as_of, HORIZON)
+
+    def gap(truth):
+        oracle = (
+            oracle_churn_probability(truth, as_of=as_of, horizon_days=HORIZON)
+            .unique("person_id")
+            .join(observed, on="person_id")
+        )
+        return abs(oracle["churned"].mean() - oracle["churn_probability"].mean())
+
+    naive = changing_world.truth.drop("shock_start", "shock_end", "shock_trip_factor")
+    assert gap(changing_world.truth) < 0.01 < gap(naive) - 0.01

@@ -11,11 +11,14 @@ import polars as pl
 import pytest
 
 from guestloyalty.contracts import CONTRACTS
+from guestloyalty.synth import params as P
 from guestloyalty.synth.dirty import as_text, inject
-from guestloyalty.synth.truth import TRUTH_COLUMNS, TruthError, read_truth
+from guestloyalty.synth.truth import CHANGE_COLUMNS, TRUTH_COLUMNS, TruthError, read_truth
 from guestloyalty.synth.world import (
+    CHANGING_SHOCK_FACTORS,
     WorldSpec,
     WorldSpecError,
+    changing,
     generate_world,
     remove_generated,
     write_world,
@@ -134,7 +137,7 @@ def test_duplicate_profiles_carry_some_of_their_persons_stays(world):
 
 
 def test_truth_maps_every_profile_and_has_its_columns(world):
-    assert world.truth.columns == list(TRUTH_COLUMNS)
+    assert world.truth.columns == [*TRUTH_COLUMNS, *CHANGE_COLUMNS]
     assert set(world.frames["guests"]["guest_id"]) == set(world.truth["guest_id"])
     dropped = world.truth.filter(pl.col("dropout_date").is_not_null())
     assert (dropped["dropout_date"] >= dropped["disengaged_date"]).all()
@@ -253,6 +256,14 @@ def test_remove_generated_keeps_user_files(tmp_path):
         ({"end": dt.date(2021, 1, 15)}, "--end"),
         ({"dirty_rate": 0.5}, "--dirty-rate"),
         ({"file_format": "xlsx"}, "--format"),
+        ({"acquisition_growth": -0.5}, "acquisition growth"),
+        ({"shock_start": dt.date(2023, 1, 1)}, "a shock needs"),
+        (
+            {"shock_start": dt.date(2023, 1, 1), "shock_end": dt.date(2022, 1, 1)},
+            "a shock needs",
+        ),
+        ({"shock_trip_factors": (0.5, 0.5)}, "one per purpose"),
+        ({"shock_trip_factors": (1.5, 1, 1, 1)}, "within 0..1"),
     ],
 )
 def test_bad_specs_are_refused(change, message):
@@ -320,3 +331,42 @@ def test_a_guest_is_in_one_room_at_a_time(world):
         .filter(pl.col("check_in_date") < pl.col("previous_out"))
     )
     assert overlapping.height == 0
+
+
+def _yearly(frame: pl.DataFrame, column: str) -> dict[int, int]:
+    counts = frame.group_by(pl.col(column).dt.year().alias("year")).len()
+    return dict(counts.iter_rows())
+
+
+def test_the_changing_world_grows_and_has_a_shock():
+    spec = WorldSpec(guests=6_000, seed=3, dirty_rate=0.0)
+    steady, moving = generate_world(spec), generate_world(changing(spec))
+    primary = moving.truth.filter(pl.col("is_primary_profile"))
+    acquired = _yearly(primary, "acquired_date")
+    assert acquired[2025] > 1.5 * acquired[2024] > 1.5 * acquired[2022] > acquired[2021]
+    flat = _yearly(steady.truth.filter(pl.col("is_primary_profile")), "acquired_date")
+    assert max(flat.values()) < 1.2 * min(flat.values())
+
+    # business travel collapses in the shock (2023-07-01 .. 2024-06-30), leisure far less
+    def stays_per_day(world, purpose, start, end):
+        who = world.truth.filter(pl.col("purpose") == purpose).select("guest_id")
+        stays = world.frames["stays"].join(who, on="guest_id")
+        inside = stays.filter(pl.col("check_in_date").is_between(start, end)).height
+        return inside / (end - start).days
+
+    shock = (dt.date(2023, 7, 1), dt.date(2024, 6, 30))
+    before = (dt.date(2022, 7, 1), dt.date(2023, 6, 30))
+    business = stays_per_day(moving, "business", *shock) / stays_per_day(
+        moving, "business", *before
+    )
+    leisure = stays_per_day(moving, "leisure", *shock) / stays_per_day(moving, "leisure", *before)
+    assert business < 0.6 < leisure  # with acquisition growth on top of the factor
+    factors = dict(zip(P.PURPOSES, CHANGING_SHOCK_FACTORS, strict=True))
+    truth = moving.truth.unique("purpose").select("purpose", "shock_trip_factor")
+    assert dict(truth.iter_rows()) == factors
+
+
+def test_the_stationary_world_has_no_shock_in_its_truth():
+    world = generate_world(WorldSpec(guests=300, seed=2, dirty_rate=0.0))
+    assert world.truth["shock_start"].is_null().all()
+    assert (world.truth["shock_trip_factor"] == 1.0).all()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 from typer.testing import CliRunner
 
@@ -59,3 +61,22 @@ def test_generate_refuses_an_end_before_the_start(tmp_path):
     )
     assert result.exit_code != 0
     assert "--end" in result.output
+
+
+def test_generate_a_changing_world(tmp_path):
+    result = runner.invoke(
+        app,
+        ["generate", "--data-dir", str(tmp_path), "--guests", "200", "--scenario", "changing"],
+    )
+    assert result.exit_code == 0, result.output
+    truth = pl.read_parquet(tmp_path / "truth" / "truth.parquet")
+    assert truth["shock_start"].unique().to_list() == [dt.date(2023, 7, 1)]
+    assert truth["shock_trip_factor"].max() < 1.0
+
+
+def test_generate_refuses_an_unknown_scenario(tmp_path):
+    result = runner.invoke(
+        app, ["generate", "--data-dir", str(tmp_path), "--guests", "20", "--scenario", "wild"]
+    )
+    assert result.exit_code != 0
+    assert "--scenario must be stationary or changing" in result.output

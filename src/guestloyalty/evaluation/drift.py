@@ -6,21 +6,42 @@ current snapshot is binned the same way and
 
     PSI = sum over bins of (score% - train%) * ln(score% / train%)
 
-is written per feature to ``gold.feature_drift``. Above 0.2 a feature has shifted enough that
-the model's view of it is no longer the one it learned; the run warns.
+is written per feature to ``gold.feature_drift`` with a status:
+
+- ``expected`` — a clock input (:data:`CLOCK_FEATURES`: tenure grows by a day a day for every
+  guest, so its distribution moves whenever the guest base ages or stops growing); reported,
+  never a warning;
+- ``warn`` — PSI above the feature's threshold: ``PSI_WARN`` (0.2, the usual "significant
+  shift") *on top of* the largest PSI the feature already showed at the origins the model was
+  judged on at training time (the calibration and validation snapshots, later than the
+  training rows). A model validated while an input had drifted by 0.3 has shown that it copes
+  with 0.3; warning about the same shift on every run says nothing;
+- ``ok`` otherwise.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import NamedTuple
+
 import numpy as np
 
 PSI_WARN = 0.2
+#: Inputs that only grow with time (tenure): PSI is reported, status ``expected``.
+CLOCK_FEATURES: frozenset[str] = frozenset({"days_since_first_stay"})
 _BINS = 10
 _EPS = 1e-4
 
 
-def reference(X: np.ndarray, names: tuple[str, ...] | list[str]) -> dict[str, object]:
-    """Bin edges and training shares of each feature (a JSON-able document)."""
+def reference(
+    X: np.ndarray,
+    names: tuple[str, ...] | list[str],
+    *,
+    origins: Sequence[np.ndarray] = (),
+) -> dict[str, object]:
+    """Bin edges and training shares of each feature (a JSON-able document), and its warning
+    threshold from the PSI it shows at each of ``origins`` (feature matrices of the later
+    snapshots the model was judged on, same columns)."""
     features: dict[str, object] = {}
     for j, name in enumerate(names):
         column = np.asarray(X[:, j], dtype=np.float64)
@@ -30,11 +51,38 @@ def reference(X: np.ndarray, names: tuple[str, ...] | list[str]) -> dict[str, ob
             if len(present)
             else np.array([])
         )
+        shares = _shares(column, edges)
+        seen = [
+            psi(shares, _shares(np.asarray(o[:, j], dtype=np.float64), edges))
+            for o in origins
+            if len(o)
+        ]
+        origin_psi = max(seen, default=0.0)
         features[name] = {
             "edges": [float(e) for e in edges],
-            "shares": [float(s) for s in _shares(column, edges)],
+            "shares": [float(s) for s in shares],
+            "origin_psi": float(origin_psi),
+            "threshold": float(PSI_WARN + origin_psi),
         }
-    return {"bins": _BINS, "rows": int(len(X)), "features": features}
+    return {
+        "bins": _BINS,
+        "rows": int(len(X)),
+        "origins": sum(1 for o in origins if len(o)),
+        "features": features,
+    }
+
+
+def threshold(ref: dict[str, object], name: str) -> float:
+    """The PSI above which ``name`` warns (``PSI_WARN`` for a reference without origins)."""
+    spec = ref["features"].get(name, {})  # type: ignore[union-attr]
+    return float(spec.get("threshold", PSI_WARN))
+
+
+def status(ref: dict[str, object], name: str, value: float) -> str:
+    """``expected`` (a clock input), ``warn`` (above its threshold) or ``ok``."""
+    if name in CLOCK_FEATURES:
+        return "expected"
+    return "warn" if value > threshold(ref, name) else "ok"
 
 
 def _shares(column: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -54,8 +102,21 @@ def psi(expected: np.ndarray, actual: np.ndarray) -> float:
     return float(np.sum((a - e) * np.log(a / e)))
 
 
-def feature_psi(ref: dict[str, object], X: np.ndarray, names: tuple[str, ...] | list[str]):  # noqa: ANN201
-    """``[(feature, psi, training shares, scoring shares)]`` for every feature in ``ref``."""
+class Drift(NamedTuple):
+    """One input's drift between training and scoring."""
+
+    feature: str
+    psi: float
+    training_shares: np.ndarray
+    scoring_shares: np.ndarray
+    threshold: float
+    status: str  # ok, warn, expected
+
+
+def feature_psi(
+    ref: dict[str, object], X: np.ndarray, names: tuple[str, ...] | list[str]
+) -> list[Drift]:
+    """The drift of every feature of ``ref`` found in ``names`` (columns of ``X``)."""
     out = []
     features = ref["features"]
     for j, name in enumerate(names):
@@ -65,5 +126,8 @@ def feature_psi(ref: dict[str, object], X: np.ndarray, names: tuple[str, ...] | 
         edges = np.asarray(spec["edges"], dtype=np.float64)
         expected = np.asarray(spec["shares"], dtype=np.float64)
         actual = _shares(np.asarray(X[:, j], dtype=np.float64), edges)
-        out.append((name, psi(expected, actual), expected, actual))
+        value = psi(expected, actual)
+        out.append(
+            Drift(name, value, expected, actual, threshold(ref, name), status(ref, name, value))
+        )
     return out

@@ -47,7 +47,8 @@ from guestloyalty.ingest.readers import (
     translate,
 )
 from guestloyalty.ingest.suppressions import apply_suppressions
-from guestloyalty.warehouse import Layout, connect
+from guestloyalty.ingest.trust import check_trusted, in_landing
+from guestloyalty.warehouse import Layout, confine, connect
 
 if TYPE_CHECKING:
     import duckdb
@@ -139,12 +140,18 @@ def ingest_paths(
     entity: str | None = None,
     mapping: Mapping | None = None,
     report: Reporter | None = None,
+    trust_landing_mappings: bool = False,
 ) -> list[IngestResult]:
     """Load files (default: everything under the landing folder) into bronze.
 
     A file that cannot be loaded is returned with ``error`` set; the others still load.
     Without ``mapping``, a ``mapping.yaml`` in a file's folder applies to that file, so
-    foreign exports dropped into ``landing/<entity>/`` load in the nightly run.
+    foreign exports dropped into ``landing/<entity>/`` load in the nightly run; one inside
+    landing only when the operator trusts it (trust.py, or ``trust_landing_mappings``).
+
+    A mapped file loads on its own bronze connection that can reach that file and nothing
+    else (:func:`guestloyalty.warehouse.confine`): its expressions run there. Unmapped files
+    share one connection that can reach only them (their SQL is ours; headers are quoted).
     """
     if mapping is not None and entity is not None and entity != mapping.entity:
         raise ConfigError(
@@ -152,40 +159,107 @@ def ingest_paths(
         )
     layout.ensure_dirs()
     files = discover(paths or [layout.landing_dir])
-    results: list[IngestResult] = []
     with _open_bronze(layout) as con:
         manifest.ensure_manifest(con)
         ensure_bronze_tables(con)
+        digests = {path: manifest.file_hash(path) for path in files}
+        seen = {path: manifest.find(con, digest) for path, digest in digests.items()}
+    chosen = _mappings_of(layout, files, mapping, trust_landing=trust_landing_mappings)
+    plain_files = [path for path in files if seen[path] is None and chosen[path] is None]
+    plain: duckdb.DuckDBPyConnection | None = None
+    results: list[IngestResult] = []
+    try:
         for path in files:
-            size = path.stat().st_size
-            if report is not None and size >= LARGE_FILE_BYTES:
-                report(f"{path}: loading {size / 2**20:,.0f} MiB ...")
-            if mapping is None and (path.parent / FOLDER_MAPPING).is_file():
-                try:
-                    folder_mapping = load_mapping(path.parent / FOLDER_MAPPING)
-                except MappingError as error:
-                    results.append(IngestResult(path, None, None, 0, False, str(error), error))
-                    continue
-                result = load_file(con, layout, path, entity=entity, mapping=folder_mapping)
+            file_mapping = chosen[path]
+            if isinstance(file_mapping, MappingError):
+                result = IngestResult(path, None, None, 0, False, str(file_mapping), file_mapping)
+            elif seen[path] is not None:
+                result = _skip(layout, path, entity=entity, mapping=file_mapping, seen=seen[path])
             else:
-                result = load_file(con, layout, path, entity=entity, mapping=mapping)
+                size = path.stat().st_size
+                if report is not None and size >= LARGE_FILE_BYTES:
+                    report(f"{path}: loading {size / 2**20:,.0f} MiB ...")
+                if file_mapping is None:
+                    plain = plain or _open_bronze(layout, reach=plain_files)
+                    result = load_file(plain, layout, path, entity=entity, digest=digests[path])
+                else:
+                    if plain is not None:  # one connection per DuckDB file at a time
+                        plain.close()
+                        plain = None
+                    with _open_bronze(layout, reach=[path]) as con:
+                        result = load_file(
+                            con,
+                            layout,
+                            path,
+                            entity=entity,
+                            mapping=file_mapping,
+                            digest=digests[path],
+                        )
             results.append(result)
             if report is not None:
                 report(describe(result))
+    finally:
+        if plain is not None:
+            plain.close()
     return results
 
 
-def _open_bronze(layout: Layout) -> duckdb.DuckDBPyConnection:
+def _mappings_of(
+    layout: Layout, files: list[Path], mapping: Mapping | None, *, trust_landing: bool
+) -> dict[Path, Mapping | MappingError | None]:
+    """Each file's mapping: ``mapping``, else its folder's (or why that one is refused)."""
+    folders: dict[Path, Mapping | MappingError] = {}
+    chosen: dict[Path, Mapping | MappingError | None] = {}
+    for path in files:
+        chosen[path] = mapping
+        if mapping is None and (path.parent / FOLDER_MAPPING).is_file():
+            if path.parent not in folders:
+                folders[path.parent] = _folder_mapping(
+                    layout, path.parent / FOLDER_MAPPING, trust_landing
+                )
+            chosen[path] = folders[path.parent]
+    return chosen
+
+
+def _skip(
+    layout: Layout,
+    path: Path,
+    *,
+    entity: str | None,
+    mapping: Mapping | None,
+    seen: manifest.ManifestEntry,
+) -> IngestResult:
+    """A file whose bytes bronze already holds (its entity still has to make sense)."""
+    try:
+        name = entity_of(path, layout, entity=entity, mapping=mapping)
+    except (UnknownEntityError, MappingError) as error:
+        return IngestResult(path, None, None, 0, False, str(error), error)
+    return _already_loaded(path, name, seen)
+
+
+def _folder_mapping(layout: Layout, path: Path, trust_landing: bool) -> Mapping | MappingError:
+    """The mapping next to landing files, or why it is refused (invalid, not trusted)."""
+    try:
+        if in_landing(layout, path):
+            check_trusted(layout, path, trust_landing=trust_landing)
+        return load_mapping(path)
+    except MappingError as error:
+        return error
+
+
+def _open_bronze(layout: Layout, *, reach: list[Path] | None = None) -> duckdb.DuckDBPyConnection:
+    """Bronze, read-write, confined: it can reach no file but ``reach`` (and itself)."""
     import duckdb
 
     try:
-        return connect(layout.bronze_path)
+        con = connect(layout.bronze_path)
     except duckdb.IOException as error:
         first = str(error).splitlines()[0]
         raise IngestError(
             f"{layout.bronze_path}: cannot open bronze for writing ({first}); another "
             "guestloyalty run or a client holds it: wait for it or close it"
         ) from error
+    return confine(con, reach or [], settings=("preserve_insertion_order",))
 
 
 def describe(result: IngestResult) -> str:
@@ -215,34 +289,38 @@ def load_file(
     *,
     entity: str | None = None,
     mapping: Mapping | None = None,
+    digest: str | None = None,
 ) -> IngestResult:
     """Load one file; errors come back in the result, never half a batch."""
     name: str | None = None
     try:
         name = entity_of(path, layout, entity=entity, mapping=mapping)
-        return _load(con, path, name, mapping)
+        return _load(con, path, name, mapping, digest or manifest.file_hash(path))
     except (IngestError, UnknownEntityError, MappingError) as error:
         return IngestResult(path, name, None, 0, False, str(error), error)
 
 
+def _already_loaded(path: Path, entity: str | None, seen: manifest.ManifestEntry) -> IngestResult:
+    return IngestResult(
+        path,
+        entity,
+        seen.batch_id,
+        0,
+        True,
+        "already loaded (same content"
+        + ("" if seen.source_file == str(path.resolve()) else f" as {seen.source_file}")
+        + f") as batch {seen.batch_id} on {seen.loaded_at:%Y-%m-%d %H:%M} "
+        f"({seen.row_count:,} rows); nothing to do",
+    )
+
+
 def _load(
-    con: duckdb.DuckDBPyConnection, path: Path, entity: str, mapping: Mapping | None
+    con: duckdb.DuckDBPyConnection, path: Path, entity: str, mapping: Mapping | None, digest: str
 ) -> IngestResult:
     contract = contract_for(entity)
-    digest = manifest.file_hash(path)
     seen = manifest.find(con, digest)
-    if seen is not None:
-        return IngestResult(
-            path,
-            entity,
-            seen.batch_id,
-            0,
-            True,
-            "already loaded (same content"
-            + ("" if seen.source_file == str(path.resolve()) else f" as {seen.source_file}")
-            + f") as batch {seen.batch_id} on {seen.loaded_at:%Y-%m-%d %H:%M} "
-            f"({seen.row_count:,} rows); nothing to do",
-        )
+    if seen is not None:  # the same content earlier in this run
+        return _already_loaded(path, entity, seen)
 
     source = open_source(con, path, mapping.read if mapping else ReadOptions())
     checks.check_duplicate_names(path, source.columns)

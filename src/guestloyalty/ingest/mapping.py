@@ -18,6 +18,8 @@ mask: [iban]                      # optional: source columns reduced to their la
 Only the canonical columns listed under ``columns`` land (every required one must be there);
 the others stay null. Expressions see the file's columns as text and ``_row_number`` (the data
 row's position in the file). The whole mapping becomes one ``select`` over DuckDB's reader.
+Each expression must pass the allow-list of :mod:`guestloyalty.ingest.expressions` first:
+a mapping transforms the row, it never reads anything else.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from guestloyalty.contracts import CONTRACTS, ENTITIES, EntityContract
 from guestloyalty.errors import ContractError, MappingError
+from guestloyalty.ingest.expressions import refusal
 from guestloyalty.ingest.readers import ROW_NUMBER, ReadOptions, Source, quote_ident
 
 if TYPE_CHECKING:
@@ -108,7 +111,7 @@ def load_mapping(path: Path) -> Mapping:
     if isinstance(raw.get("columns"), dict):
         raw["columns"] = {str(k): str(v) for k, v in raw["columns"].items() if v is not None}
     try:
-        return Mapping(**raw, origin=str(path))
+        mapping = Mapping(**raw, origin=str(path))
     except ValidationError as error:
         problems = []
         for item in error.errors():
@@ -116,6 +119,22 @@ def load_mapping(path: Path) -> Mapping:
             message = re.sub(r"^Value error, ", "", item["msg"])
             problems.append(f"{location}: {message}" if location else message)
         raise MappingError(f"{path}: invalid mapping: {'; '.join(problems)}") from error
+    refuse_unsafe_expressions(mapping)
+    return mapping
+
+
+def refuse_unsafe_expressions(mapping: Mapping, expressions: dict[str, str] | None = None) -> None:
+    """Raise for the first expression that does more than transform the row.
+
+    ``expressions`` are the texts the loader runs (the mapping's, wrapped in casts and the
+    ``date_format`` parse); each is checked too, so what runs is what was checked.
+    """
+    for column, expression in mapping.columns.items():
+        refused = refusal(expression)
+        if refused is None and expressions is not None:
+            refused = refusal(expressions[column])
+        if refused is not None:
+            raise MappingError(f"{mapping.origin}: columns.{column}: {refused}")
 
 
 def _mask_sql(column: str) -> str:
@@ -174,7 +193,8 @@ def column_expressions(
         text = f"cast(({expression}) as varchar)"
         output_format = _DATE_OUTPUT.get(types[column])
         if mapping.read.date_format and output_format:
-            parsed = f"try_strptime({text}, '{mapping.read.date_format}')"
+            date_format = "'" + mapping.read.date_format.replace("'", "''") + "'"
+            parsed = f"try_strptime({text}, {date_format})"
             text = f"coalesce(strftime({parsed}, '{output_format}'), {text})"
         out[column] = text
     return out
@@ -201,7 +221,8 @@ def check_expressions(
     mapping: Mapping,
     source: Source,
 ) -> None:
-    """Bind every mapped expression on its own so an error names the column it belongs to."""
+    """Check, then bind, every mapped expression on its own so an error names its column."""
+    refuse_unsafe_expressions(mapping, expressions)
     visible = visible_columns(source, mapping)
     for column in mapping.columns:
         try:
@@ -228,5 +249,6 @@ __all__ = [
     "load_mapping",
     "passthrough_columns",
     "prepared_relation",
+    "refuse_unsafe_expressions",
     "visible_columns",
 ]

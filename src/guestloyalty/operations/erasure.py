@@ -54,7 +54,7 @@ from guestloyalty.operations.erasure_recovery import (
     pending_name,
     replace_landing,
 )
-from guestloyalty.warehouse import Layout, connect, fsync, fsync_dir
+from guestloyalty.warehouse import Layout, confine, connect, fsync, fsync_dir
 
 if TYPE_CHECKING:
     import duckdb
@@ -400,7 +400,8 @@ def _write_without(path: Path, tmp: Path, drop: list[int], mapping: str | None) 
     gz = path.name.lower().endswith(".gz")
     compression = ", compression 'gzip'" if gz else ""
     target = str(tmp).replace("'", "''")
-    with duckdb.connect() as con:
+    # The file and its mapping came from landing: this connection reaches only them.
+    with confine(duckdb.connect(), [path, tmp]) as con:
         source = open_source(con, path, options)
         keep = "_row_number not in (select unnest(?::bigint[]))"
         if source.format == "parquet":
@@ -416,6 +417,7 @@ def _write_without(path: Path, tmp: Path, drop: list[int], mapping: str | None) 
             if source.format in ("csv", "tsv"):
                 delimiter = options.delimiter or ("\t" if source.format == "tsv" else ",")
                 header = "true" if options.header else "false"
+                delimiter = delimiter.replace("'", "''")
                 fmt = f"(format csv, header {header}, delimiter '{delimiter}'{compression})"
             elif source.format == "jsonl":
                 fmt = f"(format json{compression})"

@@ -153,7 +153,9 @@ def stage_generate(
     return dict(result.rows)
 
 
-def stage_ingest(layout: Layout, paths: list[Path] | None = None) -> dict[str, object]:
+def stage_ingest(
+    layout: Layout, paths: list[Path] | None = None, *, trust_landing_mappings: bool = False
+) -> dict[str, object]:
     from guestloyalty.ingest import ingest_paths, raise_for_failures
 
     if not paths and not landing_has_files(layout):
@@ -163,7 +165,7 @@ def stage_ingest(layout: Layout, paths: list[Path] | None = None) -> dict[str, o
             f"no landing files under {layout.landing_dir}: run `guestloyalty generate` or "
             "drop exports into landing/<entity>/"
         )
-    results = ingest_paths(layout, paths)
+    results = ingest_paths(layout, paths, trust_landing_mappings=trust_landing_mappings)
     raise_for_failures(results)
     loaded: dict[str, int] = {}
     for result in results:
@@ -308,7 +310,14 @@ def run_pipeline(
                     report,
                     lambda: stage_generate(layout, guests=guests, seed=settings.seed),
                 )
-            _timed(run, "ingest", report, lambda: stage_ingest(layout))
+            _timed(
+                run,
+                "ingest",
+                report,
+                lambda: stage_ingest(
+                    layout, trust_landing_mappings=settings.trust_landing_mappings
+                ),
+            )
             _timed(run, "transform", report, lambda: stage_transform(layout, settings))
             try:
                 _timed(run, "train", report, lambda: stage_train(layout, settings))

@@ -4,7 +4,8 @@
   published gold when the state file is busy;
 - **gold** — path, when it was published, as_of, rows per table;
 - **models** — the promoted model versions and their validation metrics (``model_registry``);
-- **drift** — features whose PSI between training and scoring is above 0.2 (``feature_drift``);
+- **drift** — features whose PSI between training and scoring is above their threshold
+  (``feature_drift.status = 'warn'``: 0.2 over what the validation origins showed);
 - **entities** — rows per entity and batch in bronze, silver and quarantine.
 
 Reads every file read-only and never builds anything. ``collect_status`` returns a pydantic
@@ -188,7 +189,6 @@ HEADLINE_METRICS = (
     "k",
     "silhouette",
 )
-DRIFT_WARN_PSI = 0.2
 
 
 def _collect_gold(layout: Layout, status: Status) -> None:
@@ -236,8 +236,7 @@ def _collect_gold(layout: Layout, status: Status) -> None:
             status.drift_warnings = [
                 DriftWarning(feature=feature, psi=round(psi, 4))
                 for feature, psi in con.sql(
-                    "select feature, psi from feature_drift where psi > ? order by psi desc",
-                    params=[DRIFT_WARN_PSI],
+                    "select feature, psi from feature_drift where status = 'warn' order by psi desc"
                 ).fetchall()
             ]
 

@@ -126,7 +126,7 @@ def collect(layout: Layout, settings: Settings) -> ReportData:
         _data_quality(con, data)
         if "feature_drift" in tables:
             data.drift = con.sql(
-                "select feature, psi from feature_drift where psi > 0.2 order by psi desc"
+                "select feature, psi from feature_drift where status = 'warn' order by psi desc"
             ).fetchall()
     data.validation, data.validation_note = _validation(layout, settings, data)
     return data

@@ -95,6 +95,7 @@ create or replace table feature_drift (
     model_version varchar not null,
     feature varchar not null,
     psi double not null,
+    threshold double,
     status varchar not null,
     training_shares varchar,
     scoring_shares varchar
@@ -368,9 +369,7 @@ def score_current(layout: Layout, settings: Settings) -> ScoreResult:
             _profiles_table(bundle, scored, full, previous, as_of),
         )
     _append_history(layout, table, as_of)
-    warnings = [
-        f"{name} (PSI {value:.2f})" for name, value, *_ in drift_rows if value > drift.PSI_WARN
-    ]
+    warnings = [f"{row.feature} (PSI {row.psi:.2f})" for row in drift_rows if row.status == "warn"]
     return ScoreResult(
         guests_scored=len(frame),
         model_version=bundle.version,
@@ -463,7 +462,7 @@ def _nullable(values: np.ndarray) -> pa.Array:
     return pa.array(values, pa.float64(), mask=np.isnan(values))
 
 
-def _drift(bundle: registry.ModelBundle, full: FeatureFrame) -> list:
+def _drift(bundle: registry.ModelBundle, full: FeatureFrame) -> list[drift.Drift]:
     if "drift.json" not in bundle.manifest.get("files", {}) or len(full) == 0:  # type: ignore[operator]
         return []
     ref = registry.read_json(bundle, "drift.json")
@@ -471,21 +470,22 @@ def _drift(bundle: registry.ModelBundle, full: FeatureFrame) -> list:
     return drift.feature_psi(ref, full.select(names).X, names)
 
 
-def _drift_table(rows: list, as_of: dt.date, version: str) -> pa.Table:
+def _drift_table(rows: list[drift.Drift], as_of: dt.date, version: str) -> pa.Table:
     return pa.table(
         {
             "as_of_date": pa.array([as_of] * len(rows), pa.date32()),
             "model_version": pa.array([version] * len(rows), pa.string()),
-            "feature": pa.array([row[0] for row in rows], pa.string()),
-            "psi": pa.array([float(row[1]) for row in rows], pa.float64()),
-            "status": pa.array(
-                ["warn" if row[1] > drift.PSI_WARN else "ok" for row in rows], pa.string()
-            ),
+            "feature": pa.array([row.feature for row in rows], pa.string()),
+            "psi": pa.array([float(row.psi) for row in rows], pa.float64()),
+            "threshold": pa.array([float(row.threshold) for row in rows], pa.float64()),
+            "status": pa.array([row.status for row in rows], pa.string()),
             "training_shares": pa.array(
-                [json.dumps([round(v, 4) for v in row[2].tolist()]) for row in rows], pa.string()
+                [json.dumps([round(v, 4) for v in row.training_shares.tolist()]) for row in rows],
+                pa.string(),
             ),
             "scoring_shares": pa.array(
-                [json.dumps([round(v, 4) for v in row[3].tolist()]) for row in rows], pa.string()
+                [json.dumps([round(v, 4) for v in row.scoring_shares.tolist()]) for row in rows],
+                pa.string(),
             ),
         }
     )

@@ -14,6 +14,7 @@ import numpy as np
 
 from guestloyalty.synth import params as P
 from guestloyalty.synth.catalog import Catalog
+from guestloyalty.synth.change import Change
 
 
 @dataclass
@@ -53,8 +54,10 @@ def draw_people(
     n: int,
     start_day: int,
     end_day: int,
+    change: Change | None = None,
 ) -> People:
-    """Draw ``n`` people acquired (first stay) uniformly over [start, end]."""
+    """Draw ``n`` people acquired (first stay) over [start, end]: uniformly, or as
+    ``change`` says (growth, fewer in a shock)."""
     purpose = rng.choice(len(P.PURPOSES), n, p=P.PURPOSE_SHARE).astype(np.int8)
     one_off = rng.random(n) < np.asarray(P.ONE_OFF_SHARE)[purpose]
     repeat_rate = (
@@ -101,7 +104,7 @@ def draw_people(
         * np.exp(-P.ENGAGEMENT_HAZARD * (engagement - 0.4))
         * np.where(is_member, P.MEMBER_HAZARD, 1.0)
     )
-    acquired = start_day + rng.random(n) * (end_day - start_day)
+    acquired = (change or Change()).acquisition_days(rng.random(n), start_day, end_day)
 
     people = People(
         person=np.arange(first_person, first_person + n, dtype=np.int64),

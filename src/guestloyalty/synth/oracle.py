@@ -20,9 +20,13 @@ With ``r = trip_rate x honour_probability / 365.25`` (stays per day while active
         + d h / (c - a) x ((1 - exp(-a H)) / a - (1 - exp(-c H)) / c)   dropped out
 
 The hazard only changes at a stay, so it is constant until the first stay in the window,
-which is all the question needs. Trip timing is a Poisson process and cancellations are
-independent per trip, so honoured stays are Poisson with rate ``r`` (check-in days snap
-forward up to three days to preferred weekdays, which the formula ignores). What the oracle
+which is all the question needs. In a world with a shock (:mod:`guestloyalty.synth.change`)
+the trip rates are ``f x r`` and ``f x r2`` inside it: the window is cut into pieces of
+constant rate and the three-state chain is carried from one piece to the next (the same
+formulas, started from the previous piece's state probabilities), which is still exact.
+Trip timing is a Poisson process and cancellations are independent per trip, so honoured
+stays are Poisson with rate ``r`` (check-in days snap forward up to three days to preferred
+weekdays, which the formula ignores). What the oracle
 does not know, and a model may: bookings already on the books at ``as_of``.
 """
 
@@ -34,6 +38,8 @@ import numpy as np
 import polars as pl
 
 from guestloyalty.synth import params as P
+from guestloyalty.synth.change import EPOCH, Change
+from guestloyalty.synth.truth import CHANGE_COLUMNS
 
 DAYS_PER_YEAR = 365.25
 
@@ -69,7 +75,11 @@ def oracle_churn_probability(
     dropped = ~np.isnat(drop) & (drop <= as_of64)
     disengaging = ~dropped & ~np.isnat(dis) & (dis <= as_of64)
     p = churn_probability(
-        r, h, state=np.where(dropped, 2, np.where(disengaging, 1, 0)), horizon_days=horizon_days
+        r,
+        h,
+        state=np.where(dropped, 2, np.where(disengaging, 1, 0)),
+        horizon_days=horizon_days,
+        pieces=_shock_pieces(known, as_of, horizon_days),
     )
     return known.select("guest_id", "person_id").with_columns(
         state=pl.Series(
@@ -92,22 +102,76 @@ def oracle_for_snapshot(
     )
 
 
+def _shock_pieces(
+    known: pl.DataFrame, as_of: dt.date, horizon_days: int
+) -> list[tuple[float, np.ndarray | float]] | None:
+    """The window's (days, each row's trip factor) pieces from the truth's shock columns."""
+    if not set(CHANGE_COLUMNS) <= set(known.columns) or known.height == 0:
+        return None
+    shocks = known.select("shock_start", "shock_end").unique()
+    if shocks.height != 1:
+        raise ValueError(f"the truth holds {shocks.height} different shocks; expected one")
+    start, end = shocks.row(0)
+    if start is None or end is None:
+        return None
+    factor = known["shock_trip_factor"].to_numpy()
+    # any factor below 1 makes a shock; the pieces only need its dates
+    change = Change.of(shock_start=start, shock_end=end, shock_trip_factors=(0.0,) * 4)
+    # check-in dates in (as_of, as_of + H]: trip times in [as_of + 1, as_of + 1 + H)
+    window_start = float((as_of - EPOCH).days + 1)
+    return [
+        (length, factor if inside else 1.0)
+        for length, inside in change.window_pieces(window_start, float(horizon_days))
+    ]
+
+
 def churn_probability(
-    r: np.ndarray, h: np.ndarray, *, state: np.ndarray, horizon_days: int
+    r: np.ndarray,
+    h: np.ndarray,
+    *,
+    state: np.ndarray,
+    horizon_days: int,
+    pieces: list[tuple[float, np.ndarray | float]] | None = None,
 ) -> np.ndarray:
-    """The formula of the module docstring; rates per day, state 0/1/2 = active/diseng./gone."""
-    H = float(horizon_days)
+    """The formula of the module docstring; rates per day, state 0/1/2 = active/diseng./gone.
+
+    ``pieces``: the window as consecutive (days, trip-rate factor: one, or one per person)
+    pieces summing to ``horizon_days`` (default: one piece at factor 1).
+    """
+    pieces = pieces or [(float(horizon_days), 1.0)]
+    if abs(sum(length for length, _ in pieces) - horizon_days) > 1e-6:
+        raise ValueError("the pieces must cover the horizon exactly")
+    # probabilities of (active, disengaging, dropped) with no stay so far
+    active = (state == 0).astype(np.float64)
+    disengaging = (state == 1).astype(np.float64)
+    dropped = (state == 2).astype(np.float64)
+    for length, factor in pieces:
+        if length > 0:
+            active, disengaging, dropped = _carry(
+                active, disengaging, dropped, r * factor, h, length
+            )
+    return np.clip(active + disengaging + dropped, 0.0, 1.0)
+
+
+def _carry(
+    active: np.ndarray,
+    disengaging: np.ndarray,
+    dropped: np.ndarray,
+    r: np.ndarray,
+    h: np.ndarray,
+    length: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """State probabilities (no stay yet) after ``length`` days at constant rates."""
     d = 1.0 / P.DISENGAGE_DAYS
     r2 = P.DISENGAGED_TRIP_FACTOR * r
     a = r + h
     c = r2 + d
     c = np.where(np.abs(c - a) < 1e-9, c + 1e-7, c)
-    ea, ec = np.exp(-a * H), np.exp(-c * H)
-    active = (
-        ea
-        + h / (c - a) * (ea - ec)
-        + d * h / (c - a) * ((1 - ea) / np.maximum(a, 1e-12) - (1 - ec) / c)
+    ea, ec = np.exp(-a * length), np.exp(-c * length)
+    to_disengaging = h / (c - a) * (ea - ec)
+    to_dropped = d * h / (c - a) * ((1 - ea) / np.maximum(a, 1e-12) - (1 - ec) / c)
+    return (
+        active * ea,
+        disengaging * ec + active * to_disengaging,
+        dropped + disengaging * d / c * (1.0 - ec) + active * to_dropped,
     )
-    disengaging = 1.0 - r2 / c * (1.0 - ec)
-    p = np.where(state == 2, 1.0, np.where(state == 1, disengaging, active))
-    return np.clip(p, 0.0, 1.0)

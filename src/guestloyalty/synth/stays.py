@@ -27,6 +27,7 @@ import numpy as np
 
 from guestloyalty.synth import params as P
 from guestloyalty.synth.catalog import Catalog
+from guestloyalty.synth.change import Change
 from guestloyalty.synth.guests import (
     People,
     _choose_rows,
@@ -175,8 +176,15 @@ def simulate_trips(
     people: People,
     *,
     until_day: float,
+    change: Change | None = None,
 ) -> tuple[Trips, Fates]:
-    """Run the process for every person from their acquisition until ``until_day``."""
+    """Run the process for every person from their acquisition until ``until_day``.
+
+    ``change``: inside its shock a trip after the acquisition happens with the probability of
+    the person's purpose (thinning), so stays there come at that fraction of the rate.
+    """
+    change = change or Change()
+    shock_factor = change.trip_factor(people.purpose)
     n = len(people)
     t = people.acquired.copy()
     active = np.ones(n, dtype=bool)
@@ -199,6 +207,12 @@ def simulate_trips(
         first = np.full(who.size, first_round)
         attrs = _draw_attributes(rng, cat, people, who, first, tier[who])
         honoured = ~(attrs["cancelled"] | attrs["no_show"])
+        # A thinned trip never happened: no booking, no stay, the hazard unchanged.
+        happens = np.ones(who.size, dtype=bool)
+        if change.has_shock and not first_round:
+            shocked = change.in_shock(t[who])
+            happens = ~shocked | (rng.random(who.size) < shock_factor[who])
+            honoured &= happens
 
         # Loyalty tier: qualifying nights per calendar year, status valid through next year.
         member = people.is_member[who] & honoured
@@ -222,17 +236,16 @@ def simulate_trips(
             * tier_hazard[np.maximum(tier[who], 0)]
             * np.exp(P.BADNESS_HAZARD * badness[who])
         )
-        chunks.append(
-            {
-                "person": who,
-                "time": t[who],
-                "first": first,
-                "phase": np.zeros(who.size, dtype=np.int8),
-                "tier": tier[who].copy(),
-                "hazard_after": np.where(honoured, hazard, np.nan),
-                **attrs,
-            }
-        )
+        chunk = {
+            "person": who,
+            "time": t[who],
+            "first": first,
+            "phase": np.zeros(who.size, dtype=np.int8),
+            "tier": tier[who].copy(),
+            "hazard_after": np.where(honoured, hazard, np.nan),
+            **attrs,
+        }
+        chunks.append(chunk if happens.all() else {k: v[happens] for k, v in chunk.items()})
 
         # Next trip, or the start of disengagement, whichever comes first.
         after = t[who] + np.where(honoured, attrs["nights"], 0)
@@ -254,6 +267,9 @@ def simulate_trips(
     who = np.repeat(gone, count)
     if who.size:
         when = np.repeat(disengaged_at[gone], count) + rng.random(who.size) * np.repeat(span, count)
+        if change.has_shock:
+            kept = ~change.in_shock(when) | (rng.random(who.size) < shock_factor[who])
+            who, when = who[kept], when[kept]
         attrs = _draw_attributes(rng, cat, people, who, np.zeros(who.size, dtype=bool), tier[who])
         chunks.append(
             {

@@ -36,6 +36,9 @@ TRUTH_COLUMNS: tuple[str, ...] = (
     "hazard_days",
     "hazard_values",
 )
+#: The world's shock (:mod:`guestloyalty.synth.change`), the same on every row; optional when
+#: reading (a truth file written before them has no shock).
+CHANGE_COLUMNS: tuple[str, ...] = ("shock_start", "shock_end", "shock_trip_factor")
 
 
 class TruthError(GuestLoyaltyError):

@@ -32,6 +32,7 @@ from guestloyalty.synth import dirty as dirt
 from guestloyalty.synth import params as P
 from guestloyalty.synth.bookings import FAILURES, REQUEST_TEXT, REQUESTS, build_folios
 from guestloyalty.synth.catalog import Catalog, load_catalog
+from guestloyalty.synth.change import Change
 from guestloyalty.synth.engagement import EVENT_TYPES, build_events, campaign_ids
 from guestloyalty.synth.guests import draw_people
 from guestloyalty.synth.identity import build_profiles, draw_identities, profile_ids, route_trips
@@ -46,7 +47,7 @@ from guestloyalty.synth.reviews import (
     review_text,
 )
 from guestloyalty.synth.stays import _year_of, nps_from_satisfaction, simulate_trips
-from guestloyalty.synth.truth import TRUTH_COLUMNS
+from guestloyalty.synth.truth import CHANGE_COLUMNS, TRUTH_COLUMNS
 
 CHUNK_PEOPLE = 100_000
 _GENERATED = re.compile(r"[a-z_]+-\d{5}\.(parquet|csv)")
@@ -73,6 +74,23 @@ class WorldSpec:
     #: People per chunk (one file per entity per chunk, one random stream per chunk). The
     #: world depends on it: keep the default to reproduce a world.
     chunk_people: int = CHUNK_PEOPLE
+    #: A growing, changing guest base (:mod:`guestloyalty.synth.change`): yearly growth of
+    #: acquisitions (1.0 = twice as many new guests each year), and a shock period (first and
+    #: last day) in which a trip happens with the probability of its guest's purpose
+    #: (``shock_trip_factors`` in the order of ``params.PURPOSES``).
+    acquisition_growth: float = 0.0
+    shock_start: dt.date | None = None
+    shock_end: dt.date | None = None
+    shock_trip_factors: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0)
+
+    @property
+    def change(self) -> Change:
+        return Change.of(
+            acquisition_growth=self.acquisition_growth,
+            shock_start=self.shock_start,
+            shock_end=self.shock_end,
+            shock_trip_factors=self.shock_trip_factors,
+        )
 
     def check(self) -> None:
         if self.guests < 1:
@@ -87,6 +105,44 @@ class WorldSpec:
             raise WorldSpecError(f"chunk_people must be at least 1 (got {self.chunk_people})")
         if self.file_format not in ("parquet", "csv"):
             raise WorldSpecError(f"--format must be parquet or csv (got {self.file_format!r})")
+        if not 0.0 <= self.acquisition_growth <= 10.0:
+            raise WorldSpecError(
+                f"acquisition growth must be within 0..10 (got {self.acquisition_growth})"
+            )
+        if len(self.shock_trip_factors) != len(P.PURPOSES) or not all(
+            0.0 <= f <= 1.0 for f in self.shock_trip_factors
+        ):
+            raise WorldSpecError(
+                f"shock trip factors: one per purpose ({', '.join(P.PURPOSES)}), each within "
+                f"0..1 (got {self.shock_trip_factors})"
+            )
+        if (self.shock_start is None) != (self.shock_end is None) or (
+            self.shock_start is not None and self.shock_end < self.shock_start
+        ):
+            raise WorldSpecError(
+                f"a shock needs a start on or before its end (got {self.shock_start} .. "
+                f"{self.shock_end})"
+            )
+
+
+#: The changing world's shock, per purpose (business, leisure, family, group): business and
+#: group travel collapse, leisure and family hold up better.
+CHANGING_SHOCK_FACTORS: tuple[float, ...] = (0.15, 0.7, 0.7, 0.3)
+
+
+def changing(spec: WorldSpec | None = None) -> WorldSpec:
+    """The non-stationary variant of ``spec``: acquisitions grow 70 % a year, and for the
+    twelve months from 18 months before the end, trips fall by purpose
+    (``CHANGING_SHOCK_FACTORS``)."""
+    spec = spec or WorldSpec()
+    start = dt.date(spec.end.year - 2, 7, 1)
+    return replace(
+        spec,
+        acquisition_growth=0.7,
+        shock_start=max(spec.start, start),
+        shock_end=dt.date(spec.end.year - 1, 6, 30),
+        shock_trip_factors=CHANGING_SHOCK_FACTORS,
+    )
 
 
 @dataclass
@@ -141,11 +197,20 @@ def build_chunk(spec: WorldSpec, chunk: int, cat: Catalog | None = None) -> Worl
     rng = np.random.default_rng([spec.seed, chunk])
     start_day, end_day = _day(spec.start), _day(spec.end)
 
+    change = spec.change
     people = draw_people(
-        rng, cat, first_person=first_person, n=n, start_day=start_day, end_day=end_day + 1
+        rng,
+        cat,
+        first_person=first_person,
+        n=n,
+        start_day=start_day,
+        end_day=end_day + 1,
+        change=change,
     )
     identities = draw_identities(rng, n)
-    trips, fates = simulate_trips(rng, cat, people, until_day=end_day + 1 + FUTURE_DAYS)
+    trips, fates = simulate_trips(
+        rng, cat, people, until_day=end_day + 1 + FUTURE_DAYS, change=change
+    )
     folios = build_folios(rng, cat, people, trips)
     o = folios.order
     person = trips.person[o]
@@ -495,6 +560,9 @@ def _truth(people, identities, trips, fates, spec: WorldSpec, end_day: int) -> p
             "disengaged_date": _by_end(fates.disengaged_at),
             "dropout_date": _by_end(fates.dropout_at),
             "world_end": pl.Series([spec.end] * n, dtype=pl.Date),
+            "shock_start": pl.Series([spec.shock_start] * n, dtype=pl.Date),
+            "shock_end": pl.Series([spec.shock_end] * n, dtype=pl.Date),
+            "shock_trip_factor": spec.change.trip_factor(people.purpose),
             "hazard_days": hazard_days,
             "hazard_values": hazard_values,
         }
@@ -511,7 +579,7 @@ def _truth(people, identities, trips, fates, spec: WorldSpec, end_day: int) -> p
         source_system=pl.Series(["pms", "crm", "ota"]).gather(system),
         is_primary_profile=pl.lit(False),
     )
-    return pl.concat([primary, secondary]).select(TRUTH_COLUMNS)
+    return pl.concat([primary, secondary]).select(*TRUTH_COLUMNS, *CHANGE_COLUMNS)
 
 
 def _split(values: pl.Series, offsets: np.ndarray) -> pl.Series:

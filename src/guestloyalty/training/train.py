@@ -265,7 +265,10 @@ def _train_xgboost(
     tiers = clv.tier_cutoffs(
         clv.predict_clv(clv_booster, current_b) if len(current_b) else clv_valid
     )
-    drift_ref = drift.reference(split.train.X, model_features)
+    # Drift thresholds from the shift the later snapshots the model was judged on already show.
+    drift_ref = drift.reference(
+        split.train.X, model_features, origins=[split.calib.X, split.valid.X]
+    )
 
     gate_ok, note, promoted_auc = _gate(layout, settings, split, churn_scores["auc"])
     if split.calib_is_valid:

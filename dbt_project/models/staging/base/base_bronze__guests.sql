@@ -1,10 +1,5 @@
 {# Every bronze guest profile, typed once, with the first rule it fails (null: passes). #}
-with
-source as (select * from {{ cleaned_bronze('guests') }}),
-
-countries as (select * from {{ ref('country_aliases') }}),
-
-typed as (
+{%- set typed -%}
     select
         source.guest_id,
         coalesce(source.source_system, 'default') as source_system,
@@ -26,40 +21,21 @@ typed as (
         {{ bronze_lineage_columns('source') }}
     from source
     left join countries on lower(source.country) = countries.alias
-),
+{%- endset -%}
 
-checked as (
-    select
-        *,
-        case
-            when guest_id is null then 'guest_id_blank'
-            when raw_birth_date is not null and birth_date is null then 'birth_date_unparseable'
-            when raw_created_at is not null and created_at is null then 'created_at_unparseable'
-            when {{ is_superseded('guest_id') }} then 'duplicate_key'
-        end as failed_rule
-    from typed
-),
-
-final as (
-    select
-        guest_id,
-        source_system,
-        first_name,
-        last_name,
-        email,
-        phone,
-        birth_date,
-        city,
-        country_code,
-        language,
-        created_at,
-        has_marketing_consent,
-        has_email_opt_in,
-        has_sms_opt_in,
-        is_loyalty_member,
-        failed_rule,
-        {{ bronze_lineage_columns() }}
-    from checked
-)
-
-select * from final
+{{ base_bronze(
+    'guests',
+    imports=[('countries', ref('country_aliases'))],
+    typed=typed,
+    rules=[
+        ('guest_id_blank', "guest_id is null"),
+        ('birth_date_unparseable', "raw_birth_date is not null and birth_date is null"),
+        ('created_at_unparseable', "raw_created_at is not null and created_at is null"),
+        ('duplicate_key', is_superseded('guest_id'))
+    ],
+    columns=[
+        'guest_id', 'source_system', 'first_name', 'last_name', 'email', 'phone', 'birth_date',
+        'city', 'country_code', 'language', 'created_at', 'has_marketing_consent',
+        'has_email_opt_in', 'has_sms_opt_in', 'is_loyalty_member'
+    ]
+) }}

@@ -7,7 +7,13 @@
   guestloyalty.serving.nba.live_action applies the same rules for score-guest (a test checks).
 #}
 with
-scores as (select * from {{ source('scoring', 'guest_scores') }}),
+-- clv_percentile over every scored guest, as guestloyalty.serving.nba.live_action counts it
+scores as (
+    select
+        *,
+        percent_rank() over (order by clv_12m) as clv_percentile
+    from {{ source('scoring', 'guest_scores') }}
+),
 
 contact as (select * from {{ ref('guest_contact_profile') }}),
 
@@ -25,7 +31,7 @@ scored as (
         scores.clv_tier,
         scores.segment,
         scores.model_version,
-        percent_rank() over (order by scores.clv_12m) as clv_percentile,
+        scores.clv_percentile,
         contact.journey_stage,
         contact.next_arrival_date,
         contact.may_email,
