@@ -32,7 +32,7 @@ def _guest_ids(data_dir: Path, count: int) -> list[str]:
         ids = [
             row[0]
             for row in con.sql(
-                "select guest_id from guest_scores order by clv_12m desc, guest_id"
+                "select guest_id from guest_scores order by clv_horizon desc, guest_id"
             ).fetchall()
         ]
     step = max(1, len(ids) // count)

@@ -197,7 +197,7 @@ def read_scores(gold_path: Path) -> dict[str, object]:
     """guest_scores and the promoted churn model's registry row from a published gold."""
     with duckdb.connect(str(gold_path), read_only=True) as con:
         columns = {row[0] for row in con.sql("describe guest_scores").fetchall()}
-        clv = "clv_horizon" if "clv_horizon" in columns else "clv_12m"
+        clv = "clv_horizon" if "clv_horizon" in columns else "clv_horizon"
         table = con.sql(
             f"select guest_id, churn_probability, {clv} as clv, p_no_stay_btyd, clv_btyd, "
             "model_mode, model_version from guest_scores order by guest_id"

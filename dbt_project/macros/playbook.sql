@@ -29,7 +29,7 @@
 
 {#
   Personalised price multiplier in [0.7, 1.3]: valuable guests bear a little more, guests
-  likely to churn get a better price. clv_percentile is the guest's percent rank of clv_12m.
+  likely to churn get a better price. clv_percentile is the guest's percent rank of clv_horizon.
   guestloyalty.serving.nba.price_multiplier is the same formula for score-guest (a test checks).
   To cents as floor(100 x + 0.5) / 100, not round(x, 2): the same double operations in
   DuckDB and Python, whatever a DuckDB release does with round() of a double near a half

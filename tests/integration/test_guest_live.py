@@ -20,8 +20,8 @@ pytestmark = pytest.mark.integration
 def scored(small_run):
     with duckdb.connect(str(small_run.layout.gold_path), read_only=True) as con:
         return con.sql(
-            "select guest_id, churn_probability, churn_risk, clv_12m, segment from guest_scores "
-            "order by clv_12m desc, guest_id limit 25"
+            "select guest_id, churn_probability, churn_risk, clv_horizon, segment "
+            "from guest_scores order by clv_horizon desc, guest_id limit 25"
         ).fetchall()
 
 
@@ -31,7 +31,7 @@ def test_live_score_matches_the_batch_scores(small_run, scored):
         assert live.guest_id == guest_id
         assert live.churn_probability == pytest.approx(probability, abs=1e-5)
         assert live.churn_risk == risk
-        assert live.clv_12m == pytest.approx(clv, rel=1e-4, abs=0.01)
+        assert live.clv_horizon == pytest.approx(clv, rel=1e-4, abs=0.01)
         assert live.segment == segment
         assert 1 <= len(live.reasons) <= 3
         assert all(reason.text for reason in live.reasons)

@@ -20,7 +20,8 @@ SCORE_COLUMNS = {
     "churn_probability",
     "churn_risk",
     "days_until_lost",
-    "clv_12m",
+    "clv_horizon",
+    "horizon_days",
     "clv_tier",
     "max_retention_spend",
     "segment_id",
@@ -47,9 +48,28 @@ def test_guest_scores_columns(gold):
     assert SCORE_COLUMNS <= columns
 
 
+def test_clv_is_named_for_its_horizon_and_the_old_name_is_an_alias(gold, small_run):
+    [(horizons, mismatched)] = gold.execute(
+        "select list(distinct horizon_days), count(*) filter (where clv_12m <> clv_horizon) "
+        "from guest_scores"
+    ).fetchall()
+    assert horizons == [small_run.settings.horizon_days]
+    assert mismatched == 0
+    for table in ("guest_360", "at_risk_guests", "next_best_action"):
+        [(different,)] = gold.execute(
+            f"select count(*) from {table} where clv_12m is distinct from clv_horizon"
+        ).fetchall()
+        assert different == 0, table
+    [(profiles,)] = gold.execute(
+        "select count(*) from segment_profiles where mean_clv_12m is distinct from "
+        "mean_clv_horizon or total_clv_12m is distinct from total_clv_horizon"
+    ).fetchall()
+    assert profiles == 0
+
+
 def test_scores_are_in_range(gold):
     row = gold.execute(
-        "select min(days_until_lost), min(clv_12m), min(max_retention_spend), "
+        "select min(days_until_lost), min(clv_horizon), min(max_retention_spend), "
         "count(*) filter (where reason_1 is null), count(*) filter (where segment_id is null) "
         "from guest_scores"
     ).fetchone()
@@ -70,7 +90,7 @@ def test_baseline_predictions_beside_the_model(gold):
 def test_retention_spend_is_a_share_of_clv(gold, small_run):
     share = small_run.settings.retention_spend_share
     off = gold.execute(
-        "select count(*) from guest_scores where abs(max_retention_spend - ? * clv_12m) > 0.01",
+        "select count(*) from guest_scores where abs(max_retention_spend - ? * clv_horizon) > 0.01",
         [share],
     ).fetchone()[0]
     assert off == 0

@@ -113,7 +113,7 @@ def test_pre_arrival_setup_lists_only_upcoming_bookings(gold):
 def test_live_action_matches_the_mart(small_run, gold):
     rows = gold.sql(
         "select guest_id, rule_id, offer_id, channel, price_multiplier, journey_stage "
-        "from next_best_action order by clv_12m desc, guest_id limit 40"
+        "from next_best_action order by clv_horizon desc, guest_id limit 40"
     ).fetchall()
     for guest_id, rule_id, offer_id, channel, multiplier, stage in rows:
         action = score_one_guest(small_run.layout, small_run.settings, guest_id).next_action
@@ -139,7 +139,7 @@ def test_live_rules_on_the_stored_scores_give_the_mart_exactly(gold):
         "select actions.guest_id, actions.rule_id, actions.offer_id, actions.channel, "
         "actions.price_multiplier, actions.journey_stage, actions.may_contact, "
         "scores.segment, scores.churn_risk, scores.churn_probability, scores.clv_tier, "
-        "scores.clv_12m "
+        "scores.clv_horizon "
         "from next_best_action as actions inner join guest_scores as scores using (guest_id)"
     ).fetchall()
     assert len(rows) > 100
@@ -152,7 +152,7 @@ def test_live_rules_on_the_stored_scores_give_the_mart_exactly(gold):
             churn_risk=risk,
             churn_probability=probability,
             clv_tier=tier,
-            clv_12m=clv,
+            clv_horizon=clv,
         )
         assert action is not None, guest_id
         assert (

@@ -75,7 +75,7 @@ def test_every_guest_with_a_stay_is_scored(gold):
 
 
 def test_clv_never_negative(gold):
-    assert gold.execute("select min(clv_12m) from guest_scores").fetchone()[0] >= 0
+    assert gold.execute("select min(clv_horizon) from guest_scores").fetchone()[0] >= 0
 
 
 def test_labels_only_where_the_horizon_is_observed(gold):

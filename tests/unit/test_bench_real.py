@@ -70,7 +70,7 @@ def _gold(path: Path, rows: list[tuple]) -> None:
     with duckdb.connect(str(path)) as con:
         con.execute(
             "create table guest_scores (guest_id varchar, as_of_date date, "
-            "churn_probability double, clv_12m double, p_no_stay_btyd double, clv_btyd double, "
+            "churn_probability double, clv_horizon double, p_no_stay_btyd double, clv_btyd double, "
             "model_mode varchar, model_version varchar)"
         )
         con.executemany("insert into guest_scores values (?, ?, ?, ?, ?, ?, ?, ?)", rows)

@@ -306,3 +306,43 @@ def test_a_mapping_outside_landing_is_the_operators_choice(layout, tmp_path):
     )
     [result] = ingest_paths(layout, [folder])
     assert result.error is None and result.rows == 1
+
+
+def test_a_link_in_landing_to_a_file_outside_is_refused_unread(layout):
+    folder = layout.landing_entity_dir("stays")
+    folder.mkdir(parents=True)
+    (folder / "good.csv").write_text("guest_id,check_in_date,total_revenue\nG1,2024-01-01,1\n")
+    secret = layout.data_dir / "state" / "secret.csv"
+    secret.write_text(f"guest_id,check_in_date,total_revenue\n{KEY},2024-01-01,1\n")
+    (folder / "link.csv").symlink_to(secret)
+    results = {result.path.name: result for result in ingest_paths(layout)}
+    assert results["good.csv"].error is None
+    assert str(results["link.csv"].error).startswith(
+        f"{folder / 'link.csv'}: a symbolic link to {secret}, outside landing"
+    )
+    with duckdb.connect(str(layout.bronze_path), read_only=True) as con:
+        assert con.sql("select guest_id from stays").fetchall() == [("G1",)]
+
+
+def test_a_link_within_landing_loads(layout):
+    folder = layout.landing_entity_dir("stays")
+    folder.mkdir(parents=True)
+    target = layout.landing_dir / "stays" / "real.csv"
+    target.write_text("guest_id,check_in_date,total_revenue\nG1,2024-01-01,1\n")
+    (folder / "alias.csv").symlink_to(target)
+    results = ingest_paths(layout)
+    assert [r.error for r in results] == [None, None]
+    assert sorted(r.skipped for r in results) == [False, True]  # same bytes: loaded once
+
+
+def test_a_mapping_linked_into_landing_still_needs_trust(layout, tmp_path):
+    outside = tmp_path / "outside.yaml"
+    outside.write_text(
+        "entity: preferences\ncolumns: {guest_id: gid, preference_type: t, preference_value: t}\n"
+    )
+    folder = layout.landing_entity_dir("preferences")
+    folder.mkdir(parents=True)
+    (folder / "p.csv").write_text(PREFERENCES_CSV)
+    (folder / "mapping.yaml").symlink_to(outside)
+    [result] = ingest_paths(layout)
+    assert isinstance(result.error, UntrustedMappingError)

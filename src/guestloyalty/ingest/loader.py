@@ -159,6 +159,8 @@ def ingest_paths(
         )
     layout.ensure_dirs()
     files = discover(paths or [layout.landing_dir])
+    escaping = {path: error for path in files if (error := _link_out_of_landing(layout, path))}
+    files = [path for path in files if path not in escaping]
     with _open_bronze(layout) as con:
         manifest.ensure_manifest(con)
         ensure_bronze_tables(con)
@@ -168,6 +170,10 @@ def ingest_paths(
     plain_files = [path for path in files if seen[path] is None and chosen[path] is None]
     plain: duckdb.DuckDBPyConnection | None = None
     results: list[IngestResult] = []
+    for path, error in escaping.items():
+        results.append(IngestResult(path, None, None, 0, False, str(error), error))
+        if report is not None:
+            report(describe(results[-1]))
     try:
         for path in files:
             file_mapping = chosen[path]
@@ -202,6 +208,18 @@ def ingest_paths(
         if plain is not None:
             plain.close()
     return results
+
+
+def _link_out_of_landing(layout: Layout, path: Path) -> ReadError | None:
+    """A file in landing that is a link to somewhere else: landing files are never followed
+    out of landing (a drop box account could link ``state/hash.key``)."""
+    named_in = path.absolute().is_relative_to(layout.landing_dir.absolute())
+    if not named_in or path.resolve().is_relative_to(layout.landing_dir.resolve()):
+        return None
+    return ReadError(
+        f"{path}: a symbolic link to {path.resolve()}, outside landing; files in landing are "
+        "loaded as they are, never followed elsewhere: copy the file into landing instead"
+    )
 
 
 def _mappings_of(

@@ -56,12 +56,10 @@ def trusted_digests(layout: Layout) -> frozenset[str]:
 
 
 def in_landing(layout: Layout, path: Path) -> bool:
-    """Whether ``path`` lies inside the landing folder (where anyone may drop files)."""
-    try:
-        path.resolve().relative_to(layout.landing_dir.resolve())
-    except ValueError:
-        return False
-    return True
+    """Whether ``path`` lies in the landing folder, by its name or (a link) by its target."""
+    landing = layout.landing_dir
+    named_in = path.absolute().is_relative_to(landing.absolute())
+    return named_in or path.resolve().is_relative_to(landing.resolve())
 
 
 def check_trusted(layout: Layout, path: Path, *, trust_landing: bool = False) -> None:

@@ -211,7 +211,7 @@ def _run_in_scratch(
         revenue=data["revenue"].astype(np.float64),
         churn_model=data["churn_probability"].astype(np.float64),
         churn_btyd=_nan(data["p_no_stay_btyd"]),
-        clv_model=data["clv_12m"].astype(np.float64),
+        clv_model=data["clv_horizon"].astype(np.float64),
         clv_btyd=_nan(data["clv_btyd"]),
     )
     backtest = BacktestResult(
@@ -252,7 +252,7 @@ future as (
 select
     scores.guest_id,
     scores.churn_probability,
-    scores.clv_12m,
+    scores.clv_horizon,
     scores.p_no_stay_btyd,
     scores.clv_btyd,
     case when coalesce(future.stays, 0) = 0 then 1 else 0 end as churned,

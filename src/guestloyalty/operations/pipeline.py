@@ -154,8 +154,13 @@ def stage_generate(
 
 
 def stage_ingest(
-    layout: Layout, paths: list[Path] | None = None, *, trust_landing_mappings: bool = False
+    layout: Layout,
+    paths: list[Path] | None = None,
+    *,
+    trust_landing_mappings: bool = False,
+    report: Reporter | None = None,
 ) -> dict[str, object]:
+    """Load landing into bronze; every refused file gets its line on ``report``."""
     from guestloyalty.ingest import ingest_paths, raise_for_failures
 
     if not paths and not landing_has_files(layout):
@@ -166,6 +171,10 @@ def stage_ingest(
             "drop exports into landing/<entity>/"
         )
     results = ingest_paths(layout, paths, trust_landing_mappings=trust_landing_mappings)
+    refused = [result for result in results if result.error is not None]
+    if report is not None and len(refused) > 1:
+        for result in refused:
+            report(f"refused: {result.error}")
     raise_for_failures(results)
     loaded: dict[str, int] = {}
     for result in results:
@@ -315,7 +324,7 @@ def run_pipeline(
                 "ingest",
                 report,
                 lambda: stage_ingest(
-                    layout, trust_landing_mappings=settings.trust_landing_mappings
+                    layout, trust_landing_mappings=settings.trust_landing_mappings, report=report
                 ),
             )
             _timed(run, "transform", report, lambda: stage_transform(layout, settings))

@@ -7,7 +7,7 @@ header that documents it::
     -- @param limit_n integer = 100 : how many guests
     -- @param min_stays integer = 1 : only guests with at least this many stays
     -- @requires guest_scores, guest_360
-    select ... where stays >= $min_stays order by clv_12m desc limit $limit_n
+    select ... where stays >= $min_stays order by clv_horizon desc limit $limit_n
 
 - the first comment line is the one-line description;
 - ``@param NAME TYPE = DEFAULT : help`` declares a parameter (types: integer, double, text,

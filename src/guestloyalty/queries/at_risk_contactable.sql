@@ -7,7 +7,7 @@ select
     churn_risk,
     round(churn_probability, 4) as churn_probability,
     days_until_lost,
-    round(clv_12m, 2) as clv_12m,
+    round(clv_horizon, 2) as clv_horizon,
     value_at_risk,
     max_retention_spend,
     offer_name,

@@ -18,5 +18,5 @@ from next_best_action
 where channel in ('email', 'sms', 'push')
     and ($offer_id is null or offer_id = $offer_id)
     and ($channel is null or channel = lower($channel))
-order by clv_12m desc, guest_id
+order by clv_horizon desc, guest_id
 limit $limit_n

@@ -18,7 +18,7 @@ select
     end as open_rate_band,
     count(*) as guests,
     round(avg(scores.churn_probability), 4) as mean_churn_probability,
-    round(avg(scores.clv_12m), 2) as mean_clv_12m
+    round(avg(scores.clv_horizon), 2) as mean_clv_horizon
 from current_features
 inner join guest_scores as scores on current_features.guest_id = scores.guest_id
 group by 1

@@ -8,12 +8,12 @@ select
     days_until_lost,
     round(churn_probability, 4) as churn_probability,
     churn_risk,
-    round(clv_12m, 2) as clv_12m,
+    round(clv_horizon, 2) as clv_horizon,
     clv_tier,
     segment,
     reason_1
 from guest_scores
 where days_until_lost <= $days
-    and clv_12m >= $min_clv
-order by clv_12m desc, guest_id
+    and clv_horizon >= $min_clv
+order by clv_horizon desc, guest_id
 limit $limit_n

@@ -9,7 +9,7 @@ select
     lifetime_stays,
     round(lifetime_revenue, 2) as lifetime_revenue,
     round(churn_probability, 4) as churn_probability,
-    round(clv_12m, 2) as clv_12m,
+    round(clv_horizon, 2) as clv_horizon,
     segment,
     has_marketing_consent
 from guest_360

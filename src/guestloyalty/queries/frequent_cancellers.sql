@@ -9,7 +9,7 @@ select
     cancellations_count,
     round(cancellations_count * 1.0 / bookings_count, 4) as cancel_share,
     lifetime_stays,
-    round(clv_12m, 2) as clv_12m,
+    round(clv_horizon, 2) as clv_horizon,
     churn_risk
 from guest_360
 where bookings_count >= $min_bookings

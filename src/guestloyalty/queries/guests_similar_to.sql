@@ -42,7 +42,7 @@ target as (
     from standardised
     where standardised.guest_id = coalesce(
         $guest_id,
-        (select guest_id from guest_scores order by clv_12m desc, guest_id limit 1)
+        (select guest_id from guest_scores order by clv_horizon desc, guest_id limit 1)
     )
 )
 
@@ -58,7 +58,7 @@ select
     ), 4) as distance,
     scores.segment,
     scores.churn_risk,
-    round(scores.clv_12m, 2) as clv_12m
+    round(scores.clv_horizon, 2) as clv_horizon
 from standardised
 cross join target
 inner join guest_scores as scores on standardised.guest_id = scores.guest_id

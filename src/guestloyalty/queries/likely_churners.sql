@@ -7,13 +7,13 @@ select
     scores.guest_id,
     round(scores.churn_probability, 4) as churn_probability,
     scores.churn_risk,
-    round(scores.clv_12m, 2) as clv_12m,
+    round(scores.clv_horizon, 2) as clv_horizon,
     scores.segment,
     profile.days_since_last_stay,
     profile.has_marketing_consent
 from guest_scores as scores
 inner join guest_360 as profile on scores.guest_id = profile.guest_id
 where scores.churn_probability >= $min_probability
-    and scores.clv_12m >= $min_clv
-order by scores.clv_12m desc, scores.guest_id
+    and scores.clv_horizon >= $min_clv
+order by scores.clv_horizon desc, scores.guest_id
 limit $limit_n

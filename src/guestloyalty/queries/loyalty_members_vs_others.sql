@@ -7,7 +7,7 @@ select
     round(avg(lifetime_stays), 2) as mean_lifetime_stays,
     round(avg(lifetime_revenue), 2) as mean_lifetime_revenue,
     round(avg(churn_probability), 4) as mean_churn_probability,
-    round(avg(clv_12m), 2) as mean_clv_12m
+    round(avg(clv_horizon), 2) as mean_clv_horizon
 from guest_360
 where lifetime_stays >= $min_stays
 group by 1

@@ -6,7 +6,7 @@ select
     offer_name,
     channel,
     count(*) as guests,
-    round(sum(clv_12m), 2) as total_clv_12m,
+    round(sum(clv_horizon), 2) as total_clv_horizon,
     round(avg(price_multiplier), 3) as mean_price_multiplier
 from next_best_action
 where $journey_stage is null or journey_stage = $journey_stage

@@ -6,9 +6,9 @@ select
     count(*) as guests,
     round(count(*) * 1.0 / sum(count(*)) over (), 4) as guest_share,
     round(avg(churn_probability), 4) as mean_churn_probability,
-    round(sum(clv_12m), 2) as total_clv_12m,
-    round(sum(clv_12m * churn_probability), 2) as clv_at_risk
+    round(sum(clv_horizon), 2) as total_clv_horizon,
+    round(sum(clv_horizon * churn_probability), 2) as clv_at_risk
 from guest_scores
-where clv_12m >= $min_clv
+where clv_horizon >= $min_clv
 group by churn_risk
 order by case churn_risk when 'CRITICAL' then 1 when 'HIGH' then 2 when 'MEDIUM' then 3 else 4 end

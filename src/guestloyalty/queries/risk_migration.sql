@@ -27,12 +27,12 @@ select
     previous.churn_risk as previous_risk,
     latest.churn_risk as latest_risk,
     round(latest.churn_probability - previous.churn_probability, 4) as probability_change,
-    round(latest.clv_12m, 2) as clv_12m,
+    round(latest.clv_horizon, 2) as clv_horizon,
     previous.as_of_date as previous_as_of,
     latest.as_of_date as latest_as_of
 from latest
 inner join previous on latest.guest_id = previous.guest_id
 where latest.churn_risk <> previous.churn_risk
     and ($to_risk is null or latest.churn_risk = upper($to_risk))
-order by latest.clv_12m desc, latest.guest_id
+order by latest.clv_horizon desc, latest.guest_id
 limit $limit_n

@@ -8,10 +8,10 @@ select
     days_since_last_stay,
     round(lifetime_revenue, 2) as lifetime_revenue,
     round(churn_probability, 4) as churn_probability,
-    round(clv_12m, 2) as clv_12m,
+    round(clv_horizon, 2) as clv_horizon,
     has_marketing_consent
 from guest_360
 where lifetime_stays = 1
     and days_since_last_stay <= $within_days
-order by clv_12m desc nulls last, guest_id
+order by clv_horizon desc nulls last, guest_id
 limit $limit_n

@@ -5,13 +5,13 @@
 select
     guest_id,
     upcoming_bookings,
-    round(clv_12m, 2) as clv_12m,
+    round(clv_horizon, 2) as clv_horizon,
     churn_risk,
     segment,
     lifetime_stays,
     round(lifetime_revenue, 2) as lifetime_revenue
 from guest_360
 where upcoming_bookings > 0
-    and coalesce(clv_12m, 0) >= $min_clv
-order by clv_12m desc nulls last, guest_id
+    and coalesce(clv_horizon, 0) >= $min_clv
+order by clv_horizon desc nulls last, guest_id
 limit $limit_n

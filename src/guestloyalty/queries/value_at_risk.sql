@@ -4,12 +4,12 @@
 -- @requires guest_scores
 select
     guest_id,
-    round(clv_12m * churn_probability, 2) as clv_at_risk,
-    round(clv_12m, 2) as clv_12m,
+    round(clv_horizon * churn_probability, 2) as clv_at_risk,
+    round(clv_horizon, 2) as clv_horizon,
     round(churn_probability, 4) as churn_probability,
     churn_risk,
     segment
 from guest_scores
 where $risk is null or churn_risk = upper($risk)
-order by clv_12m * churn_probability desc, guest_id
+order by clv_horizon * churn_probability desc, guest_id
 limit $limit_n

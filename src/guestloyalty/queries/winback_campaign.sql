@@ -10,7 +10,7 @@ select
     offer_name,
     timing,
     price_multiplier,
-    round(clv_12m, 2) as clv_12m,
+    round(clv_horizon, 2) as clv_horizon,
     clv_tier,
     churn_risk,
     segment
@@ -18,6 +18,6 @@ from next_best_action
 where (journey_stage = 'dormant' or offer_id = 'winback_rate')
     and channel in ('email', 'sms', 'push')
     and ($channel is null or channel = lower($channel))
-    and clv_12m >= $min_clv
-order by clv_12m desc, guest_id
+    and clv_horizon >= $min_clv
+order by clv_horizon desc, guest_id
 limit $limit_n

@@ -137,7 +137,7 @@ def _kpis(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
         return
     guests, at_risk, clv, at_stake = con.sql(
         "select count(*), count(*) filter (where churn_risk in ('HIGH', 'CRITICAL')), "
-        "sum(clv_12m), sum(clv_12m * churn_probability) from guest_scores"
+        "sum(clv_horizon), sum(clv_horizon * churn_probability) from guest_scores"
     ).fetchall()[0]
     data.kpis = {
         "guests scored": float(guests),
@@ -230,7 +230,7 @@ def _backtest(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
 def _risk_and_segments(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
     if "guest_scores" in data.tables:
         data.risk_bands = con.sql(
-            "select churn_risk, count(*), sum(clv_12m), avg(churn_probability) "
+            "select churn_risk, count(*), sum(clv_horizon), avg(churn_probability) "
             "from guest_scores group by 1 order by case churn_risk when 'LOW' then 1 "
             "when 'MEDIUM' then 2 when 'HIGH' then 3 else 4 end"
         ).fetchall()
@@ -244,11 +244,11 @@ def _risk_and_segments(con: duckdb.DuckDBPyConnection, data: ReportData) -> None
                 "segment": segment,
                 "guests": guests,
                 "guest_share": share,
-                "mean_clv_12m": mean_clv,
+                "mean_clv_horizon": mean_clv,
                 "mean_churn_probability": mean_churn,
             }
             for segment, guests, share, mean_clv, mean_churn in con.sql(
-                "select segment, count(*), count(*) / sum(count(*)) over (), avg(clv_12m), "
+                "select segment, count(*), count(*) / sum(count(*)) over (), avg(clv_horizon), "
                 "avg(churn_probability) from guest_scores group by 1 order by 2 desc"
             ).fetchall()
         ]
@@ -335,7 +335,7 @@ def _observed_after_as_of(layout: Layout, data: ReportData) -> Validation | None
         columns = {row[0] for row in con.sql("describe guest_scores").fetchall()}
         extra = [c for c in ("p_no_stay_btyd", "clv_btyd") if c in columns]
         rows = con.sql(
-            "select guest_id, churn_probability, clv_12m"
+            "select guest_id, churn_probability, clv_horizon"
             + "".join(f", {c}" for c in extra)
             + " from guest_scores order by guest_id"
         ).fetchall()
@@ -824,7 +824,7 @@ def _scores_section(data: ReportData) -> str:
             _card(
                 hbar_chart(
                     names,
-                    [float(s.get("mean_clv_12m") or 0) for s in data.segments],
+                    [float(s.get("mean_clv_horizon") or 0) for s in data.segments],
                     title="Mean predicted CLV by segment",
                 )
             )
@@ -836,7 +836,7 @@ def _scores_section(data: ReportData) -> str:
                 s.get("segment"),
                 f"{int(s.get('guests') or 0):,}",
                 fmt_percent(float(s.get("guest_share") or 0)),
-                fmt_number(float(s.get("mean_clv_12m") or 0)),
+                fmt_number(float(s.get("mean_clv_horizon") or 0)),
                 fmt_percent(float(s.get("mean_churn_probability") or 0)),
                 ""
                 if s.get("redemption_rate") is None

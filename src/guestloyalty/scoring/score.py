@@ -40,6 +40,8 @@ create or replace table guest_scores (
     churn_probability double not null,
     churn_risk varchar not null,
     days_until_lost integer,
+    clv_horizon double not null,
+    horizon_days integer not null,
     clv_12m double not null,
     clv_tier varchar not null,
     max_retention_spend double not null,
@@ -64,6 +66,8 @@ HISTORY_COLUMNS: dict[str, str] = {
     "churn_probability": "double",
     "churn_risk": "varchar",
     "days_until_lost": "integer",
+    "clv_horizon": "double",
+    "horizon_days": "integer",
     "clv_12m": "double",
     "clv_tier": "varchar",
     "segment_id": "integer",
@@ -108,6 +112,8 @@ create or replace table segment_profiles (
     segment varchar not null,
     guests bigint not null,
     guest_share double not null,
+    mean_clv_horizon double,
+    total_clv_horizon double,
     mean_clv_12m double,
     total_clv_12m double,
     mean_churn_probability double,
@@ -129,7 +135,7 @@ class Scored:
     churn_probability: np.ndarray
     churn_risk: np.ndarray
     days_until_lost: np.ndarray
-    clv_12m: np.ndarray
+    clv_horizon: np.ndarray
     clv_tier: np.ndarray
     max_retention_spend: np.ndarray
     segment_id: np.ndarray
@@ -137,6 +143,8 @@ class Scored:
     baseline: np.ndarray  # (guests, len(BTYD_FEATURES))
     model_version: str
     mode: str
+    #: The window ``clv_horizon`` (and ``churn_probability``) cover, in days after as_of.
+    horizon_days: int = 365
     reasons: explain.Reasons | None = None
     #: How each guest's reasons were computed (one per guest, or one for all): ``tree_shap``,
     #: ``path_attribution`` or ``baseline_rules``.
@@ -284,7 +292,7 @@ def score_frame(
         days_until_lost=churn.days_until_lost(
             prob, quiet_path, days, lost_at=settings.lost_probability
         ),
-        clv_12m=value.astype(np.float64),
+        clv_horizon=value.astype(np.float64),
         clv_tier=clv.clv_tier(value, tiers),
         max_retention_spend=np.round(value * settings.retention_spend_share, 2),
         segment_id=seg_ids,
@@ -292,6 +300,7 @@ def score_frame(
         baseline=np.asarray(baseline_values, dtype=np.float64),
         model_version=bundle.version,
         mode=mode,
+        horizon_days=horizon,
         reasons=reasons,
         reason_method=reason_method,
     )
@@ -410,7 +419,10 @@ def scores_table(scored: Scored, *, as_of: dt.date, scored_at: dt.datetime) -> p
             "churn_probability": scored.churn_probability,
             "churn_risk": _strings(scored.churn_risk),
             "days_until_lost": pa.array(scored.days_until_lost.astype(np.int32)),
-            "clv_12m": scored.clv_12m,
+            "clv_horizon": scored.clv_horizon,
+            "horizon_days": pa.array([scored.horizon_days] * n, pa.int32()),
+            # deprecated alias of clv_horizon (whatever the horizon), dropped next release
+            "clv_12m": scored.clv_horizon,
             "clv_tier": _strings(scored.clv_tier),
             "max_retention_spend": scored.max_retention_spend,
             "segment_id": pa.array(scored.segment_id.tolist(), pa.int32()),
@@ -555,8 +567,8 @@ def _profiles_table(
             "segment",
             "guests",
             "guest_share",
-            "mean_clv_12m",
-            "total_clv_12m",
+            "mean_clv_horizon",
+            "total_clv_horizon",
             "mean_churn_probability",
             "high_risk_share",
             "redemption_rate",
@@ -572,8 +584,8 @@ def _profiles_table(
         cols["segment"].append(name)
         cols["guests"].append(count)
         cols["guest_share"].append(count / n if n else 0.0)
-        cols["mean_clv_12m"].append(float(scored.clv_12m[rows].mean()) if count else None)
-        cols["total_clv_12m"].append(float(scored.clv_12m[rows].sum()))
+        cols["mean_clv_horizon"].append(float(scored.clv_horizon[rows].mean()) if count else None)
+        cols["total_clv_horizon"].append(float(scored.clv_horizon[rows].sum()))
         cols["mean_churn_probability"].append(
             float(scored.churn_probability[rows].mean()) if count else None
         )
@@ -594,8 +606,11 @@ def _profiles_table(
             "segment": pa.array(cols["segment"], pa.string()),
             "guests": pa.array(cols["guests"], pa.int64()),
             "guest_share": pa.array(cols["guest_share"], pa.float64()),
-            "mean_clv_12m": pa.array(cols["mean_clv_12m"], pa.float64()),
-            "total_clv_12m": pa.array(cols["total_clv_12m"], pa.float64()),
+            "mean_clv_horizon": pa.array(cols["mean_clv_horizon"], pa.float64()),
+            "total_clv_horizon": pa.array(cols["total_clv_horizon"], pa.float64()),
+            # deprecated aliases, dropped next release
+            "mean_clv_12m": pa.array(cols["mean_clv_horizon"], pa.float64()),
+            "total_clv_12m": pa.array(cols["total_clv_horizon"], pa.float64()),
             "mean_churn_probability": pa.array(cols["mean_churn_probability"], pa.float64()),
             "high_risk_share": pa.array(cols["high_risk_share"], pa.float64()),
             "redemption_rate": pa.array(cols["redemption_rate"], pa.float64()),
@@ -635,6 +650,11 @@ def _append_history(layout: Layout, table: pa.Table, as_of: dt.date) -> None:
         con.execute(f"create table if not exists guest_score_history ({columns})")
         for name, kind in HISTORY_COLUMNS.items():
             con.execute(f"alter table guest_score_history add column if not exists {name} {kind}")
+        # rows kept before clv_horizon existed hold the same value under its old name
+        con.execute(
+            "update guest_score_history set clv_horizon = clv_12m "
+            "where clv_horizon is null and clv_12m is not null"
+        )
         con.execute("delete from guest_score_history where as_of_date = ?", [as_of])
         history = table.select([name for name in HISTORY_COLUMNS if name in table.column_names])
         _insert(con, "guest_score_history", history)

@@ -65,7 +65,11 @@ class GuestScore(BaseModel):
     days_until_lost: int | None = Field(
         description="Days without a stay until the guest counts as lost; null when unknown."
     )
-    clv_12m: float = Field(ge=0.0, description="Predicted revenue over the horizon.")
+    clv_horizon: float = Field(ge=0.0, description="Predicted revenue over the horizon.")
+    horizon_days: int = Field(description="Days after as_of that churn and CLV cover.")
+    clv_12m: float = Field(
+        ge=0.0, description="Deprecated alias of clv_horizon; dropped in the next release."
+    )
     clv_tier: str | None
     segment: str
     reasons: list[Reason]
@@ -347,7 +351,7 @@ def score_one_guest(
                 churn_risk=risk,
                 churn_probability=probability,
                 clv_tier=tier,
-                clv_12m=clv,
+                clv_horizon=clv,
             )
     return GuestScore(
         guest_id=resolved,
@@ -357,6 +361,8 @@ def score_one_guest(
         churn_probability=round(probability, 6),
         churn_risk=risk,  # type: ignore[arg-type]
         days_until_lost=None if days_until_lost is None else int(days_until_lost),  # type: ignore[call-overload]
+        clv_horizon=round(clv, 2),
+        horizon_days=int(manifest.get("horizon_days", 365)),  # type: ignore[call-overload]
         clv_12m=round(clv, 2),
         clv_tier=tier,
         segment=segment,
@@ -380,8 +386,8 @@ def render_text(score: GuestScore) -> str:
         f"churn            {score.churn_probability:.1%}  {score.churn_risk}",
         "days until lost  "
         + ("unknown" if score.days_until_lost is None else f"{score.days_until_lost}"),
-        f"CLV (horizon)    {score.clv_12m:,.2f}"
-        + (f"  tier {score.clv_tier}" if score.clv_tier else ""),
+        f"CLV ({score.horizon_days} days){' ' * max(1, 6 - len(str(score.horizon_days)))}"
+        f"{score.clv_horizon:,.2f}" + (f"  tier {score.clv_tier}" if score.clv_tier else ""),
         f"segment          {score.segment}",
         "reasons",
     ]

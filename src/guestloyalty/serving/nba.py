@@ -83,7 +83,7 @@ def live_action(
     churn_risk: str,
     churn_probability: float,
     clv_tier: str | None,
-    clv_12m: float,
+    clv_horizon: float,
 ) -> NextAction | None:
     """The guest's next best action for these (live) scores; None without a contact profile."""
     contact = con.sql(
@@ -116,8 +116,8 @@ def live_action(
         "select offer_name from offer_catalog where offer_id = ?", params=[offer_id]
     ).fetchall()
     below, total = con.sql(
-        "select count(*) filter (where clv_12m < ?), count(*) from guest_scores",
-        params=[clv_12m],
+        "select count(*) filter (where clv_horizon < ?), count(*) from guest_scores",
+        params=[clv_horizon],
     ).fetchall()[0]
     percentile = below / (total - 1) if total > 1 else 0.0
     channel = choose_channel(

@@ -47,7 +47,7 @@ stays_by_month as (
                     >= {{ add_days('stays.check_in_date', 'context.horizon_days') }}
             then stays.guest_id
         end) as guests_without_return,
-        avg(scores.clv_12m) as avg_clv_12m
+        avg(scores.clv_horizon) as avg_clv_horizon
     from stays
     cross join context
     left join scores on stays.guest_id = scores.guest_id
@@ -96,7 +96,8 @@ final as (
                 <= {{ add_days('context.as_of_date', 1) }}
                 then coalesce(stays_by_month.guests_without_return, 0)
         end as churned_guests,
-        round(stays_by_month.avg_clv_12m, 2) as avg_clv_12m
+        round(stays_by_month.avg_clv_horizon, 2) as avg_clv_horizon,
+        round(stays_by_month.avg_clv_horizon, 2) as avg_clv_12m
     from months
     cross join context
     left join stays_by_month

@@ -39,7 +39,7 @@ stay_figures as (
             then stays.nights end) as rated_nights,
         sum(case when stays.stay_sequence > 1 then 1 else 0 end) as repeat_stays,
         avg(scores.churn_probability) as avg_churn_probability,
-        avg(scores.clv_12m) as avg_clv_12m
+        avg(scores.clv_horizon) as avg_clv_horizon
     from stays
     inner join scores on stays.guest_id = scores.guest_id
     group by scores.segment, coalesce(stays.channel, 'unknown')
@@ -80,7 +80,8 @@ final as (
             as cancellation_rate,
         booking_figures.no_shows * 1.0 / nullif(booking_figures.bookings, 0) as no_show_rate,
         round(stay_figures.avg_churn_probability, 4) as avg_churn_probability,
-        round(stay_figures.avg_clv_12m, 2) as avg_clv_12m,
+        round(stay_figures.avg_clv_horizon, 2) as avg_clv_horizon,
+        round(stay_figures.avg_clv_horizon, 2) as avg_clv_12m,
         context.as_of_date
     from cells
     cross join context

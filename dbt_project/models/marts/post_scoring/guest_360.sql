@@ -231,7 +231,9 @@ final as (
         -- model scores
         scores.churn_probability,
         scores.churn_risk,
-        scores.clv_12m,
+        scores.clv_horizon,
+        scores.horizon_days,
+        scores.clv_horizon as clv_12m,
         scores.segment,
         scores.model_version,
         context.as_of_date

@@ -11,7 +11,7 @@ with
 scores as (
     select
         *,
-        percent_rank() over (order by clv_12m) as clv_percentile
+        percent_rank() over (order by clv_horizon) as clv_percentile
     from {{ source('scoring', 'guest_scores') }}
 ),
 
@@ -27,7 +27,7 @@ scored as (
         scores.as_of_date,
         scores.churn_probability,
         scores.churn_risk,
-        scores.clv_12m,
+        scores.clv_horizon,
         scores.clv_tier,
         scores.segment,
         scores.model_version,
@@ -107,7 +107,8 @@ final as (
         chosen.segment,
         chosen.churn_risk,
         chosen.churn_probability,
-        chosen.clv_12m,
+        chosen.clv_horizon,
+        chosen.clv_horizon as clv_12m,
         chosen.clv_tier,
         chosen.rule_id,
         chosen.offer_id,
