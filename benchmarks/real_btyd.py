@@ -13,11 +13,11 @@ For each real data set (``../shared/data``, never copied into the repo):
    baseline fallback; beside each, the published reference figure of ``lifetimes`` on the
    same split (``../shared/data/README.md``) where there is one.
 
-``synthetic`` is the default synthetic world (``guestloyalty pipeline`` generates it) measured
-by ``guestloyalty backtest`` (as of one horizon before the end of the data), which adds the
-oracle's churn AUC from the world's truth.
+``synthetic`` is the default synthetic world and ``changing`` the changing one on its stays
+alone (``generate --scenario changing``), each measured by ``guestloyalty backtest`` (as of
+one horizon before the end of the data), which adds the oracle's churn AUC from the truth.
 
-Run: ``python benchmarks/real_btyd.py [--sets cdnow grocery cdnow_sample synthetic]
+Run: ``python benchmarks/real_btyd.py [--sets cdnow grocery cdnow_sample synthetic changing]
 [--keep DIR] [--out DIR]`` (``make bench-real``). Writes ``real_btyd.md`` and
 ``real_btyd.json`` under ``benchmarks/results/``.
 """
@@ -173,8 +173,8 @@ REAL_SETS: dict[str, RealSet] = {
     ),
 }
 
-ALL_SETS = [*REAL_SETS, "synthetic"]
-DEFAULT_SETS = ["cdnow", "grocery", "cdnow_sample", "synthetic"]
+ALL_SETS = [*REAL_SETS, "synthetic", "changing"]
+DEFAULT_SETS = ["cdnow", "grocery", "cdnow_sample", "synthetic", "changing"]
 
 
 def outcomes(
@@ -322,22 +322,52 @@ def run_real(spec: RealSet, work: Path, *, timeout: float) -> dict[str, object]:
     }
 
 
-def run_synthetic(work: Path, *, timeout: float) -> dict[str, object]:
-    """The default synthetic world: generate + pipeline, then ``guestloyalty backtest``."""
-    data = work / "synthetic"
+@dataclass(frozen=True)
+class SyntheticSet:
+    """A generated world measured by ``guestloyalty backtest`` (with its oracle)."""
+
+    name: str
+    title: str
+    generate: tuple[str, ...]  # options of ``guestloyalty generate``
+    stays_only: bool = False  # keep only the stays export, like a purchase log
+
+
+SYNTHETIC_SETS: dict[str, SyntheticSet] = {
+    "synthetic": SyntheticSet(
+        "synthetic", "default synthetic world (guestloyalty backtest)", ("--guests", "30000")
+    ),
+    "changing": SyntheticSet(
+        "changing",
+        "changing synthetic world, stays only (20,000 people; guestloyalty backtest)",
+        ("--guests", "20000", "--scenario", "changing"),
+        stays_only=True,
+    ),
+}
+
+
+def run_synthetic(spec: SyntheticSet, work: Path, *, timeout: float) -> dict[str, object]:
+    """Generate, pipeline (as of the end of the data), then ``guestloyalty backtest``."""
+    data = work / spec.name
     shutil.rmtree(data, ignore_errors=True)
     data.mkdir(parents=True)
-    log = work / "synthetic.log"
+    log = work / f"{spec.name}.log"
     log.write_text("")
     cli = str(CLI)
-    pipeline_s = _run([cli, "pipeline", "--data-dir", str(data)], log, timeout=timeout)
-    out = work / "synthetic_backtest.json"
+    _run([cli, "generate", *spec.generate, "--data-dir", str(data)], log, timeout=timeout)
+    if spec.stays_only:
+        for folder in (data / "bronze" / "landing").iterdir():
+            if folder.name != "stays":
+                shutil.rmtree(folder)
+    pipeline_s = _run(
+        [cli, "pipeline", "--no-generate", "--data-dir", str(data)], log, timeout=timeout
+    )
+    out = work / f"{spec.name}_backtest.json"
     started = time.perf_counter()
-    with out.open("w") as handle:
+    with out.open("w") as handle, log.open("a") as errors:
         done = subprocess.run(
             [cli, "backtest", "--json", "--data-dir", str(data)],
             stdout=handle,
-            stderr=log.open("a"),
+            stderr=errors,
             env={**os.environ, "DO_NOT_TRACK": "1"},
             timeout=timeout,
             check=False,
@@ -347,8 +377,8 @@ def run_synthetic(work: Path, *, timeout: float) -> dict[str, object]:
     text = out.read_text()
     result = json.loads(text[text.index("{") :])
     return {
-        "set": "synthetic",
-        "title": "default synthetic world (guestloyalty backtest)",
+        "set": spec.name,
+        "title": spec.title,
         "as_of": result["as_of"],
         "horizon_days": result["horizon_days"],
         "data_end": result["data_end"],
@@ -499,8 +529,8 @@ def main(argv: list[str] | None = None) -> int:
         for name in args.sets:
             print(f"[real_btyd] {name} ...", flush=True)
             try:
-                if name == "synthetic":
-                    result = run_synthetic(work, timeout=args.timeout)
+                if name in SYNTHETIC_SETS:
+                    result = run_synthetic(SYNTHETIC_SETS[name], work, timeout=args.timeout)
                 else:
                     result = run_real(REAL_SETS[name], work, timeout=args.timeout)
             except (OSError, RuntimeError, subprocess.TimeoutExpired) as error:

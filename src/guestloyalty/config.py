@@ -28,6 +28,52 @@ class ChurnRiskCutoffs(BaseModel):
         return critical
 
 
+class LifecycleSettings(BaseModel):
+    """Cut-offs of the lifecycle stages and the size of the at-risk list (see README).
+
+    Ratios are days without a stay over the guest's expected gap between stays (their own
+    rhythm, shrunk towards the typical gap); P(alive) is BG/NBD's, for repeat guests.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    slip_ratio: float = Field(default=1.5, gt=0.0, description="Overdue ratio of slipping.")
+    lapse_ratio: float = Field(default=2.0, gt=0.0, description="Overdue ratio of lapsed.")
+    lost_ratio: float = Field(default=4.0, gt=0.0, description="Overdue ratio of lost.")
+    lapsed_p_alive: float = Field(default=0.3, ge=0.0, le=1.0)
+    lost_p_alive: float = Field(default=0.1, ge=0.0, le=1.0)
+    p_alive_drop: float = Field(
+        default=0.15,
+        ge=0.0,
+        le=1.0,
+        description="A fall of P(alive) since the last run larger than this (noise) is slipping.",
+    )
+    rhythm_prior_stays: float = Field(
+        default=1.0, ge=0.0, description="Pseudo-gaps of the typical gap in a guest's rhythm."
+    )
+    at_risk_max_share: float = Field(
+        default=0.1,
+        gt=0.0,
+        le=1.0,
+        description="at_risk_guests holds at most this share of the customer base (new, "
+        "active, slipping, reactivated guests), most value at risk first.",
+    )
+    at_risk_lapsed_within_days: int = Field(
+        default=90,
+        ge=0,
+        description="Lapsed guests join the at-risk list when they lapsed this recently and "
+        "are in the top CLV tiers (PLATINUM, GOLD).",
+    )
+
+    @field_validator("lost_ratio")
+    @classmethod
+    def _ordered(cls, lost: float, info) -> float:  # noqa: ANN001
+        slip, lapse = info.data.get("slip_ratio", 0.0), info.data.get("lapse_ratio", 0.0)
+        if not (slip <= lapse < lost):
+            raise ValueError("ratios must satisfy slip_ratio <= lapse_ratio < lost_ratio")
+        return lost
+
+
 class Settings(BaseModel):
     """Everything a run needs to know; nothing here touches the disk."""
 
@@ -64,6 +110,7 @@ class Settings(BaseModel):
         "the allow-list). Default: only those trusted by SHA-256 (guestloyalty trust-mapping).",
     )
     risk_cutoffs: ChurnRiskCutoffs = ChurnRiskCutoffs()
+    lifecycle: LifecycleSettings = LifecycleSettings()
     retention_spend_share: float = Field(default=0.1, ge=0.0, le=1.0)
     min_churn_auc: float = Field(default=0.6, ge=0.0, le=1.0)
     max_auc_drop: float = Field(
@@ -71,12 +118,6 @@ class Settings(BaseModel):
         ge=0.0,
         le=1.0,
         description="A new churn model this much below the promoted one is not promoted.",
-    )
-    lost_probability: float = Field(
-        default=0.85,
-        gt=0.0,
-        lt=1.0,
-        description="Churn probability at which a guest counts as lost (days_until_lost).",
     )
     segment_k_range: tuple[int, int] = Field(
         default=(4, 8), description="Range of k tried for k-means; the best silhouette wins."

@@ -43,7 +43,7 @@ def test_cli_prints_a_card(small_run, scored):
         app, ["score-guest", guest_id, "--data-dir", str(small_run.layout.data_dir)]
     )
     assert result.exit_code == 0, result.output
-    for label in ("churn", "days until lost", "CLV", "segment", "reasons", "next action"):
+    for label in ("stage", "churn", "CLV", "segment", "reasons", "next action"):
         assert label in result.output
 
 

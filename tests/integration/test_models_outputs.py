@@ -19,7 +19,11 @@ SCORE_COLUMNS = {
     "as_of_date",
     "churn_probability",
     "churn_risk",
-    "days_until_lost",
+    "lifecycle_stage",
+    "expected_next_stay_date",
+    "lapses_on",
+    "days_overdue",
+    "value_at_risk",
     "clv_horizon",
     "horizon_days",
     "clv_tier",
@@ -69,12 +73,26 @@ def test_clv_is_named_for_its_horizon_and_the_old_name_is_an_alias(gold, small_r
 
 def test_scores_are_in_range(gold):
     row = gold.execute(
-        "select min(days_until_lost), min(clv_horizon), min(max_retention_spend), "
+        "select min(days_overdue), min(clv_horizon), min(max_retention_spend), "
         "count(*) filter (where reason_1 is null), count(*) filter (where segment_id is null) "
         "from guest_scores"
     ).fetchone()
     assert row[0] >= 0 and row[1] >= 0 and row[2] >= 0
     assert row[3] == 0 and row[4] == 0
+
+
+def test_lifecycle_dates_without_sentinels(gold):
+    stages, missing, guests, crowded, late = gold.execute(
+        "select list(distinct lifecycle_stage), "
+        "count(*) filter (where expected_next_stay_date is null or lapses_on is null), "
+        "count(*), (select max(n) from (select count(*) as n from guest_scores group by "
+        "lapses_on)), count(*) filter (where days_overdue > 0 "
+        "and expected_next_stay_date + days_overdue > as_of_date) from guest_scores"
+    ).fetchone()
+    assert set(stages) <= {"new", "active", "slipping", "lapsed", "lost", "reactivated"}
+    assert missing == 0  # every scored guest has a stay, so a rhythm
+    assert crowded < 0.05 * guests  # dates follow each guest's rhythm, not a grid's end
+    assert late == 0
 
 
 @requires_btyd
@@ -105,7 +123,7 @@ def test_three_reasons_per_guest_with_typical_values(gold):
     scored = gold.execute("select count(*) from guest_scores").fetchone()[0]
     assert guests == scored and per_guest == 3 and rows == 3 * scored
     sample = gold.execute("select reason from guest_score_explanations limit 20").fetchall()
-    assert all("; typical " in text for (text,) in sample)
+    assert all("typical guest" in text for (text,) in sample)
 
 
 def test_high_risk_guests_are_explained_by_pushes_towards_churn(gold):

@@ -90,15 +90,29 @@ def test_price_multipliers_in_range_and_follow_value_and_risk(gold):
         assert by_tier["PLATINUM"] >= by_tier["BRONZE"]
 
 
-def test_at_risk_guests_are_high_or_critical_with_contact_flag(gold):
-    bands, nulls, rows, expected = gold.sql(
-        "select list(distinct churn_risk), count(*) filter (where may_contact is null), "
-        "count(*), (select count(*) from guest_scores where churn_risk in ('HIGH', 'CRITICAL')) "
-        "from at_risk_guests"
+def test_at_risk_guests_are_slipping_or_lapsed_capped_and_ranked(gold, small_run):
+    stages, nulls, rows, base, ranked = gold.sql(
+        "select list(distinct lifecycle_stage), count(*) filter (where may_contact is null), "
+        "count(*), (select count(*) from guest_scores where lifecycle_stage in "
+        "('new', 'active', 'slipping', 'reactivated')), "
+        "bool_and(value_at_risk_order = at_risk_rank) from ("
+        "  select *, row_number() over (order by value_at_risk desc, clv_horizon desc, guest_id)"
+        "  as value_at_risk_order from at_risk_guests)"
     ).fetchall()[0]
-    assert set(bands or []) <= {"HIGH", "CRITICAL"}
+    assert set(stages or []) <= {"slipping", "lapsed"}
     assert nulls == 0
-    assert rows == expected
+    assert 0 < rows <= max(1, int(base * small_run.settings.lifecycle.at_risk_max_share))
+    assert ranked
+
+
+def test_lost_guests_get_no_paid_offer_and_new_ones_the_second_stay(gold):
+    lost_paid, new_offers = gold.sql(
+        "select count(*) filter (where lifecycle_stage = 'lost' and is_paid), "
+        "list(distinct offer_id) filter (where lifecycle_stage = 'new' "
+        "and journey_stage in ('post_stay', 'dormant')) from next_best_action"
+    ).fetchall()[0]
+    assert lost_paid == 0
+    assert set(new_offers or []) <= {"second_stay_bonus"}
 
 
 def test_pre_arrival_setup_lists_only_upcoming_bookings(gold):
@@ -112,11 +126,13 @@ def test_pre_arrival_setup_lists_only_upcoming_bookings(gold):
 
 def test_live_action_matches_the_mart(small_run, gold):
     rows = gold.sql(
-        "select guest_id, rule_id, offer_id, channel, price_multiplier, journey_stage "
-        "from next_best_action order by clv_horizon desc, guest_id limit 40"
+        "select guest_id, rule_id, offer_id, channel, price_multiplier, journey_stage, "
+        "lifecycle_stage from next_best_action order by clv_horizon desc, guest_id limit 40"
     ).fetchall()
-    for guest_id, rule_id, offer_id, channel, multiplier, stage in rows:
-        action = score_one_guest(small_run.layout, small_run.settings, guest_id).next_action
+    for guest_id, rule_id, offer_id, channel, multiplier, stage, lifecycle_stage in rows:
+        score = score_one_guest(small_run.layout, small_run.settings, guest_id)
+        assert score.lifecycle_stage == lifecycle_stage
+        action = score.next_action
         assert action is not None
         assert (action.rule_id, action.offer_id, action.channel, action.journey_stage) == (
             rule_id,
@@ -139,17 +155,18 @@ def test_live_rules_on_the_stored_scores_give_the_mart_exactly(gold):
         "select actions.guest_id, actions.rule_id, actions.offer_id, actions.channel, "
         "actions.price_multiplier, actions.journey_stage, actions.may_contact, "
         "scores.segment, scores.churn_risk, scores.churn_probability, scores.clv_tier, "
-        "scores.clv_horizon "
+        "scores.clv_horizon, scores.lifecycle_stage "
         "from next_best_action as actions inner join guest_scores as scores using (guest_id)"
     ).fetchall()
     assert len(rows) > 100
     for guest_id, rule, offer, channel, multiplier, stage, may_contact, *scores in rows:
-        segment, risk, probability, tier, clv = scores
+        segment, risk, probability, tier, clv, lifecycle_stage = scores
         action = live_action(
             gold,
             guest_id,
             segment=segment,
             churn_risk=risk,
+            lifecycle_stage=lifecycle_stage,
             churn_probability=probability,
             clv_tier=tier,
             clv_horizon=clv,

@@ -108,36 +108,3 @@ def test_one_class_calibration_is_identity():
 )
 def test_risk_band(prob, band):
     assert churn.risk_band(np.array([prob]), medium=0.5, high=0.7, critical=0.85)[0] == band
-
-
-def test_days_until_lost():
-    days = np.arange(0, 71, 7)
-    path = np.tile(np.linspace(0.3, 0.99, len(days)), (3, 1))
-    prob = np.array([0.9, 0.3, 0.01])
-    out = churn.days_until_lost(prob, path, days, lost_at=0.85)
-    assert out[0] == 0  # already lost
-    assert 0 < out[1] < 70  # follows the path
-    assert out[2] == 70  # never within the grid: the grid's end
-
-
-def test_days_until_lost_without_a_path():
-    days = np.arange(0, 15, 7)
-    path = np.full((2, len(days)), np.nan)
-    out = churn.days_until_lost(np.array([0.95, 0.2]), path, days, lost_at=0.85)
-    assert out.tolist() == [0, 14]
-
-
-def test_days_until_lost_bisection_matches_a_scan_of_the_whole_path():
-    rng = np.random.default_rng(5)
-    days = np.arange(0, 731, 7)
-    steps = rng.exponential(0.01, (500, len(days))) * (rng.random((500, len(days))) < 0.5)
-    path = np.clip(rng.uniform(0.05, 0.9, (500, 1)) + np.cumsum(steps, axis=1), 0, 1)
-    path[:20] = np.nan  # guests unknown to the baseline
-    prob = rng.uniform(0.01, 0.99, 500)
-    logit = lambda p: np.log(np.clip(p, 1e-7, 1 - 1e-7) / (1 - np.clip(p, 1e-7, 1 - 1e-7)))  # noqa: E731
-    shift = np.nan_to_num(logit(path) - logit(path[:, :1]), nan=0.0)
-    reached = logit(prob)[:, None] + shift >= logit(0.85)
-    scan = days[np.where(reached.any(axis=1), reached.argmax(axis=1), len(days) - 1)]
-    assert churn.days_until_lost(prob, path, days, lost_at=0.85).tolist() == scan.tolist()
-    by_function = churn.days_until_lost(prob, lambda rows, j: path[rows, j], days, lost_at=0.85)
-    assert by_function.tolist() == scan.tolist()

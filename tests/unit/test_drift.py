@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pytest
 
@@ -44,25 +46,43 @@ def test_tenure_that_only_grows_is_expected_not_a_warning():
     assert tenure.status == "expected"
 
 
+TRAINED = np.array(["2024-01-01", "2024-03-01"], dtype="datetime64[D]").repeat(2_500)
+# the rows' mean snapshot date is 2024-01-31; the validation origin 120 days after it
+ORIGIN_DATE = dt.date(2024, 5, 30)
+
+
 def test_a_shift_the_origins_already_showed_raises_the_threshold():
     rng = np.random.default_rng(4)
     train = _frame(rng, 5_000)
     later = _frame(rng, 5_000, shift=1.0)  # the validation snapshot had drifted this much
-    ref = drift.reference(train, NAMES, origins=[later])
-    spec = ref["features"]["stays_last_365d"]
-    assert spec["origin_psi"] > 0.05
-    assert spec["threshold"] == pytest.approx(drift.PSI_WARN + spec["origin_psi"])
-    assert ref["origins"] == 1
-    same_again = drift.feature_psi(ref, _frame(rng, 5_000, shift=1.0), NAMES)[0]
-    assert same_again.status == "ok"
-    far = drift.feature_psi(ref, _frame(rng, 5_000, shift=4.0), NAMES)[0]
-    assert far.psi > far.threshold and far.status == "warn"
+    ref = drift.reference(
+        train, NAMES, snapshot_dates=TRAINED, origins=[drift.Origin(later, ORIGIN_DATE)]
+    )
+    assert ref["reference_date"] == "2024-01-31" and ref["origin_days"] == [120]
+    [seen] = ref["features"]["stays_last_365d"]["origin_psi"]
+    assert seen > 0.05
+    # scored at the origin's distance: the same shift is what the model was validated under
+    at_origin = drift.feature_psi(ref, _frame(rng, 5_000, shift=1.0), NAMES, as_of=ORIGIN_DATE)
+    assert at_origin[0].threshold == pytest.approx(drift.PSI_WARN + seen)
+    assert at_origin[0].status == "ok"
+    # twice as far from the training rows: the trend is expected to have gone on (x 4)
+    later_on = dt.date(2024, 9, 27)
+    assert drift.threshold(ref, "stays_last_365d", as_of=later_on) == pytest.approx(
+        drift.PSI_WARN + 4 * seen
+    )
+    # never scaled beyond MAX_SCALE
+    far_on = dt.date(2026, 1, 1)
+    assert drift.threshold(ref, "stays_last_365d", as_of=far_on) == pytest.approx(
+        drift.PSI_WARN + drift.MAX_SCALE * seen
+    )
+    # a feature that did not move at the origin keeps the fixed threshold, and a jump warns
+    assert drift.threshold(ref, "revenue_last_365d", as_of=far_on) < drift.PSI_WARN + 0.05
+    jump = drift.feature_psi(ref, _frame(rng, 5_000, shift=6.0), NAMES, as_of=ORIGIN_DATE)[0]
+    assert jump.psi > jump.threshold and jump.status == "warn"
 
 
-def test_a_reference_written_before_thresholds_uses_the_fixed_one():
+def test_a_reference_without_origins_uses_the_fixed_threshold():
     rng = np.random.default_rng(5)
     ref = drift.reference(_frame(rng, 2_000), NAMES)
-    for spec in ref["features"].values():
-        del spec["threshold"], spec["origin_psi"]
-    rows = drift.feature_psi(ref, _frame(rng, 2_000, shift=3.0), NAMES)
+    rows = drift.feature_psi(ref, _frame(rng, 2_000, shift=3.0), NAMES, as_of=ORIGIN_DATE)
     assert rows[0].threshold == drift.PSI_WARN and rows[0].status == "warn"

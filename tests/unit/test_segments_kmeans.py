@@ -184,7 +184,6 @@ def _scored(guests: list[str], segment_ids: list[int], names: list[str]):  # noq
         guest_id=np.array(guests, dtype=object),
         churn_probability=np.zeros(n),
         churn_risk=np.array(["LOW"] * n, dtype=object),
-        days_until_lost=np.zeros(n, dtype=np.int64),
         clv_horizon=np.zeros(n),
         clv_tier=np.array(["BRONZE"] * n, dtype=object),
         max_retention_spend=np.zeros(n),

@@ -149,17 +149,3 @@ def test_parameters_from_a_guest_sample_forecast_every_guest():
     assert sampled.bgnbd != full.bgnbd  # from the sample's own fit
     corr = np.corrcoef(sampled.values[:, 0], full.values[:, 0])[0, 1]
     assert corr > 0.99
-
-
-def test_quiet_path_on_demand_equals_the_whole_path():
-    pytest.importorskip("scipy")
-    stays = _stays(guests=400)
-    fit = baseline.fit_snapshot(stays, np.datetime64("2023-09-01"), horizon_days=365)
-    ids = np.array(["G00003", "nobody", "G00399", "G00010"], dtype=object)
-    days = np.arange(0, 731, 7)
-    whole = baseline.quiet_path(fit, ids, horizon_days=365, days=days)
-    at = baseline.quiet_path_at(fit, ids, horizon_days=365, days=days)
-    rows = np.repeat(np.arange(len(ids)), len(days))
-    j = np.tile(np.arange(len(days)), len(ids))
-    np.testing.assert_allclose(at(rows, j).reshape(whole.shape), whole, equal_nan=True)
-    assert np.isnan(whole[1]).all()

@@ -11,16 +11,23 @@ is written per feature to ``gold.feature_drift`` with a status:
 - ``expected`` — a clock input (:data:`CLOCK_FEATURES`: tenure grows by a day a day for every
   guest, so its distribution moves whenever the guest base ages or stops growing); reported,
   never a warning;
-- ``warn`` — PSI above the feature's threshold: ``PSI_WARN`` (0.2, the usual "significant
-  shift") *on top of* the largest PSI the feature already showed at the origins the model was
-  judged on at training time (the calibration and validation snapshots, later than the
-  training rows). A model validated while an input had drifted by 0.3 has shown that it copes
-  with 0.3; warning about the same shift on every run says nothing;
-- ``ok`` otherwise.
+- ``warn`` — PSI above the feature's threshold, ``ok`` otherwise.
+
+The threshold comes from what the origins showed. At training time every feature's PSI is
+measured on the later snapshots the model was judged on (calibration and validation), each
+some days after the training rows' mean snapshot date. A feature that drifts with time (a
+recency, a rate over a growing base) shows it there already, and a model validated under
+that drift has shown that it copes. At scoring time the drift expected for that feature is
+its origin PSI scaled to the scoring distance (PSI grows with the square of a small shift in
+the mean, the shift with time: ``(scoring days / origin days)^2``, at most
+:data:`MAX_SCALE`), and the threshold is ``PSI_WARN`` (0.2, the usual "significant shift")
+on top of it. A feature that did not move at the origins keeps 0.2: a jump in it still
+warns. A reference without origins (the baseline-only fallback) uses 0.2 for every input.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -29,19 +36,30 @@ import numpy as np
 PSI_WARN = 0.2
 #: Inputs that only grow with time (tenure): PSI is reported, status ``expected``.
 CLOCK_FEATURES: frozenset[str] = frozenset({"days_since_first_stay"})
+#: The largest factor an origin's PSI is scaled by to the scoring distance.
+MAX_SCALE = 4.0
 _BINS = 10
 _EPS = 1e-4
+
+
+class Origin(NamedTuple):
+    """A later snapshot the model was judged on: its feature matrix and date."""
+
+    X: np.ndarray
+    snapshot_date: dt.date
 
 
 def reference(
     X: np.ndarray,
     names: tuple[str, ...] | list[str],
     *,
-    origins: Sequence[np.ndarray] = (),
+    snapshot_dates: np.ndarray | None = None,
+    origins: Sequence[Origin] = (),
 ) -> dict[str, object]:
-    """Bin edges and training shares of each feature (a JSON-able document), and its warning
-    threshold from the PSI it shows at each of ``origins`` (feature matrices of the later
-    snapshots the model was judged on, same columns)."""
+    """Bin edges and training shares of each feature (a JSON-able document), and the PSI each
+    shows at ``origins`` (same columns as ``X``; ``snapshot_dates``: one per row of ``X``)."""
+    center = _mean_date(snapshot_dates) if snapshot_dates is not None else None
+    kept = [o for o in origins if len(o.X) and center is not None]
     features: dict[str, object] = {}
     for j, name in enumerate(names):
         column = np.asarray(X[:, j], dtype=np.float64)
@@ -52,37 +70,50 @@ def reference(
             else np.array([])
         )
         shares = _shares(column, edges)
-        seen = [
-            psi(shares, _shares(np.asarray(o[:, j], dtype=np.float64), edges))
-            for o in origins
-            if len(o)
-        ]
-        origin_psi = max(seen, default=0.0)
         features[name] = {
             "edges": [float(e) for e in edges],
             "shares": [float(s) for s in shares],
-            "origin_psi": float(origin_psi),
-            "threshold": float(PSI_WARN + origin_psi),
+            "origin_psi": [
+                psi(shares, _shares(np.asarray(o.X[:, j], dtype=np.float64), edges)) for o in kept
+            ],
         }
     return {
         "bins": _BINS,
         "rows": int(len(X)),
-        "origins": sum(1 for o in origins if len(o)),
+        "reference_date": None if center is None else center.isoformat(),
+        "origin_days": [max((o.snapshot_date - center).days, 1) for o in kept],  # type: ignore[operator]
         "features": features,
     }
 
 
-def threshold(ref: dict[str, object], name: str) -> float:
-    """The PSI above which ``name`` warns (``PSI_WARN`` for a reference without origins)."""
+def _mean_date(dates: np.ndarray) -> dt.date | None:
+    days = np.asarray(dates).astype("datetime64[D]").astype(np.int64)
+    if len(days) == 0:
+        return None
+    return dt.date(1970, 1, 1) + dt.timedelta(days=int(round(float(days.mean()))))
+
+
+def threshold(ref: dict[str, object], name: str, *, as_of: dt.date | None = None) -> float:
+    """The PSI above which ``name`` warns when scoring as of ``as_of``."""
     spec = ref["features"].get(name, {})  # type: ignore[union-attr]
-    return float(spec.get("threshold", PSI_WARN))
+    seen = spec.get("origin_psi") or []
+    days = ref.get("origin_days") or []
+    center = ref.get("reference_date")
+    if not seen or not days or center is None or as_of is None:
+        return PSI_WARN
+    distance = max((as_of - dt.date.fromisoformat(str(center))).days, 1)
+    expected = max(
+        value * min(MAX_SCALE, (distance / origin) ** 2)
+        for value, origin in zip(seen, days, strict=True)
+    )
+    return PSI_WARN + float(expected)
 
 
-def status(ref: dict[str, object], name: str, value: float) -> str:
-    """``expected`` (a clock input), ``warn`` (above its threshold) or ``ok``."""
+def status(ref: dict[str, object], name: str, value: float, *, limit: float) -> str:
+    """``expected`` (a clock input), ``warn`` (above ``limit``) or ``ok``."""
     if name in CLOCK_FEATURES:
         return "expected"
-    return "warn" if value > threshold(ref, name) else "ok"
+    return "warn" if value > limit else "ok"
 
 
 def _shares(column: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -114,9 +145,14 @@ class Drift(NamedTuple):
 
 
 def feature_psi(
-    ref: dict[str, object], X: np.ndarray, names: tuple[str, ...] | list[str]
+    ref: dict[str, object],
+    X: np.ndarray,
+    names: tuple[str, ...] | list[str],
+    *,
+    as_of: dt.date | None = None,
 ) -> list[Drift]:
-    """The drift of every feature of ``ref`` found in ``names`` (columns of ``X``)."""
+    """The drift of every feature of ``ref`` found in ``names`` (columns of ``X``) in a
+    snapshot scored as of ``as_of``."""
     out = []
     features = ref["features"]
     for j, name in enumerate(names):
@@ -127,7 +163,8 @@ def feature_psi(
         expected = np.asarray(spec["shares"], dtype=np.float64)
         actual = _shares(np.asarray(X[:, j], dtype=np.float64), edges)
         value = psi(expected, actual)
+        limit = threshold(ref, name, as_of=as_of)
         out.append(
-            Drift(name, value, expected, actual, threshold(ref, name), status(ref, name, value))
+            Drift(name, value, expected, actual, limit, status(ref, name, value, limit=limit))
         )
     return out

@@ -360,60 +360,6 @@ def _coded(stays: StayLog, guest_ids: np.ndarray) -> tuple[StayLog, np.ndarray]:
     return coded, np.where(names[pos] == ids, pos, -1).astype(np.int64)
 
 
-def quiet_path(fit: SnapshotFit, guest_ids: np.ndarray, *, horizon_days: int, days: np.ndarray):  # noqa: ANN201
-    """P(no stay in the horizon) if each guest stays away ``days`` more: shape (guests, days).
-
-    Used to estimate how long until a guest should be considered lost.
-    """
-    out = np.full((len(guest_ids), len(days)), np.nan)
-    if not fit.ok:
-        return out
-    from guestloyalty.models import btyd
-
-    ids = np.asarray(guest_ids).astype(str)
-    pos = np.clip(np.searchsorted(fit.guest_ids, ids), 0, max(len(fit.guest_ids) - 1, 0))
-    found = fit.guest_ids[pos] == ids
-    x = fit.frequency[pos[found]][:, None]
-    t_x = fit.recency[pos[found]][:, None]
-    big_t = fit.T[pos[found]][:, None] + np.asarray(days, dtype=np.float64)[None, :] / UNIT_DAYS
-    out[found] = btyd.prob_no_transaction(fit.bgnbd, horizon_days / UNIT_DAYS, x, t_x, big_t)
-    return out
-
-
-def quiet_path_at(fit: SnapshotFit, guest_ids: np.ndarray, *, horizon_days: int, days: np.ndarray):  # noqa: ANN201
-    """:func:`quiet_path` on demand: ``f(rows, j)`` for guests ``rows`` at grid days ``j``.
-
-    What ``churn.days_until_lost`` takes to bisect the path instead of computing all of it
-    (a million guests x a 105-day grid would be 0.8 GB per intermediate array).
-    """
-    ids = _ids(guest_ids)
-    if fit.ok and len(fit.guest_ids):
-        pos = np.clip(np.searchsorted(fit.guest_ids, ids), 0, len(fit.guest_ids) - 1)
-        found = fit.guest_ids[pos] == ids
-    else:
-        pos, found = np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=bool)
-    grid = np.asarray(days, dtype=np.float64) / UNIT_DAYS
-
-    def at(rows: np.ndarray, j: np.ndarray) -> np.ndarray:
-        out = np.full(len(rows), np.nan)
-        known = found[rows]
-        if not known.any():
-            return out
-        from guestloyalty.models import btyd
-
-        p = pos[rows[known]]
-        out[known] = btyd.prob_no_transaction(
-            fit.bgnbd,
-            horizon_days / UNIT_DAYS,
-            fit.frequency[p],
-            fit.recency[p],
-            fit.T[p] + grid[j[known]],
-        )
-        return out
-
-    return at
-
-
 def params_json(fit: SnapshotFit) -> dict[str, object]:
     """The fit's parameters as a JSON document (the ``btyd.json`` artifact)."""
     document: dict[str, object] = {

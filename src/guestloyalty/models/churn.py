@@ -15,7 +15,6 @@ buy-till-you-die baseline (see :mod:`guestloyalty.training.train`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -218,65 +217,3 @@ def risk_band(prob: np.ndarray, *, medium: float, high: float, critical: float) 
     """LOW / MEDIUM / HIGH / CRITICAL from probability cut-offs."""
     bands = np.array(["LOW", "MEDIUM", "HIGH", "CRITICAL"], dtype=object)
     return bands[np.digitize(prob, [medium, high, critical])]
-
-
-#: ``path_at(rows, j)``: P(no stay in the horizon) of guests ``rows`` if each stays away
-#: ``days[j[i]]`` more days (NaN where a guest has no path).
-PathAt = Callable[[np.ndarray, np.ndarray], np.ndarray]
-
-
-def days_until_lost(
-    prob_now: np.ndarray,
-    quiet_path: np.ndarray | PathAt,
-    days: np.ndarray,
-    *,
-    lost_at: float,
-) -> np.ndarray:
-    """Days until a guest who does not come back should be considered lost.
-
-    ``quiet_path[:, j]`` is the baseline's P(no stay in the horizon) if the guest stays away
-    ``days[j]`` more days (BG/NBD, see ``baseline.quiet_path``), or a function giving it on
-    demand (``baseline.quiet_path_at``). The model's probability today is moved along that
-    path in log-odds, ``logit(p_now) + logit(path_j) - logit(path_0)``, and the first day it
-    reaches ``lost_at`` is returned: 0 for a guest already past it, the last grid day for one
-    who never gets there within the grid. Guests with no path (unknown to the baseline) get
-    the answer from their current probability only (0 or the last day).
-
-    The path never falls as a guest stays away longer, so the first day is found by bisection
-    over the grid: about 9 points per guest instead of all of them.
-    """
-    if callable(quiet_path):
-        path_at = quiet_path
-    else:
-        matrix = np.asarray(quiet_path, dtype=np.float64)
-
-        def path_at(rows: np.ndarray, j: np.ndarray) -> np.ndarray:
-            return matrix[rows, j]
-
-    days = np.asarray(days)
-    n, last = len(prob_now), len(days) - 1
-    logit_now = _logit(prob_now)
-    target = _logit(np.array([lost_at]))[0]
-    everyone = np.arange(n)
-    start = _logit(path_at(everyone, np.zeros(n, dtype=np.int64)))
-
-    def reached(rows: np.ndarray, j: np.ndarray) -> np.ndarray:
-        shift = _logit(path_at(rows, j)) - start[rows]
-        shift = np.where(np.isfinite(shift), shift, 0.0)
-        return logit_now[rows] + shift >= target
-
-    first = np.full(n, last, dtype=np.int64)
-    now = reached(everyone, np.zeros(n, dtype=np.int64))
-    first[now] = 0
-    rows = everyone[~now]
-    # Between lo (not reached) and hi (reached); guests not there by the grid's end keep it.
-    rows = rows[reached(rows, np.full(len(rows), last, dtype=np.int64))]
-    lo = np.zeros(len(rows), dtype=np.int64)
-    hi = np.full(len(rows), last, dtype=np.int64)
-    while len(rows) and (hi - lo > 1).any():
-        mid = (lo + hi) // 2
-        hit = reached(rows, mid)
-        hi = np.where(hit, mid, hi)
-        lo = np.where(hit, lo, mid)
-    first[rows] = hi
-    return days[first].astype(np.int64)

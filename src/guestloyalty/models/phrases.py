@@ -1,4 +1,6 @@
-"""Model inputs in words: how a reason reads ("412 days since last stay; typical 180").
+"""Model inputs in words: how a reason reads, as a contrast with the typical guest.
+
+"412 days since last stay, more than the typical guest's 180".
 
 Plain Python (no numpy), so that ``score-guest`` renders reasons exactly as the batch
 explanations (:mod:`guestloyalty.scoring.explain`) do without importing numpy.
@@ -56,7 +58,65 @@ def format_value(value: float, kind: str) -> str:
     return f"{value:.1f}"
 
 
+#: How a difference reads per unit kind: (more, less).
+_COMPARE: dict[str, tuple[str, str]] = {
+    "count": ("more", "fewer"),
+    "money": ("more", "less"),
+    "decimal": ("more", "less"),
+    "share": ("higher", "lower"),
+}
+
+
+def kind_of(feature: str) -> str:
+    """The unit kind of a feature (``decimal`` for features without a phrase)."""
+    return PHRASES.get(feature, ("", "decimal"))[1]
+
+
+def shown(value: float | None, kind: str) -> float | None:
+    """The value as :func:`format_value` shows it, as a number (None: unknown).
+
+    Two values that are shown alike are the same to a reader; a reason whose value is shown
+    like the typical one explains nothing and is skipped.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if kind == "share":
+        return float(round(100 * value))
+    if kind == "money":
+        return float(round(value))
+    if kind == "decimal":
+        return round(value, 1)
+    if kind == "flag":
+        return 1.0 if value >= 0.5 else 0.0
+    if abs(value - round(value)) < 1e-9 or abs(value) >= 100:
+        return float(round(value))
+    return round(value, 1)
+
+
+def same_as_typical(feature: str, value: float | None, typical: float | None) -> bool:
+    """Whether the guest's value reads the same as the typical guest's."""
+    kind = kind_of(feature)
+    return shown(value, kind) == shown(typical, kind)
+
+
 def render(feature: str, value: float, typical: float) -> str:
-    """``"412 days since last stay; typical 180"``."""
+    """The guest's value as a contrast with the typical guest's (the median one).
+
+    ``"412 days since last stay, more than the typical guest's 180"``; a flag reads
+    ``"loyalty member: no, unlike the typical guest"``; an unknown value
+    ``"unknown days since last stay (typical guest: 180)"``.
+    """
     template, kind = PHRASES.get(feature, (feature.replace("_", " ") + ": {v}", "decimal"))
-    return f"{template.format(v=format_value(value, kind))}; typical {format_value(typical, kind)}"
+    phrase = template.format(v=format_value(value, kind))
+    mine, theirs = shown(value, kind), shown(typical, kind)
+    if mine is None or theirs is None:
+        return f"{phrase} (typical guest: {format_value(typical, kind)})"
+    if kind == "flag":
+        if mine == theirs:
+            return f"{phrase}, like the typical guest"
+        return f"{phrase}, unlike the typical guest"
+    if mine == theirs:
+        return f"{phrase}, like the typical guest"
+    more, less = _COMPARE[kind]
+    word = more if mine > theirs else less
+    return f"{phrase}, {word} than the typical guest's {format_value(typical, kind)}"

@@ -431,7 +431,7 @@ def format_status(status: Status) -> list[str]:
             )
         )
     elif gold is not None:
-        lines.append("drift      none above PSI 0.2")
+        lines.append("drift      none above its threshold")
     lines.append("")
     header = f"{'entity':<21} {'batch':<28} {'bronze':>10} {'silver':>10} {'quarantined':>11}  file"
     lines.append(header)

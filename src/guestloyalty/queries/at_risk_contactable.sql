@@ -1,14 +1,15 @@
--- At-risk guests (HIGH / CRITICAL) we may contact, most value at risk first, with the action.
--- @param min_value_at_risk double = 0 : CLV x churn probability at least this much
+-- At-risk guests (slipping, valuable lapsed) we may contact, most value at risk first, with the action.
+-- @param min_value_at_risk double = 0 : horizon revenue at stake (value_at_risk) at least this much
 -- @param limit_n integer = 500 : how many guests
 -- @requires at_risk_guests
 select
     guest_id,
-    churn_risk,
-    round(churn_probability, 4) as churn_probability,
-    days_until_lost,
-    round(clv_horizon, 2) as clv_horizon,
+    lifecycle_stage,
+    expected_next_stay_date,
+    days_overdue,
     value_at_risk,
+    churn_risk,
+    round(clv_horizon, 2) as clv_horizon,
     max_retention_spend,
     offer_name,
     channel,
@@ -19,5 +20,5 @@ from at_risk_guests
 where may_contact
     and channel in ('email', 'sms', 'push')
     and value_at_risk >= $min_value_at_risk
-order by value_at_risk desc, guest_id
+order by at_risk_rank
 limit $limit_n

@@ -8,10 +8,11 @@ first: every guest when a run scores at most ``Settings.exact_reasons_max_guests
 that many at-risk guests, most value at risk first (the head of ``at_risk_guests``). The
 ``method`` column of ``guest_score_explanations`` says which, per guest. The top
 ``k`` that push the guest *towards* churning are kept (when fewer than ``k`` do, the
-strongest ones holding the guest back follow). Each becomes a sentence
-with the guest's value next to the typical one — the median over the scoring snapshot::
+strongest ones holding the guest back follow). A feature whose value reads the same as the
+typical one (the median over the scoring snapshot) explains nothing and is skipped; the next
+one by contribution takes its place. Each reason becomes a contrast with the typical guest::
 
-    412 days since last stay; typical 180
+    412 days since last stay, more than the typical guest's 180
 
 Rendering is pure numpy/strings so that single-guest lookups never import xgboost.
 """
@@ -22,12 +23,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from guestloyalty.models.phrases import PHRASES, format_value, render  # noqa: F401
+from guestloyalty.models.phrases import PHRASES, format_value, kind_of, render  # noqa: F401
 
 
 @dataclass(frozen=True)
 class Reasons:
-    """Top reasons per guest, as parallel arrays of shape (guests, k)."""
+    """Top reasons per guest, as parallel arrays of shape (guests, k).
+
+    ``text`` is None where a guest has fewer than ``k`` features that differ from typical.
+    """
 
     feature: np.ndarray
     value: np.ndarray
@@ -64,16 +68,25 @@ def top_reasons(
     ``contributions`` is (guests, features) or (guests, features + 1) with xgboost's bias as
     the last column (it is ignored). Features pushing towards churn come first, largest
     first; when fewer than ``k`` push that way the ones holding the guest back follow.
+    Features whose value reads like the typical one (:func:`phrases.same_as_typical`) come
+    last and get no sentence (``text`` None).
     """
     names = np.asarray(feature_names, dtype=object)
     n_features = len(names)
     contributions = np.asarray(contributions)
     k = min(k, n_features)
     order = np.empty((len(contributions), k), dtype=np.int64)
+    X = np.asarray(X)
+    kinds = [kind_of(str(name)) for name in names]
+    typical_shown = shown_values(np.asarray(typical, dtype=np.float64)[None, :], kinds)
     for start in range(0, len(contributions), _CHUNK_ROWS):  # chunks stay in the CPU cache
         contrib = contributions[start : start + _CHUNK_ROWS, :n_features].astype(np.float64)
-        # Positive contributions first (descending), then negatives by magnitude.
+        mine = shown_values(X[start : start + _CHUNK_ROWS].astype(np.float64), kinds)
+        same = (mine == typical_shown) | (np.isnan(mine) & np.isnan(typical_shown))
+        # Positive contributions first (descending), then negatives by magnitude, then the
+        # features that read like the typical guest.
         key = np.where(contrib > 0, contrib, -1e9 + np.abs(contrib))
+        key = np.where(same, -2e9 + np.abs(contrib), key)
         order[start : start + _CHUNK_ROWS] = np.argsort(-key, axis=1, kind="stable")[:, :k]
     rows = np.arange(len(contributions))[:, None]
     feature = names[order]
@@ -88,7 +101,35 @@ def top_reasons(
         distinct, where = np.unique(value[at], return_inverse=True)
         sentences = [render(names[index], v, typical[index]) for v in distinct.tolist()]
         text[at] = np.asarray(sentences, dtype=object)[where.ravel()]
+    mine = shown_values(value, kinds, columns=order)
+    theirs = shown_values(typ, kinds, columns=order)
+    text[(mine == theirs) | (np.isnan(mine) & np.isnan(theirs))] = None  # nothing to explain
     return Reasons(feature=feature, value=value, typical=typ, contribution=chosen, text=text)
+
+
+def shown_values(
+    values: np.ndarray, kinds: list[str], *, columns: np.ndarray | None = None
+) -> np.ndarray:
+    """:func:`phrases.shown` over a matrix: column ``j`` is of ``kinds[j]``, or of
+    ``kinds[columns[i, j]]`` when ``columns`` says which feature each cell holds."""
+    values = np.asarray(values, dtype=np.float64)
+    kind_index = {"share": 0, "money": 1, "decimal": 2, "flag": 3}
+    codes = np.array([kind_index.get(kind, 4) for kind in kinds], dtype=np.int8)
+    code = codes[columns] if columns is not None else np.broadcast_to(codes, values.shape)
+    with np.errstate(invalid="ignore"):
+        whole = np.abs(values - np.round(values)) < 1e-9
+        count = np.where(whole | (np.abs(values) >= 100), np.round(values), np.round(values, 1))
+        out = np.select(
+            [code == 0, code == 1, code == 2, code == 3],
+            [
+                np.round(100 * values),
+                np.round(values),
+                np.round(values, 1),
+                np.where(np.isnan(values), np.nan, (values >= 0.5).astype(np.float64)),
+            ],
+            default=count,
+        )
+    return out
 
 
 def exact_rows(

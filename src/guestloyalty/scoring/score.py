@@ -2,9 +2,11 @@
 
 Writes into the gold build file:
 
-- ``guest_scores`` — one row per guest: churn probability and risk band, days until lost,
-  CLV and tier, suggested maximum retention spend, segment, the baseline's predictions beside
-  the model's, the top three reasons in words, model version;
+- ``guest_scores`` — one row per guest: churn probability and risk band, lifecycle stage
+  (:mod:`guestloyalty.models.lifecycle`) with the expected next stay date, the date the
+  guest lapses without a stay, days overdue and value at risk, CLV and tier, suggested
+  maximum retention spend, segment, the baseline's predictions beside the model's, the
+  top three reasons in words, model version;
 - ``guest_score_explanations`` — guest x rank: the feature, the guest's value, the typical
   value (median over the scoring snapshot), its contribution (log-odds: exact TreeSHAP or
   path attribution, ``method`` says which; see :mod:`explain`) and the sentence;
@@ -26,7 +28,7 @@ import pyarrow as pa
 from guestloyalty.config import Settings
 from guestloyalty.errors import ModelNotFoundError
 from guestloyalty.evaluation import drift
-from guestloyalty.models import baseline, churn, clv, features, registry, segments
+from guestloyalty.models import baseline, churn, clv, features, lifecycle, registry, segments
 from guestloyalty.models.features import FeatureFrame
 from guestloyalty.scoring import explain
 from guestloyalty.warehouse import Layout, connect
@@ -39,7 +41,11 @@ create or replace table guest_scores (
     as_of_date date not null,
     churn_probability double not null,
     churn_risk varchar not null,
-    days_until_lost integer,
+    lifecycle_stage varchar not null,
+    expected_next_stay_date date,
+    lapses_on date,
+    days_overdue integer not null,
+    value_at_risk double not null,
     clv_horizon double not null,
     horizon_days integer not null,
     clv_12m double not null,
@@ -65,7 +71,8 @@ HISTORY_COLUMNS: dict[str, str] = {
     "as_of_date": "date",
     "churn_probability": "double",
     "churn_risk": "varchar",
-    "days_until_lost": "integer",
+    "lifecycle_stage": "varchar",
+    "expected_next_stay_date": "date",
     "clv_horizon": "double",
     "horizon_days": "integer",
     "clv_12m": "double",
@@ -74,6 +81,7 @@ HISTORY_COLUMNS: dict[str, str] = {
     "segment": "varchar",
     "p_no_stay_btyd": "double",
     "clv_btyd": "double",
+    "p_alive_btyd": "double",
     "model_version": "varchar",
     "scored_at": "timestamp",
 }
@@ -90,6 +98,15 @@ create or replace table guest_score_explanations (
     reason varchar not null,
     model_version varchar not null,
     method varchar not null
+)
+"""
+
+TYPICAL_DDL = """
+create or replace table typical_feature_values (
+    feature varchar primary key,
+    typical_value double,
+    as_of_date date not null,
+    model_version varchar not null
 )
 """
 
@@ -134,7 +151,6 @@ class Scored:
     guest_id: np.ndarray
     churn_probability: np.ndarray
     churn_risk: np.ndarray
-    days_until_lost: np.ndarray
     clv_horizon: np.ndarray
     clv_tier: np.ndarray
     max_retention_spend: np.ndarray
@@ -149,6 +165,10 @@ class Scored:
     #: How each guest's reasons were computed (one per guest, or one for all): ``tree_shap``,
     #: ``path_attribution`` or ``baseline_rules``.
     reason_method: np.ndarray | str = "tree_shap"
+    lifecycle: lifecycle.Lifecycle | None = None
+    value_at_risk: np.ndarray | None = None
+    #: Typical (median) value of each explained feature over the scored snapshot.
+    typical: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -158,9 +178,11 @@ class ScoreResult:
     mode: str
     drift_warnings: list[str] = field(default_factory=list)
     segments_moved: int | None = None
+    stages: dict[str, int] = field(default_factory=dict)
 
     def details(self) -> dict[str, object]:
         return {
+            "stages": ", ".join(f"{name} {count}" for name, count in self.stages.items()),
             "guests_scored": self.guests_scored,
             "model_version": self.model_version,
             "mode": self.mode,
@@ -213,16 +235,13 @@ def score_frame(
     settings: Settings,
     *,
     baseline_values: np.ndarray | None = None,
-    quiet_path: np.ndarray | churn.PathAt | None = None,
     explain_reasons: bool = False,
     typical: np.ndarray | None = None,
 ) -> Scored:
     """Score ``frame`` (snapshot features) with ``bundle``.
 
     ``baseline_values`` are the guests' BTYD columns (``baseline.BTYD_FEATURES``; NaN when not
-    given), ``quiet_path`` their P(no stay) path for ``days_until_lost`` (a matrix, see
-    ``baseline.quiet_path``, or ``baseline.quiet_path_at``; without it the answer is 0 or the
-    grid's end).
+    given). Lifecycle stages are left to :func:`with_lifecycle` (they need the last run).
     """
     n = len(frame)
     if baseline_values is None:
@@ -235,6 +254,7 @@ def score_frame(
     horizon = int(bundle.manifest.get("horizon_days", settings.horizon_days))
     reasons = None
     reason_method: np.ndarray | str = "tree_shap"
+    typical_by_feature: dict[str, float] = {}
     if mode == "xgboost":
         import xgboost as xgb
 
@@ -266,11 +286,13 @@ def score_frame(
                 exact=exact,
                 matrix=churn_matrix,
             )
+            typical = explain.typical_values(churn_frame.X) if typical is None else typical
+            typical_by_feature = dict(zip(churn_frame.feature_names, typical.tolist(), strict=True))
             reasons = explain.top_reasons(
                 contributions,
                 churn_frame.X,
                 churn_frame.feature_names,
-                typical=explain.typical_values(churn_frame.X) if typical is None else typical,
+                typical=typical,
                 k=REASONS,
             )
     else:
@@ -278,20 +300,14 @@ def score_frame(
         value = np.maximum(_nan_to(full.column("btyd_expected_spend"), 0.0), 0.0)
         if explain_reasons and n:
             reason_method = "baseline_rules"
-            reasons = _baseline_reasons(full)
+            reasons, typical_by_feature = _baseline_reasons(full)
     cut = settings.risk_cutoffs
-    days = lost_grid(horizon)
-    if quiet_path is None:
-        quiet_path = np.full((n, len(days)), np.nan)
     tiers = registry.read_json(bundle, "tiers.json")["tiers"]
     seg_ids, seg_names = _segments(bundle, frame)
     return Scored(
         guest_id=frame.guest_id,
         churn_probability=prob.astype(np.float64),
         churn_risk=churn.risk_band(prob, medium=cut.medium, high=cut.high, critical=cut.critical),
-        days_until_lost=churn.days_until_lost(
-            prob, quiet_path, days, lost_at=settings.lost_probability
-        ),
         clv_horizon=value.astype(np.float64),
         clv_tier=clv.clv_tier(value, tiers),
         max_retention_spend=np.round(value * settings.retention_spend_share, 2),
@@ -303,12 +319,119 @@ def score_frame(
         horizon_days=horizon,
         reasons=reasons,
         reason_method=reason_method,
+        typical=typical_by_feature,
     )
 
 
-def lost_grid(horizon_days: int) -> np.ndarray:
-    """Days ahead at which 'lost' is checked: weekly, up to two horizons."""
-    return np.arange(0, 2 * horizon_days + 1, 7, dtype=np.int64)
+@dataclass(frozen=True)
+class PreviousRun:
+    """The latest earlier run's lifecycle inputs, aligned with the guests scored now."""
+
+    as_of: dt.date
+    days_before: int  # days from that run's as_of to this one's
+    stage: np.ndarray  # object; None where a guest was not scored then
+    p_alive: np.ndarray  # NaN where unknown
+
+
+def with_lifecycle(
+    scored: Scored,
+    full: FeatureFrame,
+    settings: Settings,
+    *,
+    horizon_days: int,
+    previous: PreviousRun | None = None,
+    forecast: lifecycle.ReturnForecast | None = None,
+) -> Scored:
+    """Set ``scored.lifecycle`` and ``scored.value_at_risk`` from the snapshot features.
+
+    ``forecast``: when each guest's next stay is due (a time-to-next-stay model's); default
+    the guest's own rhythm beside BG/NBD P(alive) (:func:`lifecycle.rhythm_forecast`).
+    """
+    cut = settings.lifecycle
+    thresholds = lifecycle.Thresholds(
+        slip_ratio=cut.slip_ratio,
+        lapse_ratio=cut.lapse_ratio,
+        lost_ratio=cut.lost_ratio,
+        lapsed_p_alive=cut.lapsed_p_alive,
+        lost_p_alive=cut.lost_p_alive,
+        p_alive_drop=cut.p_alive_drop,
+        rhythm_prior_stays=cut.rhythm_prior_stays,
+    )
+
+    def column(name: str) -> np.ndarray:
+        if name in full.feature_names:
+            return full.column(name).astype(np.float64)
+        return np.full(len(full), np.nan)
+
+    stays = column("stays_count")
+    typical = lifecycle.typical_gap_days(
+        stays, column("mean_days_between_stays"), default=float(horizon_days)
+    )
+    p_alive = scored.baseline[:, baseline.BTYD_FEATURES.index("btyd_p_alive")]
+    if forecast is None:
+        forecast = lifecycle.rhythm_forecast(
+            stays_count=stays,
+            mean_gap_days=column("mean_days_between_stays"),
+            p_alive=p_alive,
+            typical_gap=typical,
+            prior_stays=thresholds.rhythm_prior_stays,
+        )
+    scored.lifecycle = lifecycle.assign(
+        stays_count=stays,
+        days_since_last_stay=column("days_since_last_stay"),
+        forecast=forecast,
+        thresholds=thresholds,
+        last_gap_days=column("last_gap_days"),
+        gap_before_last=lifecycle.gap_before_last_stay(
+            stays_count=stays,
+            days_since_first_stay=column("days_since_first_stay"),
+            days_since_last_stay=column("days_since_last_stay"),
+            last_gap_days=column("last_gap_days"),
+            typical_gap=typical,
+            prior_stays=thresholds.rhythm_prior_stays,
+        ),
+        has_upcoming_booking=column("upcoming_bookings"),
+        bad_experience=lifecycle.bad_experience(
+            service_failures=column("service_failures_count"), last_nps=column("last_nps")
+        ),
+        previous_p_alive=None if previous is None else previous.p_alive,
+        previous_stage=None if previous is None else previous.stage,
+        days_since_previous_run=None if previous is None else previous.days_before,
+    )
+    scored.value_at_risk = lifecycle.value_at_risk(
+        avg_stay_revenue=column("avg_stay_revenue"),
+        expected_gap_days=forecast.expected_gap_days,
+        p_alive=forecast.p_alive,
+        horizon_days=horizon_days,
+    )
+    return scored
+
+
+def _lifecycle_columns(scored: Scored, as_of: dt.date) -> dict[str, pa.Array]:
+    n = len(scored.guest_id)
+    life = scored.lifecycle
+    if life is None:  # scored without the lifecycle step: every guest with a stay is "new"
+        life = lifecycle.Lifecycle(
+            stage=np.full(n, "new", dtype=object),
+            next_stay_in_days=np.full(n, np.nan),
+            lapses_in_days=np.full(n, np.nan),
+            days_overdue=np.zeros(n, dtype=np.int64),
+        )
+    at_risk = scored.value_at_risk if scored.value_at_risk is not None else np.zeros(n)
+
+    def dates(days: np.ndarray) -> pa.Array:
+        known = np.isfinite(days)
+        offsets = np.where(known, days, 0).astype("timedelta64[D]")
+        values = (np.datetime64(as_of, "D") + offsets).astype("datetime64[D]")
+        return pa.array(values, pa.date32(), mask=~known)
+
+    return {
+        "lifecycle_stage": _strings(life.stage),
+        "expected_next_stay_date": dates(life.next_stay_in_days),
+        "lapses_on": dates(life.lapses_in_days),
+        "days_overdue": pa.array(life.days_overdue.astype(np.int32)),
+        "value_at_risk": pa.array(np.asarray(at_risk, dtype=np.float64)),
+    }
 
 
 def _nan_to(values: np.ndarray, default: float) -> np.ndarray:
@@ -325,15 +448,15 @@ def _segments(bundle: registry.ModelBundle, frame: FeatureFrame) -> tuple[np.nda
     return np.full(len(frame), None, dtype=object), names
 
 
-def _baseline_reasons(full: FeatureFrame) -> explain.Reasons:
+def _baseline_reasons(full: FeatureFrame) -> tuple[explain.Reasons, dict[str, float]]:
     """Baseline mode has no trees to attribute: recency, frequency and spend beside typical."""
     names = ("days_since_last_stay", "stays_count", "avg_stay_revenue")
     sub = full.select(names)
     n = len(sub)
     contrib = np.tile(np.array([3.0, 2.0, 1.0]), (n, 1))
-    return explain.top_reasons(
-        contrib, sub.X, names, typical=explain.typical_values(sub.X), k=len(names)
-    )
+    typical = explain.typical_values(sub.X)
+    reasons = explain.top_reasons(contrib, sub.X, names, typical=typical, k=len(names))
+    return reasons, dict(zip(names, typical.tolist(), strict=True))
 
 
 def score_current(layout: Layout, settings: Settings) -> ScoreResult:
@@ -348,27 +471,27 @@ def score_current(layout: Layout, settings: Settings) -> ScoreResult:
     snapshot = np.datetime64(as_of + dt.timedelta(days=1), "D")
     fit = baseline.fit_snapshot(stays, snapshot, horizon_days=horizon, bgnbd=bg, gamma_gamma=gg)
     values = baseline.align(fit, frame.guest_id)
-    path = baseline.quiet_path_at(
-        fit, frame.guest_id, horizon_days=horizon, days=lost_grid(horizon)
-    )
     full = frame.with_columns(baseline.BTYD_FEATURES, values)
     scored = score_frame(
         full,
         bundle,
         settings,
         baseline_values=values,
-        quiet_path=path,
         explain_reasons=True,
     )
+    previous = _previous_run(layout, as_of, scored.guest_id)
+    with_lifecycle(scored, full, settings, horizon_days=horizon, previous=previous)
     scored_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     table = scores_table(scored, as_of=as_of, scored_at=scored_at)
-    drift_rows = _drift(bundle, full)
+    drift_rows = _drift(bundle, full, as_of)
     moved, previous = _previous_segments(layout, as_of, scored)
     with connect(layout.gold_build_path) as con:
         con.execute(SCORES_DDL)
         _insert(con, "guest_scores", table)
         con.execute(EXPLANATIONS_DDL)
         _insert(con, "guest_score_explanations", _explanations_table(scored, as_of))
+        con.execute(TYPICAL_DDL)
+        _insert(con, "typical_feature_values", _typical_table(scored, as_of))
         con.execute(DRIFT_DDL)
         _insert(con, "feature_drift", _drift_table(drift_rows, as_of, bundle.version))
         con.execute(PROFILES_DDL)
@@ -385,6 +508,11 @@ def score_current(layout: Layout, settings: Settings) -> ScoreResult:
         mode=scored.mode,
         drift_warnings=warnings,
         segments_moved=moved,
+        stages={
+            name: int(np.sum(scored.lifecycle.stage == name))
+            for name in lifecycle.STAGES
+            if scored.lifecycle is not None and np.any(scored.lifecycle.stage == name)
+        },
     )
 
 
@@ -418,7 +546,7 @@ def scores_table(scored: Scored, *, as_of: dt.date, scored_at: dt.datetime) -> p
             "as_of_date": pa.array([as_of] * n, pa.date32()),
             "churn_probability": scored.churn_probability,
             "churn_risk": _strings(scored.churn_risk),
-            "days_until_lost": pa.array(scored.days_until_lost.astype(np.int32)),
+            **_lifecycle_columns(scored, as_of),
             "clv_horizon": scored.clv_horizon,
             "horizon_days": pa.array([scored.horizon_days] * n, pa.int32()),
             # deprecated alias of clv_horizon (whatever the horizon), dropped next release
@@ -446,7 +574,7 @@ def _explanations_table(scored: Scored, as_of: dt.date) -> pa.Table:
     else:
         n, k = reasons.text.shape
     guest = np.repeat(scored.guest_id, k) if n else np.zeros(0, dtype=object)
-    return pa.table(
+    table = pa.table(
         {
             "guest_id": _strings(guest),
             "as_of_date": pa.array([as_of] * (n * k), pa.date32()),
@@ -458,6 +586,24 @@ def _explanations_table(scored: Scored, as_of: dt.date) -> pa.Table:
             "reason": _strings(reasons.text.ravel() if n else []),
             "model_version": pa.array([scored.model_version] * (n * k), pa.string()),
             "method": _strings(np.repeat(np.broadcast_to(scored.reason_method, n), k) if n else []),
+        }
+    )
+    if not n:
+        return table
+    # a reason that reads like the typical guest explains nothing: no row for it
+    return table.filter(pa.array(reasons.text.ravel() != None))  # noqa: E711
+
+
+def _typical_table(scored: Scored, as_of: dt.date) -> pa.Table:
+    """What "typical" means in a reason (the median over the scored guests), per feature;
+    score-guest reads it so that a live reason contrasts with the same value."""
+    names = list(scored.typical)
+    return pa.table(
+        {
+            "feature": pa.array(names, pa.string()),
+            "typical_value": _nullable(np.array([scored.typical[n] for n in names], dtype=float)),
+            "as_of_date": pa.array([as_of] * len(names), pa.date32()),
+            "model_version": pa.array([scored.model_version] * len(names), pa.string()),
         }
     )
 
@@ -474,12 +620,12 @@ def _nullable(values: np.ndarray) -> pa.Array:
     return pa.array(values, pa.float64(), mask=np.isnan(values))
 
 
-def _drift(bundle: registry.ModelBundle, full: FeatureFrame) -> list[drift.Drift]:
+def _drift(bundle: registry.ModelBundle, full: FeatureFrame, as_of: dt.date) -> list[drift.Drift]:
     if "drift.json" not in bundle.manifest.get("files", {}) or len(full) == 0:  # type: ignore[operator]
         return []
     ref = registry.read_json(bundle, "drift.json")
     names = [name for name in ref["features"] if name in full.feature_names]
-    return drift.feature_psi(ref, full.select(names).X, names)
+    return drift.feature_psi(ref, full.select(names).X, names, as_of=as_of)
 
 
 def _drift_table(rows: list[drift.Drift], as_of: dt.date, version: str) -> pa.Table:
@@ -500,6 +646,45 @@ def _drift_table(rows: list[drift.Drift], as_of: dt.date, version: str) -> pa.Ta
                 pa.string(),
             ),
         }
+    )
+
+
+def _previous_run(layout: Layout, as_of: dt.date, guest_ids: np.ndarray) -> PreviousRun | None:
+    """The lifecycle stage and P(alive) of each guest in the latest run before ``as_of``."""
+    if not layout.state_path.exists():
+        return None
+    with connect(layout.state_path, read_only=True) as con:
+        tables = {row[0] for row in con.execute("show tables").fetchall()}
+        if "guest_score_history" not in tables:
+            return None
+        columns = {row[0] for row in con.execute("describe guest_score_history").fetchall()}
+        if not {"lifecycle_stage", "p_alive_btyd"} <= columns:
+            return None
+        earlier = con.execute(
+            "select max(as_of_date) from guest_score_history "
+            "where as_of_date < ? and lifecycle_stage is not null",
+            [as_of],
+        ).fetchall()[0][0]
+        if earlier is None:
+            return None
+        previous = con.sql(
+            "select guest_id, lifecycle_stage, p_alive_btyd from guest_score_history "
+            "where as_of_date = ?",
+            params=[earlier],
+        ).pl()
+    import polars as pl
+
+    aligned = pl.DataFrame({"guest_id": pl.Series(guest_ids.tolist(), dtype=pl.String)}).join(
+        previous.unique("guest_id", keep="last", maintain_order=True),
+        on="guest_id",
+        how="left",
+        maintain_order="left",
+    )
+    return PreviousRun(
+        as_of=earlier,
+        days_before=(as_of - earlier).days,
+        stage=np.asarray(aligned["lifecycle_stage"].to_list(), dtype=object),
+        p_alive=aligned["p_alive_btyd"].cast(pl.Float64).fill_null(float("nan")).to_numpy(),
     )
 
 

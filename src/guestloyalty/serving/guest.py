@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 from guestloyalty.config import Settings
 from guestloyalty.errors import GuestNotFoundError, ModelNotFoundError, NoDataError
 from guestloyalty.models.phrases import render as render_reason
+from guestloyalty.models.phrases import same_as_typical
 from guestloyalty.serving import light
 from guestloyalty.serving.light import BASELINE_COLUMNS
 from guestloyalty.serving.nba import NextAction
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
     from guestloyalty.models.registry import ModelBundle
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 REASONS = 3
 #: Inputs of the rule-based fallbacks (segments, and the reasons of the baseline mode).
 _RULE_INPUTS = ("days_since_last_stay", "stays_count", "avg_stay_revenue")
@@ -52,18 +53,35 @@ class Reason(BaseModel):
     text: str
 
 
-class GuestScore(BaseModel):
-    """What ``guestloyalty score-guest --json`` prints (schema version 1.0)."""
+LifecycleStage = Literal["new", "active", "slipping", "lapsed", "lost", "reactivated"]
 
-    schema_version: Literal["1.0"] = SCHEMA_VERSION
+
+class GuestScore(BaseModel):
+    """What ``guestloyalty score-guest --json`` prints (schema version 2.0).
+
+    2.0: ``days_until_lost`` gave way to ``lifecycle_stage``, ``expected_next_stay_date``,
+    ``lapses_on``, ``days_overdue`` and ``value_at_risk`` (from last night's run).
+    """
+
+    schema_version: Literal["2.0"] = SCHEMA_VERSION
     guest_id: str
     requested_id: str = Field(description="The id as given (ours or a source system's).")
     matched_by: str = Field(description="guest_id, or source:<system> through the identity map.")
     as_of_date: dt.date
     churn_probability: float = Field(ge=0.0, le=1.0)
     churn_risk: Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"]
-    days_until_lost: int | None = Field(
-        description="Days without a stay until the guest counts as lost; null when unknown."
+    lifecycle_stage: LifecycleStage | None = Field(
+        description="Lifecycle stage at as_of (README: Lifecycle stages); null on an old gold."
+    )
+    expected_next_stay_date: dt.date | None = Field(
+        description="When the guest's rhythm puts their next stay (in the past: overdue)."
+    )
+    lapses_on: dt.date | None = Field(
+        description="The date the guest becomes (or became) lapsed without a stay."
+    )
+    days_overdue: int | None = Field(description="Days past the expected next stay.")
+    value_at_risk: float | None = Field(
+        description="Horizon revenue if the guest stays a customer minus if they go."
     )
     clv_horizon: float = Field(ge=0.0, description="Predicted revenue over the horizon.")
     horizon_days: int = Field(description="Days after as_of that churn and CLV cover.")
@@ -176,10 +194,20 @@ def _feature_values(
 
 
 def _typical(
-    con: duckdb.DuckDBPyConnection, names: list[str], *, snapshot_columns: set[str]
+    con: duckdb.DuckDBPyConnection,
+    names: list[str],
+    *,
+    snapshot_columns: set[str],
+    tables: set[str] | None = None,
 ) -> dict[str, float | None]:
-    """Medians over the current snapshot (what "typical" means in a reason)."""
+    """What "typical" means in a reason: the batch's medians (``typical_feature_values``),
+    else medians over the current snapshot."""
     out: dict[str, float | None] = {}
+    if tables is not None and "typical_feature_values" in tables:
+        rows = con.sql("select feature, typical_value from typical_feature_values").fetchall()
+        stored = dict(rows)
+        out.update({name: stored[name] for name in names if name in stored})
+        names = [name for name in names if name not in out]
     in_snapshot = [name for name in names if name in snapshot_columns]
     if in_snapshot:
         columns = ", ".join(f"median(cast({name} as double))" for name in in_snapshot)
@@ -200,17 +228,23 @@ def _typical(
     return out
 
 
-def rank_reasons(contributions: list[float], k: int = REASONS) -> list[int]:
+def rank_reasons(
+    contributions: list[float], k: int = REASONS, *, same: list[bool] | None = None
+) -> list[int]:
     """Indexes of the top ``k`` reasons, as ``explain.top_reasons`` orders them.
 
     Features pushing towards churn come first, largest first; when fewer than ``k`` do, the
-    ones holding the guest back follow, largest magnitude first.
+    ones holding the guest back follow, largest magnitude first; features whose value reads
+    like the typical one (``same``) come last.
     """
-    order = sorted(
-        range(len(contributions)),
-        key=lambda j: (0, -contributions[j]) if contributions[j] > 0 else (1, contributions[j]),
-    )
-    return order[:k]
+    same = same or [False] * len(contributions)
+
+    def key(j: int) -> tuple[int, float]:
+        if same[j]:
+            return (2, -abs(contributions[j]))
+        return (0, -contributions[j]) if contributions[j] > 0 else (1, contributions[j])
+
+    return sorted(range(len(contributions)), key=key)[:k]
 
 
 def risk_band(probability: float, settings: Settings) -> str:
@@ -318,10 +352,14 @@ def score_one_guest(
             reason_names = list(_RULE_INPUTS)
             reason_values = [values[name] for name in reason_names]
             contributions = [3.0, 2.0, 1.0]
-        chosen = rank_reasons(contributions, REASONS)
         typical = _typical(
-            con, [reason_names[j] for j in chosen], snapshot_columns=snapshot_columns
+            con, list(reason_names), snapshot_columns=snapshot_columns, tables=tables
         )
+        same = [
+            same_as_typical(name, value, typical.get(name))
+            for name, value in zip(reason_names, reason_values, strict=True)
+        ]
+        chosen = [j for j in rank_reasons(contributions, REASONS, same=same) if not same[j]]
         reasons = [
             Reason(
                 feature=reason_names[j],
@@ -339,7 +377,7 @@ def score_one_guest(
             _, segment = light.assign_segment(values, segments_doc)
         else:
             segment = str(stored.get("segment") or rule_segment(values))
-        days_until_lost = stored.get("days_until_lost")
+        stage = stored.get("lifecycle_stage")
         action = None
         if {"nba_playbook", "offer_catalog", "guest_contact_profile"} <= tables:
             from guestloyalty.serving.nba import live_action
@@ -349,6 +387,7 @@ def score_one_guest(
                 resolved,
                 segment=segment,
                 churn_risk=risk,
+                lifecycle_stage=str(stage) if stage is not None else "new",
                 churn_probability=probability,
                 clv_tier=tier,
                 clv_horizon=clv,
@@ -360,7 +399,11 @@ def score_one_guest(
         as_of_date=as_of,
         churn_probability=round(probability, 6),
         churn_risk=risk,  # type: ignore[arg-type]
-        days_until_lost=None if days_until_lost is None else int(days_until_lost),  # type: ignore[call-overload]
+        lifecycle_stage=stage,  # type: ignore[arg-type]
+        expected_next_stay_date=stored.get("expected_next_stay_date"),  # type: ignore[arg-type]
+        lapses_on=stored.get("lapses_on"),  # type: ignore[arg-type]
+        days_overdue=stored.get("days_overdue"),  # type: ignore[arg-type]
+        value_at_risk=stored.get("value_at_risk"),  # type: ignore[arg-type]
         clv_horizon=round(clv, 2),
         horizon_days=int(manifest.get("horizon_days", 365)),  # type: ignore[call-overload]
         clv_12m=round(clv, 2),
@@ -383,9 +426,8 @@ def render_text(score: GuestScore) -> str:
             else ""
         ),
         f"as of            {score.as_of_date}  (model {score.model_version})",
+        f"stage            {score.lifecycle_stage or 'unknown'}" + _stage_detail(score),
         f"churn            {score.churn_probability:.1%}  {score.churn_risk}",
-        "days until lost  "
-        + ("unknown" if score.days_until_lost is None else f"{score.days_until_lost}"),
         f"CLV ({score.horizon_days} days){' ' * max(1, 6 - len(str(score.horizon_days)))}"
         f"{score.clv_horizon:,.2f}" + (f"  tier {score.clv_tier}" if score.clv_tier else ""),
         f"segment          {score.segment}",
@@ -405,6 +447,19 @@ def render_text(score: GuestScore) -> str:
             f"  why            {action.rationale}",
         ]
     return "\n".join(lines)
+
+
+def _stage_detail(score: GuestScore) -> str:
+    """``  (next stay due 2026-02-01, 12 days overdue; lapses on 2026-05-01)``."""
+    parts = []
+    if score.expected_next_stay_date is not None:
+        due = f"next stay due {score.expected_next_stay_date}"
+        if score.days_overdue:
+            due += f", {score.days_overdue} days overdue"
+        parts.append(due)
+    if score.lapses_on is not None and score.lifecycle_stage not in ("lapsed", "lost"):
+        parts.append(f"lapses on {score.lapses_on}")
+    return f"  ({'; '.join(parts)})" if parts else ""
 
 
 def schema_json() -> str:

@@ -3,7 +3,9 @@
 The mart (``dbt_project/models/marts/post_scoring/actions/``) decides for every guest after
 the nightly scoring. ``score-guest`` scores a guest live, so it re-applies the same playbook
 to the live scores here: the guest's journey stage and permitted channels come from
-``guest_contact_profile`` (they do not depend on the scores), the rule from the
+``guest_contact_profile`` (they do not depend on the scores), the lifecycle stage from last
+night's ``guest_scores`` (it depends on the stay history, not on the live churn score), the
+rule from the
 ``nba_playbook`` seed, the offer from ``offer_catalog``. An integration test checks that both
 give the same action for every guest of a run.
 """
@@ -33,6 +35,7 @@ class NextAction(BaseModel):
     may_contact: bool
     rule_id: str
     rationale: str
+    is_paid: bool = Field(description="Whether the offer costs the hotel anything.")
 
 
 def price_multiplier(clv_percentile: float, churn_probability: float) -> float:
@@ -81,6 +84,7 @@ def live_action(
     *,
     segment: str,
     churn_risk: str,
+    lifecycle_stage: str,
     churn_probability: float,
     clv_tier: str | None,
     clv_horizon: float,
@@ -95,25 +99,26 @@ def live_action(
         return None
     stage, may_email, may_sms, may_push, may_contact, most_responsive = contact[0]
     rules = con.sql(
-        "select rule_id, journey_stage, churn_risk, clv_tier, segment, offer_id, "
-        "channel_preference, timing, rationale from nba_playbook order by priority"
+        "select rule_id, journey_stage, lifecycle_stage, churn_risk, clv_tier, segment, "
+        "offer_id, channel_preference, timing, rationale from nba_playbook order by priority"
     ).fetchall()
     rule = next(
         (
             row
             for row in rules
             if matches_key(row[1], stage)
-            and matches_key(row[2], churn_risk)
-            and matches_key(row[3], clv_tier)
-            and matches_key(row[4], segment)
+            and matches_key(row[2], lifecycle_stage)
+            and matches_key(row[3], churn_risk)
+            and matches_key(row[4], clv_tier)
+            and matches_key(row[5], segment)
         ),
         None,
     )
     if rule is None:
         return None
-    rule_id, _, _, _, _, offer_id, preference, timing, rationale = rule
+    rule_id, _, _, _, _, _, offer_id, preference, timing, rationale = rule
     offer = con.sql(
-        "select offer_name from offer_catalog where offer_id = ?", params=[offer_id]
+        "select offer_name, is_paid from offer_catalog where offer_id = ?", params=[offer_id]
     ).fetchall()
     below, total = con.sql(
         "select count(*) filter (where clv_horizon < ?), count(*) from guest_scores",
@@ -136,4 +141,5 @@ def live_action(
         may_contact=bool(may_contact),
         rule_id=rule_id,
         rationale=rationale or "",
+        is_paid=bool(offer[0][1]) if offer else False,
     )

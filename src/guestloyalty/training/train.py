@@ -265,9 +265,15 @@ def _train_xgboost(
     tiers = clv.tier_cutoffs(
         clv.predict_clv(clv_booster, current_b) if len(current_b) else clv_valid
     )
-    # Drift thresholds from the shift the later snapshots the model was judged on already show.
+    # Drift thresholds from the shift the later snapshots the model was judged on show.
     drift_ref = drift.reference(
-        split.train.X, model_features, origins=[split.calib.X, split.valid.X]
+        split.train.X,
+        model_features,
+        snapshot_dates=split.train.snapshot_date,
+        origins=[
+            drift.Origin(split.calib.X, _date(split.calib_snapshot)),
+            drift.Origin(split.valid.X, _date(split.valid_snapshot)),
+        ],
     )
 
     gate_ok, note, promoted_auc = _gate(layout, settings, split, churn_scores["auc"])

@@ -2,8 +2,9 @@
   One row per resolved guest: profile without raw PII (hashed ids, country, age band, consent),
   lifetime and recent stay / booking / revenue figures at as_of, preferred property kind,
   channel and room type, engagement, loyalty programme, reviews, stated preferences, the
-  loyalty scorecard and RFM, and the latest churn / CLV / segment scores. Guests known only
-  from a profile or a booking (no stay yet) have zero stays and no scores.
+  loyalty scorecard and RFM, and the latest churn / CLV / segment scores and lifecycle stage.
+  Guests known only from a profile or a booking (no stay yet) have zero stays, no scores and
+  the stage 'prospect'.
 #}
 with
 guests as (select * from {{ ref('int_guests_unified') }}),
@@ -231,6 +232,10 @@ final as (
         -- model scores
         scores.churn_probability,
         scores.churn_risk,
+        coalesce(scores.lifecycle_stage, 'prospect') as lifecycle_stage,
+        scores.expected_next_stay_date,
+        scores.lapses_on,
+        scores.days_overdue,
         scores.clv_horizon,
         scores.horizon_days,
         scores.clv_horizon as clv_12m,

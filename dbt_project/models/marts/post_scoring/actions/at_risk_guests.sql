@@ -1,30 +1,57 @@
 {#
-  Guests at HIGH or CRITICAL churn risk, most value at risk first: what they are worth, how
-  long until they count as lost, why the model thinks so, what to do, and whether we may
-  contact them at all (marketing consent, opt-ins, unsubscribes).
+  The guests worth a retention call, most value at risk first: slipping guests (still
+  customers, but overdue against their own rhythm, with a fall in P(alive), or after a bad
+  experience) and valuable lapsed ones (PLATINUM / GOLD, lapsed within
+  var('at_risk_lapsed_within_days')). Capped at var('at_risk_max_share') of the customer base
+  (new, active, slipping, reactivated guests) so that a team can work the whole list. With
+  when the next stay was due, the reasons, what to do, and whether we may contact them.
 #}
 with
 scores as (select * from {{ source('scoring', 'guest_scores') }}),
 
 actions as (select * from {{ ref('next_best_action') }}),
 
+customer_base as (
+    select count(*) as guests
+    from scores
+    where lifecycle_stage in ('new', 'active', 'slipping', 'reactivated')
+),
+
+candidates as (
+    select
+        scores.*,
+        row_number() over (
+            order by scores.value_at_risk desc, scores.clv_horizon desc, scores.guest_id
+        ) as at_risk_rank
+    from scores
+    where scores.lifecycle_stage = 'slipping'
+        or (scores.lifecycle_stage = 'lapsed'
+            and scores.clv_tier in ('PLATINUM', 'GOLD')
+            and scores.lapses_on > {{ add_days('scores.as_of_date',
+                -var('at_risk_lapsed_within_days')) }})
+),
+
 final as (
     select
-        scores.guest_id,
-        scores.as_of_date,
-        scores.churn_risk,
-        scores.churn_probability,
-        scores.days_until_lost,
-        scores.clv_horizon,
-        scores.horizon_days,
-        scores.clv_horizon as clv_12m,
-        scores.clv_tier,
-        round(scores.clv_horizon * scores.churn_probability, 2) as value_at_risk,
-        scores.max_retention_spend,
-        scores.segment,
-        scores.reason_1,
-        scores.reason_2,
-        scores.reason_3,
+        candidates.guest_id,
+        candidates.at_risk_rank,
+        candidates.as_of_date,
+        candidates.lifecycle_stage,
+        candidates.value_at_risk,
+        candidates.expected_next_stay_date,
+        candidates.days_overdue,
+        candidates.lapses_on,
+        candidates.churn_risk,
+        candidates.churn_probability,
+        candidates.clv_horizon,
+        candidates.horizon_days,
+        candidates.clv_horizon as clv_12m,
+        candidates.clv_tier,
+        candidates.max_retention_spend,
+        candidates.segment,
+        candidates.reason_1,
+        candidates.reason_2,
+        candidates.reason_3,
         actions.journey_stage,
         actions.rule_id,
         actions.offer_id,
@@ -33,10 +60,12 @@ final as (
         actions.timing,
         actions.price_multiplier,
         actions.may_contact,
-        scores.model_version
-    from scores
-    inner join actions on scores.guest_id = actions.guest_id
-    where scores.churn_risk in ('HIGH', 'CRITICAL')
+        candidates.model_version
+    from candidates
+    cross join customer_base
+    inner join actions on candidates.guest_id = actions.guest_id
+    where candidates.at_risk_rank
+        <= greatest(1, floor(customer_base.guests * {{ var('at_risk_max_share') }}))
 )
 
 select * from final

@@ -1,7 +1,7 @@
 {#
   One row per scored guest: the next best action. The rule is the matching row of the
-  nba_playbook seed with the lowest priority (keys: journey stage, churn risk, CLV tier,
-  segment); the offer comes from offer_catalog; the channel follows the rule's preference
+  nba_playbook seed with the lowest priority (keys: journey stage, lifecycle stage, churn
+  risk, CLV tier, segment); the offer comes from offer_catalog; the channel follows the rule's preference
   among the channels the guest allows (see guest_contact_profile). A guest we may not contact
   gets 'front_desk' when arriving or in house and 'none' otherwise, never a marketing channel.
   guestloyalty.serving.nba.live_action applies the same rules for score-guest (a test checks).
@@ -27,6 +27,7 @@ scored as (
         scores.as_of_date,
         scores.churn_probability,
         scores.churn_risk,
+        scores.lifecycle_stage,
         scores.clv_horizon,
         scores.clv_tier,
         scores.segment,
@@ -46,13 +47,14 @@ scored as (
 -- guests share a few hundred key combinations: rules are matched to those, not to every
 -- guest (priorities are unique, so each combination has one first rule)
 key_combinations as (
-    select distinct journey_stage, churn_risk, clv_tier, segment
+    select distinct journey_stage, lifecycle_stage, churn_risk, clv_tier, segment
     from scored
 ),
 
 combination_rules as (
     select
         key_combinations.journey_stage,
+        key_combinations.lifecycle_stage,
         key_combinations.churn_risk,
         key_combinations.clv_tier,
         key_combinations.segment,
@@ -64,6 +66,7 @@ combination_rules as (
         row_number() over (
             partition by
                 key_combinations.journey_stage,
+                key_combinations.lifecycle_stage,
                 key_combinations.churn_risk,
                 key_combinations.clv_tier,
                 key_combinations.segment
@@ -72,6 +75,7 @@ combination_rules as (
     from key_combinations
     inner join playbook
         on {{ matches_key('playbook.journey_stage', 'key_combinations.journey_stage') }}
+        and {{ matches_key('playbook.lifecycle_stage', 'key_combinations.lifecycle_stage') }}
         and {{ matches_key('playbook.churn_risk', 'key_combinations.churn_risk') }}
         and {{ matches_key('playbook.clv_tier', 'key_combinations.clv_tier') }}
         and {{ matches_key('playbook.segment', 'key_combinations.segment') }}
@@ -94,6 +98,7 @@ chosen as (
     inner join combination_rules
         on combination_rules.rule_rank = 1
         and scored.journey_stage is not distinct from combination_rules.journey_stage
+        and scored.lifecycle_stage is not distinct from combination_rules.lifecycle_stage
         and scored.churn_risk is not distinct from combination_rules.churn_risk
         and scored.clv_tier is not distinct from combination_rules.clv_tier
         and scored.segment is not distinct from combination_rules.segment
@@ -104,6 +109,7 @@ final as (
         chosen.guest_id,
         chosen.as_of_date,
         chosen.journey_stage,
+        chosen.lifecycle_stage,
         chosen.segment,
         chosen.churn_risk,
         chosen.churn_probability,
@@ -114,6 +120,7 @@ final as (
         chosen.offer_id,
         offers.offer_name,
         offers.offer_type,
+        offers.is_paid,
         case
             when chosen.channel_preference in ('front_desk', 'none')
                 then chosen.channel_preference

@@ -1,0 +1,248 @@
+"""Lifecycle stage of each guest at as_of: who is new, active, slipping, lapsed, lost or back.
+
+Pure functions on arrays. The stage comes from when the guest's next stay is due (a
+:class:`ReturnForecast`) and how likely they are still a customer (BG/NBD P(alive)), not
+from fixed day counts:
+
+- ``prospect`` — no stay yet (guests known from a profile or a booking only);
+- ``new`` — one stay, the second not yet overdue;
+- ``active`` — stays in rhythm, or has a booking ahead;
+- ``slipping`` — still a customer but overdue against their own rhythm
+  (``slip_ratio`` x the expected gap), or their P(alive) fell since the last run by more
+  than ``p_alive_drop`` without a stay in between, or their latest experience was bad (a
+  service failure on record or a detractor latest review) and no booking followed;
+- ``lapsed`` — ``lapse_ratio`` x the expected gap without a stay, or P(alive) below
+  ``lapsed_p_alive``;
+- ``lost`` — ``lost_ratio`` x the expected gap, or P(alive) below ``lost_p_alive``;
+- ``reactivated`` — back after lapsing: the gap before the latest stay (or a booking made
+  while lapsed) was a lapse by the rhythm before it, and the guest is not overdue again.
+
+The expected gap is the guest's own mean time between stays shrunk towards the typical gap
+(``rhythm_prior_stays`` pseudo-gaps of it); one-stay guests get the typical gap. That is
+:func:`rhythm_forecast`; a time-to-next-stay model that gives each guest an expected gap
+produces the same :class:`ReturnForecast` and slots in unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+STAGES: tuple[str, ...] = (
+    "prospect",
+    "new",
+    "active",
+    "slipping",
+    "lapsed",
+    "lost",
+    "reactivated",
+)
+#: Stages of guests who are still customers (the base an at-risk list is sized against).
+CUSTOMER_STAGES: tuple[str, ...] = ("new", "active", "slipping", "reactivated")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The cut-offs of the stages (``Settings.lifecycle`` holds the configured ones)."""
+
+    slip_ratio: float = 1.5
+    lapse_ratio: float = 2.0
+    lost_ratio: float = 4.0
+    lapsed_p_alive: float = 0.3
+    lost_p_alive: float = 0.1
+    p_alive_drop: float = 0.15
+    rhythm_prior_stays: float = 1.0
+
+
+@dataclass(frozen=True)
+class ReturnForecast:
+    """When each guest's next stay is due and how likely they are still a customer.
+
+    ``expected_gap_days``: days from the guest's last stay to the expected next one.
+    ``p_alive``: P(still a customer) at as_of (NaN: unknown, e.g. a one-stay guest).
+    """
+
+    expected_gap_days: np.ndarray
+    p_alive: np.ndarray
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """Each guest's stage and the dates that go with it, in days from as_of."""
+
+    stage: np.ndarray  # object array of STAGES
+    next_stay_in_days: np.ndarray  # expected next stay, days after as_of (< 0: overdue)
+    lapses_in_days: np.ndarray  # lapsed from then on without a stay (< 0: already)
+    days_overdue: np.ndarray  # int, >= 0
+
+
+def typical_gap_days(
+    stays_count: np.ndarray, mean_gap_days: np.ndarray, *, default: float
+) -> float:
+    """The typical time between stays: median first-to-second gap of two-stay guests.
+
+    Falls back to the median over all repeat guests when fewer than 30 have exactly two
+    stays, and to ``default`` (the horizon) when fewer than 30 came back at all.
+    """
+    stays = np.nan_to_num(np.asarray(stays_count, dtype=np.float64))
+    gaps = np.asarray(mean_gap_days, dtype=np.float64)
+    for rows in (stays == 2, stays >= 2):
+        known = rows & np.isfinite(gaps) & (gaps > 0)
+        if known.sum() >= 30:
+            return float(np.median(gaps[known]))
+    return float(default)
+
+
+def rhythm_forecast(
+    *,
+    stays_count: np.ndarray,
+    mean_gap_days: np.ndarray,
+    p_alive: np.ndarray,
+    typical_gap: float,
+    prior_stays: float = 1.0,
+) -> ReturnForecast:
+    """The guest's own rhythm: mean gap shrunk towards ``typical_gap`` by ``prior_stays``."""
+    repeats = np.maximum(np.nan_to_num(np.asarray(stays_count, dtype=np.float64)) - 1.0, 0.0)
+    own = np.asarray(mean_gap_days, dtype=np.float64)
+    own = np.where(np.isfinite(own) & (repeats > 0), own, typical_gap)
+    gap = (repeats * own + prior_stays * typical_gap) / (repeats + prior_stays)
+    return ReturnForecast(
+        expected_gap_days=np.maximum(gap, 1.0),
+        p_alive=np.asarray(p_alive, dtype=np.float64),
+    )
+
+
+def gap_before_last_stay(
+    *,
+    stays_count: np.ndarray,
+    days_since_first_stay: np.ndarray,
+    days_since_last_stay: np.ndarray,
+    last_gap_days: np.ndarray,
+    typical_gap: float,
+    prior_stays: float = 1.0,
+) -> np.ndarray:
+    """The expected gap by the rhythm *before* the latest stay (what its lateness is judged by).
+
+    Guests with three or more stays: their mean gap over the stays before the latest one,
+    shrunk like :func:`rhythm_forecast`; two-stay guests: the typical gap; NaN for one stay.
+    """
+    n = np.nan_to_num(np.asarray(stays_count, dtype=np.float64))
+    span = (
+        np.asarray(days_since_first_stay, dtype=np.float64)
+        - np.asarray(days_since_last_stay, dtype=np.float64)
+        - np.asarray(last_gap_days, dtype=np.float64)
+    )
+    earlier = np.maximum(n - 2.0, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        own = np.where(earlier > 0, span / np.maximum(earlier, 1.0), typical_gap)
+    own = np.where(np.isfinite(own) & (own > 0), own, typical_gap)
+    gap = (earlier * own + prior_stays * typical_gap) / (earlier + prior_stays)
+    return np.where(n >= 2, np.maximum(gap, 1.0), np.nan)
+
+
+def assign(
+    *,
+    stays_count: np.ndarray,
+    days_since_last_stay: np.ndarray,
+    forecast: ReturnForecast,
+    thresholds: Thresholds,
+    last_gap_days: np.ndarray | None = None,
+    gap_before_last: np.ndarray | None = None,
+    has_upcoming_booking: np.ndarray | None = None,
+    bad_experience: np.ndarray | None = None,
+    previous_p_alive: np.ndarray | None = None,
+    previous_stage: np.ndarray | None = None,
+    days_since_previous_run: int | None = None,
+) -> Lifecycle:
+    """Stage, expected next stay, lapse date and days overdue of every guest (see module doc).
+
+    ``previous_*`` come from the latest earlier run (NaN / None where a guest was not scored
+    then); without them no guest slips on a fall of P(alive) and ``reactivated`` is judged
+    from the gaps alone.
+    """
+    n = len(stays_count)
+    stays = np.nan_to_num(np.asarray(stays_count, dtype=np.float64))
+    recency = np.asarray(days_since_last_stay, dtype=np.float64)
+    gap = np.asarray(forecast.expected_gap_days, dtype=np.float64)
+    p_alive = np.asarray(forecast.p_alive, dtype=np.float64)
+    t = thresholds
+    booked = (
+        np.zeros(n, dtype=bool)
+        if has_upcoming_booking is None
+        else np.nan_to_num(np.asarray(has_upcoming_booking, dtype=np.float64)) > 0
+    )
+    no_stay = (stays <= 0) | ~np.isfinite(recency)
+    recency = np.where(np.isfinite(recency), recency, 0.0)
+    overdue_ratio = recency / gap
+    repeat = stays >= 2
+    known_alive = repeat & np.isfinite(p_alive)  # BG/NBD says 1 for every one-stay guest
+
+    lost = (overdue_ratio >= t.lost_ratio) | (known_alive & (p_alive < t.lost_p_alive))
+    lapsed = ~lost & (
+        (overdue_ratio >= t.lapse_ratio) | (known_alive & (p_alive < t.lapsed_p_alive))
+    )
+    fell = np.zeros(n, dtype=bool)
+    if previous_p_alive is not None:
+        before = np.asarray(previous_p_alive, dtype=np.float64)
+        since = np.inf if days_since_previous_run is None else days_since_previous_run
+        fell = known_alive & np.isfinite(before) & (before - p_alive > t.p_alive_drop)
+        fell &= recency >= since  # no stay in between
+    slipping = ~lost & ~lapsed & ((overdue_ratio >= t.slip_ratio) | fell)
+    if bad_experience is not None:
+        slipping |= ~lost & ~lapsed & np.asarray(bad_experience, dtype=bool)
+
+    back = np.zeros(n, dtype=bool)
+    if last_gap_days is not None and gap_before_last is not None:
+        last_gap = np.asarray(last_gap_days, dtype=np.float64)
+        before_gap = np.asarray(gap_before_last, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            back = repeat & np.isfinite(last_gap) & (last_gap >= t.lapse_ratio * before_gap)
+    if previous_stage is not None and days_since_previous_run is not None:
+        was_gone = np.isin(np.asarray(previous_stage, dtype=object), ["lapsed", "lost"])
+        back |= was_gone & (recency < days_since_previous_run)
+
+    stage = np.where(stays >= 2, "active", "new").astype(object)
+    stage[back] = "reactivated"
+    stage[slipping] = "slipping"
+    stage[lapsed] = "lapsed"
+    stage[lost] = "lost"
+    # A booking ahead: coming back (after a lapse: reactivated), whatever the gap says.
+    stage[booked & (lapsed | lost)] = "reactivated"
+    stage[booked & slipping] = np.where(stays[booked & slipping] >= 2, "active", "new")
+    stage[no_stay] = "prospect"
+
+    next_in = gap - recency
+    lapses_in = t.lapse_ratio * gap - recency
+    overdue = np.where(no_stay | booked, 0, np.maximum(np.floor(recency - gap), 0))
+    return Lifecycle(
+        stage=stage,
+        next_stay_in_days=np.where(no_stay, np.nan, np.round(next_in)),
+        lapses_in_days=np.where(no_stay, np.nan, np.round(lapses_in)),
+        days_overdue=overdue.astype(np.int64),
+    )
+
+
+def bad_experience(*, service_failures: np.ndarray, last_nps: np.ndarray) -> np.ndarray:
+    """A service failure on record, or a detractor (0-6) latest review; missing: no."""
+    failures = np.nan_to_num(np.asarray(service_failures, dtype=np.float64)) > 0
+    nps = np.asarray(last_nps, dtype=np.float64)
+    return failures | (np.isfinite(nps) & (nps <= 6))
+
+
+def value_at_risk(
+    *,
+    avg_stay_revenue: np.ndarray,
+    expected_gap_days: np.ndarray,
+    p_alive: np.ndarray,
+    horizon_days: int,
+) -> np.ndarray:
+    """Horizon revenue if the guest stays a customer minus if they go (nothing), still to save.
+
+    ``avg_stay_revenue x horizon / expected gap`` stays if they keep their rhythm, times
+    P(alive) (what is already gone cannot be saved; unknown: 1). NaN revenue counts as 0.
+    """
+    revenue = np.nan_to_num(np.asarray(avg_stay_revenue, dtype=np.float64))
+    stays = horizon_days / np.maximum(np.asarray(expected_gap_days, dtype=np.float64), 1.0)
+    alive = np.clip(np.nan_to_num(np.asarray(p_alive, dtype=np.float64), nan=1.0), 0.0, 1.0)
+    return np.round(np.maximum(revenue, 0.0) * stays * alive, 2)
