@@ -60,7 +60,7 @@ format: $(STAMP)
 bench: $(STAMP) ## speed and memory benchmarks (minutes)
 	$(BIN)/python benchmarks/run_all.py
 
-bench-real: $(STAMP) ## model vs BG/NBD on CDNOW, groceryElog (../shared/data) and the default world
+bench-real: $(STAMP) ## model vs BG/NBD on CDNOW, groceryElog (../shared/data), the default and changing worlds
 	$(BIN)/python benchmarks/real_btyd.py
 
 docs: $(STAMP) ## dbt docs (catalog of every gold table and column)

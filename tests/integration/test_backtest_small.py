@@ -88,8 +88,12 @@ def test_as_of_after_the_data_is_refused(world_copy, small_run):
         )
 
 
-def test_too_little_history_falls_back_to_the_baseline(world_copy, small_run):
-    """Nine months of data before as_of: no labeled snapshot, BG/NBD x Gamma-Gamma decide."""
+def test_too_little_history_for_the_classifier_leaves_the_stay_models_and_the_baseline(
+    world_copy, small_run
+):
+    """Nine months of data before as_of: no labeled snapshot, so no classifier. The hazard
+    models (which learn from every closed period) compete with BG/NBD x Gamma-Gamma on the
+    rolling origins; whatever is promoted, the baseline's figures are reported beside it."""
     with duckdb.connect(str(world_copy.silver_path), read_only=True) as con:
         from guestloyalty.models.baseline import stays_relation
 
@@ -100,8 +104,10 @@ def test_too_little_history_falls_back_to_the_baseline(world_copy, small_run):
         as_of=first + dt.timedelta(days=270),
         report=lambda _: None,
     )
-    assert result.mode == "btyd"
-    assert any("fell back" in note for note in result.notes)
-    assert result.churn["model"]["auc"] == pytest.approx(result.churn["btyd"]["auc"])
-    assert result.clv["model"]["mae"] == pytest.approx(result.clv["btyd"]["mae"], rel=1e-6)
+    assert result.mode in ("btyd", "survival", "blend")
+    note = " ".join(result.notes)
+    assert "no classifier" in note or "fell back" in note
+    assert "latest origin" in note
+    if result.mode == "btyd":
+        assert result.churn["model"]["auc"] == pytest.approx(result.churn["btyd"]["auc"])
     assert result.churn["model"]["auc"] > 0.6

@@ -36,6 +36,7 @@ from guestloyalty import faults
 from guestloyalty.config import Settings
 from guestloyalty.errors import DiskFullError
 from guestloyalty.faults import FAULT_ENV
+from guestloyalty.ingest.trust import trust_mapping
 from guestloyalty.operations.pipeline import RunReport, run_pipeline, stage_publish
 from guestloyalty.operations.status import collect_status
 from guestloyalty.transform import dbt_project_dir
@@ -82,6 +83,7 @@ def _add_bad_input_corpus(layout: Layout) -> None:
         shutil.copy2(CORPUS / name, folder / Path(name).name)
         if mapping:
             shutil.copy2(CORPUS / mapping, folder / "mapping.yaml")
+            trust_mapping(layout, folder / "mapping.yaml")  # the operator's step (issue 23)
 
 
 def _kill_from_outside_during(layout: Layout, stage: str, *, delay: float) -> int:

@@ -82,9 +82,10 @@ _CLASS_NAMES = {
     "COLLATE": "collate",
     "DEFAULT": "default",
 }
-#: What the expression is wrapped in for parsing: ``(`` and ``)`` around it, as the loader
-#: uses it, so a comment or a stray parenthesis cannot reach past the expression.
-_PREFIX = "select ("
+#: What the expression is wrapped in for parsing: the cast the loader wraps it in, so a
+#: comment, a stray parenthesis or a clause cannot reach past the expression.
+_PREFIX = "select cast(("
+_SUFFIX = ") as varchar)"
 ALLOWED = (
     "a mapping expression may use the file's columns, literals, operators, case, casts and "
     "scalar string, date and number functions"
@@ -99,6 +100,8 @@ class Refusal:
     reason: str
 
     def __str__(self) -> str:
+        if not self.construct:  # not SQL at all: the parser's message says enough
+            return self.reason
         return f"{self.construct} is not allowed: {self.reason}; {ALLOWED}"
 
 
@@ -113,10 +116,11 @@ def _parser() -> duckdb.DuckDBPyConnection:
 
 
 def parse(expression: str) -> dict[str, Any] | str:
-    """DuckDB's parse tree of ``select (expression)``, or the parser's message."""
+    """DuckDB's parse tree of ``select cast((expression) as varchar)``, or the parser's
+    message."""
     text = (
         _parser()
-        .execute("select json_serialize_sql(?::varchar)", [f"{_PREFIX}{expression})"])
+        .execute("select json_serialize_sql(?::varchar)", [f"{_PREFIX}{expression}{_SUFFIX}"])
         .fetchall()[0][0]
     )
     tree = json.loads(text)
@@ -129,7 +133,7 @@ def refusal(expression: str) -> Refusal | None:
     """None when ``expression`` only transforms the row; else what is refused and why."""
     tree = parse(expression)
     if isinstance(tree, str):
-        return Refusal("this text", f"it is not one SQL expression ({tree})")
+        return Refusal("", f"not one SQL expression ({tree})")
     statements = tree.get("statements") or []
     if len(statements) != 1:
         return Refusal("more than one statement", "a mapping column is one expression")
@@ -141,7 +145,7 @@ def refusal(expression: str) -> Refusal | None:
 
 
 def _beyond_one_expression(node: dict[str, Any]) -> str | None:
-    """What turns ``select (expression)`` into more than one expression, if anything."""
+    """What turns ``select cast((expression) as varchar)`` into more than one expression."""
     if node.get("type") != "SELECT_NODE":
         return "a set operation" if "SET_OPERATION" in str(node.get("type")) else "a query"
     if len(node.get("select_list") or []) != 1:
@@ -159,6 +163,8 @@ def _beyond_one_expression(node: dict[str, Any]) -> str | None:
         return "with"
     if node["select_list"][0].get("alias"):
         return "an alias (as ...)"
+    if node["select_list"][0].get("class") != "CAST":
+        return "a query"
     return None
 
 

@@ -29,7 +29,17 @@ Artifact formats (every one is readable without xgboost or scikit-learn):
                     assignment is the nearest centroid (``segments.assign``).
 ``tiers.json``      CLV tier cut-offs ``[{"tier", "min_clv"}]``, highest tier first.
 ``drift.json``      per-feature decile edges and training shares (``drift.reference``).
+``survival.json``   xgboost JSON model, ``binary:logistic``: the time-to-next-stay hazard, P(a
+                    stay within one period) from ``survival.SURVIVAL_FEATURES``; period, best
+                    iteration and features in the manifest's ``hazard_models``.
+``blend.json``      the same, boosted from BG/NBD's log-odds of a stay in the period (the
+                    base margin, from ``btyd.json``).
 =================== =========================================================================
+
+The manifest's ``churn_source`` / ``clv_source`` (``classifier``, ``btyd``, ``survival``,
+``blend``) say which candidate scoring applies to each task, ``next_stay_model`` which hazard
+model gives ``p_no_stay_horizon`` and ``expected_next_stay_date``, and ``selection`` the
+rolling-origin backtest that chose them (``training.selection``).
 
 In ``mode = "btyd"`` (too little labeled history) there is no ``churn.json`` / ``clv.json``:
 churn is ``btyd_p_no_stay`` and CLV ``btyd_expected_spend``.

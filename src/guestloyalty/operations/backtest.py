@@ -225,8 +225,10 @@ def _run_in_scratch(
         churn=result["churn"],
         clv=result["clv"],
     )
-    if trained.mode != "xgboost":
+    if trained.mode == "btyd":
         backtest.notes.append(f"models fell back to the baseline: {trained.note}")
+    elif trained.mode != "xgboost":
+        backtest.notes.append(f"promoted {trained.mode}: {trained.note}")
     _add_oracle(
         layout,
         backtest,

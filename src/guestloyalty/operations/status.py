@@ -110,6 +110,10 @@ class Status(BaseModel):
     last_run: RunStatus | None = None
     gold: GoldStatus | None = None
     models: list[ModelStatus] = Field(default_factory=list)
+    selection: list[dict[str, object]] = Field(
+        default_factory=list,
+        description="The promoted version's rolling-origin backtest: candidate x origin.",
+    )
     drift_warnings: list[DriftWarning] = Field(default_factory=list)
     entities: list[EntityStatus] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
@@ -232,6 +236,7 @@ def _collect_gold(layout: Layout, status: Status) -> None:
             status.last_run = _last_run(con)
         if "model_registry" in tables:
             status.models = _promoted_models(con)
+            status.selection = _selection_table(con)
         if "feature_drift" in tables:
             status.drift_warnings = [
                 DriftWarning(feature=feature, psi=round(psi, 4))
@@ -306,6 +311,22 @@ def _promoted_models(con) -> list[ModelStatus]:  # noqa: ANN001
             )
         )
     return out
+
+
+def _selection_table(con) -> list[dict[str, object]]:  # noqa: ANN001
+    import json
+
+    rows = con.sql(
+        "select metrics from model_registry where is_promoted and model_name = 'selection' "
+        "order by trained_at desc limit 1"
+    ).fetchall()
+    if not rows:
+        return []
+    try:
+        table = json.loads(rows[0][0] or "{}").get("table", [])
+    except (ValueError, AttributeError):
+        return []
+    return [row for row in table if isinstance(row, dict)]
 
 
 def _bronze_counts(
@@ -420,6 +441,17 @@ def format_status(status: Status) -> list[str]:
             if model.metrics.get(key) is not None
         )
         lines.append(f"model      {model.model_name:<9} {model.model_version}  {shown}")
+    if status.selection:
+        lines.append(
+            "selection  origin      days kind       candidate  churn AUC  CLV MAE  Spearman"
+        )
+        for row in status.selection:
+            lines.append(
+                f"           {row.get('origin')!s:<11} {row.get('horizon_days')!s:>4} "
+                f"{row.get('kind')!s:<10} {row.get('candidate')!s:<10} "
+                f"{format_number(row.get('churn_auc')):>9} {format_number(row.get('mae')):>8} "  # type: ignore[arg-type]
+                f"{format_number(row.get('spearman')):>9}"  # type: ignore[arg-type]
+            )
     if status.drift_warnings:
         lines.append(
             "drift      "

@@ -666,6 +666,7 @@ def _kpi_section(data: ReportData) -> str:
         models = "<h2>Promoted models</h2>" + _card(
             _table(["model", "version", "algorithm", "validation metrics"], rows)
         )
+        models += _selection_card(data)
     return f'<h2>At a glance</h2><div class="kpis">{"".join(cards)}</div>{run}{models}'
 
 
@@ -689,6 +690,33 @@ def _data_quality_section(data: ReportData) -> str:
     if data.rows_after_as_of:
         note += f" {data.rows_after_as_of:,} rows dated after as_of are not used."
     return "<h2>Data quality</h2>" + _card(body, note)
+
+
+def _selection_card(data: ReportData) -> str:
+    """The rolling-origin backtest that chose the promoted models (``selection`` registry row)."""
+    selection = next((m for m in data.models if m["name"] == "selection"), None)
+    table = (selection or {}).get("metrics", {}).get("table") if selection else None
+    if not table:
+        return ""
+    rows = [
+        [
+            row["origin"],
+            row["horizon_days"],
+            row["kind"],
+            row["candidate"],
+            row["guests"],
+            _metric(row["churn_auc"]),
+            _metric(row["mae"]),
+            _metric(row["spearman"]),
+            _metric(row["capture_top10"]),
+        ]
+        for row in table
+    ]
+    headers = ["origin", "days", "kind", "candidate", "guests", "churn AUC", "CLV MAE"]
+    return "<h3>Selection: every candidate on the same guests, per origin</h3>" + _card(
+        _table([*headers, "Spearman", "top-10%"], rows, numeric={1, 4, 5, 6, 7, 8}),
+        _esc(selection.get("note") or ""),
+    )
 
 
 def _quality_section(data: ReportData) -> str:

@@ -28,7 +28,17 @@ import pyarrow as pa
 from guestloyalty.config import Settings
 from guestloyalty.errors import ModelNotFoundError
 from guestloyalty.evaluation import drift
-from guestloyalty.models import baseline, churn, clv, features, lifecycle, registry, segments
+from guestloyalty.models import (
+    baseline,
+    churn,
+    clv,
+    features,
+    lifecycle,
+    registry,
+    segments,
+    stay_models,
+    survival,
+)
 from guestloyalty.models.features import FeatureFrame
 from guestloyalty.scoring import explain
 from guestloyalty.warehouse import Layout, connect
@@ -57,6 +67,8 @@ create or replace table guest_scores (
     expected_stays_btyd double,
     clv_btyd double,
     p_alive_btyd double,
+    p_no_stay_horizon double,
+    predicted_next_stay_date date,
     reason_1 varchar,
     reason_2 varchar,
     reason_3 varchar,
@@ -169,6 +181,10 @@ class Scored:
     value_at_risk: np.ndarray | None = None
     #: Typical (median) value of each explained feature over the scored snapshot.
     typical: dict[str, float] = field(default_factory=dict)
+    #: The time-to-next-stay model: P(no stay within the horizon), and the mean days from the
+    #: cut-off (as_of + 1) to the next stay given one within two years (NaN: unknown).
+    p_no_stay_horizon: np.ndarray | None = None
+    next_stay_days: np.ndarray | None = None
 
 
 @dataclass
@@ -237,11 +253,15 @@ def score_frame(
     baseline_values: np.ndarray | None = None,
     explain_reasons: bool = False,
     typical: np.ndarray | None = None,
+    stay: stay_models.StayForecast | None = None,
 ) -> Scored:
     """Score ``frame`` (snapshot features) with ``bundle``.
 
     ``baseline_values`` are the guests' BTYD columns (``baseline.BTYD_FEATURES``; NaN when not
     given). Lifecycle stages are left to :func:`with_lifecycle` (they need the last run).
+    ``stay``: the stay-log candidates' forecast for the frame's guests (:func:`stay_forecast`),
+    used where the manifest's ``churn_source`` / ``clv_source`` name a hazard model, and for
+    ``p_no_stay_horizon`` / ``next_stay_days``.
     """
     n = len(frame)
     if baseline_values is None:
@@ -301,6 +321,26 @@ def score_frame(
         if explain_reasons and n:
             reason_method = "baseline_rules"
             reasons, typical_by_feature = _baseline_reasons(full)
+    manifest = bundle.manifest
+    default_source = "classifier" if mode == "xgboost" else "btyd"
+    churn_source = str(manifest.get("churn_source", default_source))
+    clv_source = str(manifest.get("clv_source", default_source))
+    if clv_source == "btyd" and mode == "xgboost":
+        value = np.maximum(_nan_to(full.column("btyd_expected_spend"), 0.0), 0.0)
+    p_horizon = next_days = None
+    if stay is not None:
+        if churn_source in stay.curves:
+            chosen = stay.p_no_stay[churn_source]
+            prob = np.where(np.isnan(chosen), prob, np.clip(chosen, 0.0, 1.0))
+        if clv_source in stay.curves:
+            chosen = stay.clv[clv_source]
+            value = np.where(np.isnan(chosen), value, np.maximum(chosen, 0.0))
+        name = manifest.get("next_stay_model")
+        if name in stay.curves:
+            p_horizon = np.full(n, np.nan)
+            next_days = np.full(n, np.nan)
+            p_horizon[stay.known] = stay.curves[name].p_no_stay(horizon)
+            next_days[stay.known] = stay.curves[name].expected_days_to_next_stay()
     cut = settings.risk_cutoffs
     tiers = registry.read_json(bundle, "tiers.json")["tiers"]
     seg_ids, seg_names = _segments(bundle, frame)
@@ -319,6 +359,8 @@ def score_frame(
         horizon_days=horizon,
         reasons=reasons,
         reason_method=reason_method,
+        p_no_stay_horizon=p_horizon,
+        next_stay_days=next_days,
         typical=typical_by_feature,
     )
 
@@ -478,6 +520,9 @@ def score_current(layout: Layout, settings: Settings) -> ScoreResult:
         settings,
         baseline_values=values,
         explain_reasons=True,
+        stay=stay_forecast(
+            bundle, stays, fit, frame.guest_id, horizon_days=horizon, settings=settings
+        ),
     )
     previous = _previous_run(layout, as_of, scored.guest_id)
     with_lifecycle(scored, full, settings, horizon_days=horizon, previous=previous)
@@ -520,8 +565,49 @@ def write_empty_scores(layout: Layout) -> None:
     """No model could be trained: the score tables, empty, so that the marts that need no
     model (guest_360, business metrics) still build, with their score columns null."""
     with connect(layout.gold_build_path) as con:
-        for ddl in (SCORES_DDL, EXPLANATIONS_DDL, DRIFT_DDL, PROFILES_DDL):
+        for ddl in (SCORES_DDL, EXPLANATIONS_DDL, TYPICAL_DDL, DRIFT_DDL, PROFILES_DDL):
             con.execute(ddl)
+
+
+def stay_forecast(
+    bundle: registry.ModelBundle,
+    stays: baseline.StayLog,
+    fit: baseline.SnapshotFit,
+    guest_ids: np.ndarray,
+    *,
+    horizon_days: int,
+    settings: Settings,
+) -> stay_models.StayForecast | None:
+    """The bundle's hazard models (those scoring uses) applied to the stays before the cut-off."""
+    metas = bundle.manifest.get("hazard_models") or {}
+    used = {
+        bundle.manifest.get("churn_source"),
+        bundle.manifest.get("clv_source"),
+        bundle.manifest.get("next_stay_model"),
+    }
+    hazard = {
+        name: survival.load_model(bundle.path(f"{name}.json").read_bytes(), meta)
+        for name, meta in metas.items()  # type: ignore[union-attr]
+        if name in used and (fit.ok or not meta.get("blend"))
+    }
+    if not hazard:
+        return None
+    history = stay_models.before(stays, fit.snapshot_date)
+    models = stay_models.StayModels(
+        cutoff=fit.snapshot_date,
+        horizon_days=horizon_days,
+        log=survival.day_log(history.guest_id, history.check_in, history.revenue),
+        fit=fit,
+        base=survival.BaselineParams(fit.bgnbd, baseline.UNIT_DAYS) if fit.ok else None,
+        hazard=hazard,
+    )
+    return stay_models.forecast(
+        models,
+        guest_ids,
+        horizon_days=horizon_days,
+        max_days=survival.MAX_DAYS,
+        threads=settings.model_threads,
+    )
 
 
 def scores_table(scored: Scored, *, as_of: dt.date, scored_at: dt.datetime) -> pa.Table:
@@ -559,12 +645,27 @@ def scores_table(scored: Scored, *, as_of: dt.date, scored_at: dt.datetime) -> p
             "expected_stays_btyd": nullable(base[:, 1]),
             "clv_btyd": nullable(base[:, 2]),
             "p_alive_btyd": nullable(base[:, 3]),
+            "p_no_stay_horizon": nullable(
+                np.full(n, np.nan) if scored.p_no_stay_horizon is None else scored.p_no_stay_horizon
+            ),
+            "predicted_next_stay_date": _next_stay_dates(scored.next_stay_days, as_of, n),
             **reason_cols,
             "model_version": pa.array([scored.model_version] * n, pa.string()),
             "model_mode": pa.array([scored.mode] * n, pa.string()),
             "scored_at": pa.array([scored_at] * n, pa.timestamp("us")),
         }
     )
+
+
+def _next_stay_dates(days: np.ndarray | None, as_of: dt.date, n: int) -> pa.Array:
+    """as_of + 1 (the cut-off) + the expected days to the next stay; null where unknown."""
+    if days is None:
+        return pa.nulls(n, pa.date32())
+    days = np.asarray(days, dtype=np.float64)
+    known = ~np.isnan(days)
+    cutoff = np.datetime64(as_of, "D") + np.timedelta64(1, "D")
+    dates = cutoff + np.where(known, np.floor(days), 0).astype("timedelta64[D]")
+    return pa.array(dates, pa.date32(), mask=~known)
 
 
 def _explanations_table(scored: Scored, as_of: dt.date) -> pa.Table:

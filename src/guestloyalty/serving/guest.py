@@ -297,6 +297,35 @@ def _ensemble(bundle: ModelBundle, kind: str):  # noqa: ANN202
     )
 
 
+def _stay_model_scores(
+    manifest: dict[str, object],
+    stored: dict[str, object],
+    version: str,
+    probability: float,
+    clv: float,
+) -> tuple[float, float]:
+    """Where the promoted churn or CLV model is a stay-log model (the time-to-next-stay hazard
+    models read the whole stay history), the batch's score of the same version and as_of is
+    the answer; the baseline's CLV where the baseline won CLV beside the classifier."""
+    mode = str(manifest.get("mode", "xgboost"))
+    default = "classifier" if mode == "xgboost" else "btyd"
+    churn_source = str(manifest.get("churn_source", default))
+    clv_source = str(manifest.get("clv_source", default))
+    same_run = stored.get("model_version") == version
+    if churn_source not in ("classifier", "btyd") and same_run:
+        value = stored.get("churn_probability")
+        if value is not None:
+            probability = min(max(float(value), 0.0), 1.0)  # type: ignore[arg-type]
+    if clv_source not in ("classifier", "btyd") and same_run:
+        value = stored.get("clv_horizon", stored.get("clv_12m"))
+        if value is not None:
+            clv = max(float(value), 0.0)  # type: ignore[arg-type]
+    elif clv_source == "btyd" and mode == "xgboost":
+        value = stored.get("clv_btyd")
+        clv = max(float(value), 0.0) if value is not None else clv  # type: ignore[arg-type]
+    return probability, clv
+
+
 def score_one_guest(
     layout: Layout,
     settings: Settings,
@@ -352,6 +381,7 @@ def score_one_guest(
             reason_names = list(_RULE_INPUTS)
             reason_values = [values[name] for name in reason_names]
             contributions = [3.0, 2.0, 1.0]
+        probability, clv = _stay_model_scores(manifest, stored, bundle.version, probability, clv)
         typical = _typical(
             con, list(reason_names), snapshot_columns=snapshot_columns, tables=tables
         )

@@ -30,8 +30,9 @@ import numpy as np
 from guestloyalty.config import Settings
 from guestloyalty.errors import GuestLoyaltyError, TrainingError
 from guestloyalty.evaluation import drift
-from guestloyalty.models import baseline, churn, clv, features, registry
+from guestloyalty.models import baseline, churn, clv, features, registry, stay_models, survival
 from guestloyalty.models.features import FeatureFrame
+from guestloyalty.training import selection
 from guestloyalty.warehouse import Layout, connect
 
 #: Fewer labeled rows than this (or one class only) and the baseline is used instead.
@@ -173,16 +174,165 @@ def train_models(layout: Layout, settings: Settings) -> TrainResult:
         horizon_days=settings.horizon_days,
         fit_fraction=plan.btyd_fit,
     )
+    stage = _stay_stage(stays, settings, plan, current_snapshot_date(as_of), current_fit, current)
     fallback_reason = _fallback_reason(labeled)
     if fallback_reason is None:
         result = _train_xgboost(
-            layout, settings, labeled, stays, current, current_fit, started, plan=plan
+            layout, settings, labeled, stays, current, current_fit, started, plan=plan, stage=stage
         )
     else:
         result = _train_baseline_only(
-            layout, settings, current, current_fit, fallback_reason, started
+            layout, settings, current, current_fit, fallback_reason, started, stage=stage
         )
     return result
+
+
+@dataclass
+class StayStage:
+    """The stay-log candidates: per-origin backtest rows, the final fit, current forecast."""
+
+    table: list[dict[str, object]]
+    final: stay_models.StayModels
+    current: stay_models.StayForecast
+
+    def with_validation(self, rows: list[dict[str, object]]) -> StayStage:
+        return StayStage(table=[*self.table, *rows], final=self.final, current=self.current)
+
+
+def _stay_stage(
+    stays: baseline.StayLog,
+    settings: Settings,
+    plan: SamplePlan,
+    cutoff: np.datetime64,
+    current_fit: baseline.SnapshotFit,
+    current: FeatureFrame,
+) -> StayStage:
+    """Backtest the stay-log candidates on the rolling origins; fit them on all history."""
+    history = stay_models.before(stays, cutoff)
+    table: list[dict[str, object]] = []
+    if len(history):
+        for origin in selection.rolling_origins(
+            cutoff, history.check_in.min(), settings.horizon_days
+        ):
+            table += selection.backtest_origin(
+                history,
+                origin,
+                fit_fraction=plan.btyd_fit,
+                seed=settings.seed,
+                threads=settings.model_threads,
+            )
+    final = stay_models.fit_stay_models(
+        stays,
+        cutoff,
+        horizon_days=settings.horizon_days,
+        fit_fraction=plan.btyd_fit,
+        seed=settings.seed,
+        threads=settings.model_threads,
+        max_rows=survival.MAX_ROWS,
+        fit=current_fit,
+    )
+    forecast = stay_models.forecast(
+        final, current.guest_id, horizon_days=settings.horizon_days, threads=settings.model_threads
+    )
+    return StayStage(table=table, final=final, current=forecast)
+
+
+def _next_stay_model(stage: StayStage, choice: selection.Choice) -> str | None:
+    """The hazard model behind ``p_no_stay_horizon`` / ``expected_next_stay_date``."""
+    names = list(stage.final.hazard)
+    if not names:
+        return None
+    if choice.churn in names:
+        return choice.churn
+    rolling = sorted({str(r["origin"]) for r in stage.table if r["kind"] == "rolling"})
+    if rolling:
+        latest = {str(r["candidate"]): r for r in stage.table if r["origin"] == rolling[-1]}
+        scored = [name for name in names if name in latest]
+        if scored:
+            return max(scored, key=lambda name: float(latest[name]["churn_auc"]))
+    return names[0]
+
+
+def _stay_files(stage: StayStage, choice: selection.Choice) -> tuple[dict[str, bytes], dict]:
+    """Hazard model artifacts and their manifest entries."""
+    files = {f"{name}.json": survival.model_bytes(m) for name, m in stage.final.hazard.items()}
+    meta = {
+        "churn_source": choice.churn,
+        "clv_source": choice.clv,
+        "next_stay_model": _next_stay_model(stage, choice),
+        "hazard_models": {
+            name: survival.model_meta(model) for name, model in stage.final.hazard.items()
+        },
+        "selection": {"table": stage.table, "choice": choice.by_task, "note": choice.note},
+    }
+    return files, meta
+
+
+def _stay_rows(
+    common: dict[str, object], stage: StayStage, choice: selection.Choice
+) -> list[dict[str, object]]:
+    """Registry rows of the selection (the per-origin table) and the time-to-next-stay model."""
+    rows = [
+        {
+            **common,
+            "model_name": "selection",
+            "algorithm": "rolling-origin backtest (per task: the winner at the latest origin, "
+            "never one that loses to the baseline there)",
+            "parameters": {"choice": choice.by_task},
+            "features": [],
+            "metrics": {"table": stage.table},
+            "note": choice.note,
+        }
+    ]
+    name = _next_stay_model(stage, choice)
+    if name is not None:
+        model = stage.final.hazard[name]
+        rows.append(
+            {
+                **common,
+                "model_name": "next_stay",
+                "algorithm": _ALGORITHMS[name],
+                "parameters": {**survival.HAZARD_PARAMS, **survival.model_meta(model)},
+                "features": list(survival.SURVIVAL_FEATURES),
+                "train_rows": model.train_rows,
+                "metrics": _latest_metrics(stage.table, name),
+            }
+        )
+    return rows
+
+
+_ALGORITHMS = {
+    "btyd": "bgnbd x gamma-gamma (baseline)",
+    "survival": "discrete-time hazard of the next stay (xgboost on guest-periods)",
+    "blend": "discrete-time hazard of the next stay, boosted from BG/NBD log-odds",
+    "classifier": "xgboost binary:logistic + calibration / reg:tweedie",
+}
+
+
+def _latest_metrics(
+    table: list[dict[str, object]], candidate: str, task: str | None = None
+) -> dict[str, float]:
+    """The candidate's and the baseline's figures at the latest origin it was scored on
+    (``task``: only the churn or only the CLV figures)."""
+    mine = [r for r in table if r["candidate"] == candidate]
+    if not mine:
+        return {}
+    row = max(mine, key=lambda r: str(r["origin"]))
+    base = next(
+        (r for r in table if r["candidate"] == "btyd" and r["origin"] == row["origin"]), None
+    )
+    keys = ("churn_auc", "mae", "spearman", "capture_top10")
+    if task == "churn":
+        keys = ("churn_auc",)
+    elif task == "clv":
+        keys = ("mae", "spearman", "capture_top10")
+    out = {k: float(row[k]) for k in keys}
+    if "churn_auc" in out:
+        out["auc"] = out["churn_auc"]  # the headline key of status and the report
+    out["horizon_days"] = float(row["horizon_days"])
+    if base is not None:
+        out.update({f"btyd_{k}": float(base[k]) for k in keys})
+    return out
 
 
 def _fallback_reason(labeled: FeatureFrame) -> str | None:
@@ -231,6 +381,7 @@ def _train_xgboost(
     started: float,
     *,
     plan: SamplePlan,
+    stage: StayStage,
 ) -> TrainResult:
     labeled, _ = baseline.add_baseline_features(
         labeled, stays, horizon_days=settings.horizon_days, fit_fraction=plan.btyd_fit
@@ -258,13 +409,36 @@ def _train_xgboost(
         split.valid.future_revenue, _fill(split.valid.column("btyd_expected_spend"), 0.0)
     )
 
-    # Tier cut-offs and drift reference from the model's own view of the data.
+    # Every candidate on the classifier's validation guests, fitted on the stays before it.
+    stage = stage.with_validation(
+        selection.backtest_origin(
+            stays,
+            selection.Origin(split.valid_snapshot, settings.horizon_days, "validation"),
+            guest_ids=split.valid.guest_id,
+            extra={"classifier": (valid_prob, clv_valid)},
+            fit_fraction=plan.btyd_fit,
+            seed=settings.seed,
+            threads=settings.model_threads,
+        )
+    )
+    choice = selection.choose(stage.table)
+    gate_ok, gate_note, promoted_auc = _gate(layout, settings, split, churn_scores["auc"])
+    if choice.churn == "classifier" and not gate_ok:
+        choice = selection.choose([r for r in stage.table if r["candidate"] != "classifier"])
+    note = f"{choice.note}; classifier gate: {gate_note}"
+    if split.calib_is_valid:
+        note += "; only 2 labeled snapshots: calibration and validation share the latest one"
+
+    # Tier cut-offs and drift reference from the promoted models' own view of the data.
     current_b = current.with_columns(
         baseline.BTYD_FEATURES, baseline.align(current_fit, current.guest_id)
     )
-    tiers = clv.tier_cutoffs(
-        clv.predict_clv(clv_booster, current_b) if len(current_b) else clv_valid
-    )
+    if choice.clv == "classifier":
+        tiers = clv.tier_cutoffs(
+            clv.predict_clv(clv_booster, current_b) if len(current_b) else clv_valid
+        )
+    else:
+        tiers = clv.tier_cutoffs(_current_clv(stage, choice.clv))
     # Drift thresholds from the shift the later snapshots the model was judged on show.
     drift_ref = drift.reference(
         split.train.X,
@@ -275,12 +449,9 @@ def _train_xgboost(
             drift.Origin(split.valid.X, _date(split.valid_snapshot)),
         ],
     )
-
-    gate_ok, note, promoted_auc = _gate(layout, settings, split, churn_scores["auc"])
-    if split.calib_is_valid:
-        note += "; only 2 labeled snapshots: calibration and validation share the latest one"
     segment_doc = _segments(settings, current, layout)
     seconds = time.perf_counter() - started
+    mode = "xgboost" if choice.churn == "classifier" else choice.churn
 
     version = registry.new_version()
     train_snapshots = [str(_date(d)) for d in np.unique(split.train.snapshot_date)]
@@ -295,12 +466,15 @@ def _train_xgboost(
     }
     if segment_doc is not None:
         files["segments.json"] = _json(segment_doc)
+    stay_files, stay_meta = _stay_files(stage, choice)
+    files.update(stay_files)
     registry.save_bundle(
         layout,
         version,
         files,
         meta={
-            "mode": "xgboost",
+            **stay_meta,
+            "mode": mode,
             "features": list(model_features),
             "churn_features": list(model_features),
             "clv_features": list(model_features),
@@ -326,40 +500,44 @@ def _train_xgboost(
         "valid_rows": len(split.valid),
         "training_seconds": seconds,
         "trained_at": _now(),
-        "is_promoted": gate_ok,
+        "is_promoted": True,
         "note": note,
     }
     window = {"calib_snapshot": str(_date(split.calib_snapshot))}
+    churn_row = {
+        **common,
+        "model_name": "churn",
+        "algorithm": f"xgboost binary:logistic + {calibration['method']} calibration",
+        "parameters": {
+            **churn.CHURN_PARAMS,
+            "best_iteration": churn_booster.best_iteration,
+            **window,
+            "promoted_auc_on_same_snapshot": promoted_auc,
+        },
+        "metrics": {**churn_scores, "btyd_auc": base_churn["auc"]},
+    }
+    clv_row = {
+        **common,
+        "model_name": "clv",
+        "algorithm": "xgboost reg:tweedie",
+        "parameters": {**clv.CLV_PARAMS, "best_iteration": clv_booster.best_iteration},
+        "metrics": {**clv_scores, **{f"btyd_{k}": v for k, v in base_clv.items()}},
+    }
     rows = [
-        {
-            **common,
-            "model_name": "churn",
-            "algorithm": f"xgboost binary:logistic + {calibration['method']} calibration",
-            "parameters": {
-                **churn.CHURN_PARAMS,
-                "best_iteration": churn_booster.best_iteration,
-                **window,
-                "promoted_auc_on_same_snapshot": promoted_auc,
-            },
-            "metrics": {**churn_scores, "btyd_auc": base_churn["auc"]},
-        },
-        {
-            **common,
-            "model_name": "clv",
-            "algorithm": "xgboost reg:tweedie",
-            "parameters": {**clv.CLV_PARAMS, "best_iteration": clv_booster.best_iteration},
-            "metrics": {**clv_scores, **{f"btyd_{k}": v for k, v in base_clv.items()}},
-        },
+        churn_row
+        if choice.churn == "classifier"
+        else _stay_task_row(common, stage, choice, "churn"),
+        clv_row if choice.clv == "classifier" else _stay_task_row(common, stage, choice, "clv"),
         _btyd_row(common, current_fit, base_churn, base_clv),
+        *_stay_rows(common, stage, choice),
     ]
     if segment_doc is not None:
         rows.append(_segments_row(common, segment_doc))
     registry.record(layout, rows)
-    if gate_ok:
-        registry.promote(layout, version)
+    registry.promote(layout, version)
     return TrainResult(
         version=version,
-        mode="xgboost",
+        mode=mode,
         churn_metrics=churn_scores,
         clv_metrics=clv_scores,
         baseline_churn_metrics=base_churn,
@@ -367,9 +545,9 @@ def _train_xgboost(
         train_rows=len(split.train),
         valid_rows=len(split.valid),
         valid_snapshot=valid_snapshot,
-        promoted=gate_ok,
+        promoted=True,
         note=note,
-        extra=_segment_extra(segment_doc),
+        extra={**_segment_extra(segment_doc), **_choice_extra(choice, stage)},
     )
 
 
@@ -380,21 +558,37 @@ def _train_baseline_only(
     current_fit: baseline.SnapshotFit,
     reason: str,
     started: float,
+    *,
+    stage: StayStage,
 ) -> TrainResult:
-    """Too little labeled history: BG/NBD x Gamma-Gamma are the churn and CLV models."""
-    if not current_fit.ok:
+    """No labeled snapshot for the classifier: the stay-log candidates compete (the hazard
+    models learn from every closed period), and BG/NBD x Gamma-Gamma win unless beaten."""
+    if not current_fit.ok and not stage.final.hazard:
         raise TrainingError(
             f"cannot train: {reason}; and the buy-till-you-die fallback failed too "
             f"({current_fit.problem})"
         )
+    choice = selection.choose(stage.table)
+    if not current_fit.ok:  # no baseline to compare with: the hazard models alone
+        name = next(iter(stage.final.hazard))
+        choice = selection.Choice(
+            churn=name,
+            clv="btyd",
+            note=f"churn: {name} (the baseline failed: {current_fit.problem})",
+            by_task={"churn": {"candidate": name, "why": "baseline failed"}},
+        )
     current_b = current.with_columns(
         baseline.BTYD_FEATURES, baseline.align(current_fit, current.guest_id)
     )
-    tiers = clv.tier_cutoffs(_fill(current_b.column("btyd_expected_spend"), 0.0))
+    tiers = clv.tier_cutoffs(_current_clv(stage, choice.clv))
     segment_doc = _segments(settings, current, layout)
     seconds = time.perf_counter() - started
     version = registry.new_version()
-    note = f"fallback to BG/NBD x Gamma-Gamma: {reason}"
+    mode = choice.churn
+    if mode == "btyd" and choice.clv == "btyd":
+        note = f"fallback to BG/NBD x Gamma-Gamma: {reason}; {choice.note}"
+    else:
+        note = f"no classifier ({reason}); {choice.note}"
     files = {
         "btyd.json": _json(baseline.params_json(current_fit)),
         "drift.json": _json(drift.reference(current_b.X, current_b.feature_names)),
@@ -402,12 +596,15 @@ def _train_baseline_only(
     }
     if segment_doc is not None:
         files["segments.json"] = _json(segment_doc)
+    stay_files, stay_meta = _stay_files(stage, choice)
+    files.update(stay_files)
     registry.save_bundle(
         layout,
         version,
         files,
         meta={
-            "mode": "btyd",
+            **stay_meta,
+            "mode": mode,
             "features": list(current_b.feature_names),
             "horizon_days": settings.horizon_days,
             "fallback_reason": reason,
@@ -426,21 +623,10 @@ def _train_baseline_only(
         "note": note,
     }
     rows = [
-        {
-            **common,
-            "model_name": "churn",
-            "algorithm": "bgnbd P(no stay in horizon) [fallback]",
-            "parameters": baseline.params_json(current_fit),
-            "metrics": {},
-        },
-        {
-            **common,
-            "model_name": "clv",
-            "algorithm": "bgnbd x gamma-gamma expected spend [fallback]",
-            "parameters": baseline.params_json(current_fit),
-            "metrics": {},
-        },
+        _stay_task_row(common, stage, choice, "churn"),
+        _stay_task_row(common, stage, choice, "clv"),
         _btyd_row(common, current_fit, {}, {}),
+        *_stay_rows(common, stage, choice),
     ]
     if segment_doc is not None:
         rows.append(_segments_row(common, segment_doc))
@@ -448,7 +634,7 @@ def _train_baseline_only(
     registry.promote(layout, version)
     return TrainResult(
         version=version,
-        mode="btyd",
+        mode=mode,
         churn_metrics={},
         clv_metrics={},
         baseline_churn_metrics={},
@@ -458,8 +644,46 @@ def _train_baseline_only(
         valid_snapshot=None,
         promoted=True,
         note=note,
-        extra=_segment_extra(segment_doc),
+        extra={**_segment_extra(segment_doc), **_choice_extra(choice, stage)},
     )
+
+
+def _current_clv(stage: StayStage, source: str) -> np.ndarray:
+    """The current sample's CLV from a stay-log candidate (what the tier cut-offs come from)."""
+    values = stage.current.clv.get(source, stage.current.clv["btyd"])
+    return np.where(np.isnan(values), 0.0, values)
+
+
+def _stay_task_row(
+    common: dict[str, object], stage: StayStage, choice: selection.Choice, task: str
+) -> dict[str, object]:
+    """The registry row of a task won by a stay-log candidate (or the baseline)."""
+    source = choice.churn if task == "churn" else choice.clv
+    what = "P(no stay in horizon)" if task == "churn" else "expected spend in horizon"
+    algorithm = f"{_ALGORITHMS[source]}: {what}"
+    if source == "btyd":
+        algorithm += " [baseline is the model]"
+    model = stage.final.hazard.get(source)
+    return {
+        **common,
+        "model_name": task,
+        "algorithm": algorithm,
+        "parameters": (
+            survival.model_meta(model)
+            if model is not None
+            else baseline.params_json(stage.final.fit)
+        ),
+        "metrics": _latest_metrics(stage.table, source, task),
+        "note": f"{choice.by_task.get(task, {}).get('why', '')}; {common['note']}",
+    }
+
+
+def _choice_extra(choice: selection.Choice, stage: StayStage) -> dict[str, object]:
+    return {
+        "churn_source": choice.churn,
+        "clv_source": choice.clv,
+        "selection_origins": sorted({str(r["origin"]) for r in stage.table}),
+    }
 
 
 def _segment_extra(doc: dict[str, object] | None) -> dict[str, object]:
