@@ -49,9 +49,15 @@ lock: ## pin every dependency with hashes into requirements.lock (UPGRADE=1: new
 soak: $(STAMP) ## slow failure-safety variants: every kill point on its own, a real full disk
 	$(BIN)/pytest -q --soak -m soak tests/integration
 
-lint: $(STAMP) ## ruff lint and format check
+lint: $(STAMP) ## ruff lint and format check; sqlfluff on dbt_project/ (dbt templater, DuckDB)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	@# the dbt templater compiles the project: point its profile at an empty bronze file
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  $(BIN)/python -c "import duckdb, sys; duckdb.connect(sys.argv[1]).close()" "$$tmp/bronze.duckdb" && \
+	  GUESTLOYALTY_BRONZE_PATH="$$tmp/bronze.duckdb" GUESTLOYALTY_SILVER_PATH="$$tmp/silver.duckdb" \
+	  GUESTLOYALTY_GOLD_BUILD_PATH="$$tmp/gold.duckdb" GUESTLOYALTY_HASH_KEY=lint \
+	  $(BIN)/sqlfluff lint dbt_project
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests benchmarks

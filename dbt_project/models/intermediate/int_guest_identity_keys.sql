@@ -104,15 +104,16 @@ candidate_keys as (
         concat('email:', email_hash) as match_key
     from profiles where email_hash is not null
     union all
-    select concat(source_system, '|', guest_id), 'phone', concat('phone:', phone_hash)
+    select concat(source_system, '|', guest_id) as node_id, 'phone' as match_rule,
+        concat('phone:', phone_hash) as match_key
     from profiles where phone_hash is not null
     union all
-    select concat(source_system, '|', guest_id), 'phone_name',
-        concat('phone_name:', phone_name_hash)
+    select concat(source_system, '|', guest_id) as node_id, 'phone_name' as match_rule,
+        concat('phone_name:', phone_name_hash) as match_key
     from profiles where phone_name_hash is not null
     union all
-    select concat(source_system, '|', guest_id), 'name_birth_date',
-        concat('name_birth_date:', name_birth_date_hash)
+    select concat(source_system, '|', guest_id) as node_id, 'name_birth_date' as match_rule,
+        concat('name_birth_date:', name_birth_date_hash) as match_key
     from profiles where name_birth_date_hash is not null
 ),
 

@@ -49,9 +49,9 @@ labels_{{ round }} as (
 {% endfor %}
 rule_priority as (
     select 'email' as match_rule, 1 as priority
-    union all select 'phone', 2
-    union all select 'phone_name', 3
-    union all select 'name_birth_date', 4
+    union all select 'phone' as match_rule, 2 as priority
+    union all select 'phone_name' as match_rule, 3 as priority
+    union all select 'name_birth_date' as match_rule, 4 as priority
 ),
 
 matched_rules as (

@@ -37,10 +37,10 @@ ranked_profiles as (
         row_number() over (
             partition by guest_id
             order by
-                case when source_guest_id = guest_id then 0 else 1 end,
+                case when source_guest_id = guest_id then 0 else 1 end asc,
                 created_at desc nulls last,
-                source_system,
-                source_guest_id
+                source_system asc,
+                source_guest_id asc
         ) as profile_rank
     from profiles
 ),

@@ -12,7 +12,7 @@ resolved as (
         preferences.updated_at,
         row_number() over (
             partition by identity_map.guest_id, preferences.preference_type
-            order by preferences.updated_at desc nulls last, preferences.source_system
+            order by preferences.updated_at desc nulls last, preferences.source_system asc
         ) as recency_rank
     from preferences
     inner join identity_map

@@ -56,7 +56,7 @@ final as (
     select
         days.calendar_date,
         coalesce(
-            boundaries.snapshot_index, (select max(snapshot_index) + 1 from snapshots)
+            boundaries.snapshot_index, (select max(snapshots.snapshot_index) + 1 from snapshots)
         ) as snapshot_index
     from days
     left join boundaries

@@ -179,7 +179,7 @@ sample_weights as (
             else 1.0
         end as sample_weight
     from snapshots
-    inner join first_index_counts on first_index_counts.first_index <= snapshots.snapshot_index
+    inner join first_index_counts on snapshots.snapshot_index >= first_index_counts.first_index
     group by snapshots.snapshot_index, snapshots.is_labeled
 ),
 
@@ -192,7 +192,7 @@ grid as (
         guest_first_index.first_stay_date,
         guest_first_index.is_sampled
     from guest_first_index
-    inner join snapshots on snapshots.snapshot_index >= guest_first_index.first_index
+    inner join snapshots on guest_first_index.first_index <= snapshots.snapshot_index
 ),
 
 property_visits as (
@@ -437,7 +437,7 @@ market_rate as (
             / nullif(sum(market_rate_buckets.rated_nights), 0) as market_daily_rate
     from snapshots
     inner join market_rate_buckets
-        on market_rate_buckets.snapshot_index <= snapshots.snapshot_index
+        on snapshots.snapshot_index >= market_rate_buckets.snapshot_index
     group by snapshots.snapshot_index
 ),
 

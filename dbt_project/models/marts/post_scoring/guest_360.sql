@@ -112,7 +112,8 @@ latest_review as (
             reviews.guest_id,
             reviews.nps_group,
             row_number() over (
-                partition by reviews.guest_id order by reviews.submitted_at desc, reviews.review_id
+                partition by reviews.guest_id
+                order by reviews.submitted_at desc, reviews.review_id asc
             ) as review_order
         from reviews
         cross join context

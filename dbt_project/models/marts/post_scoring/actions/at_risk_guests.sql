@@ -21,7 +21,7 @@ candidates as (
     select
         scores.*,
         row_number() over (
-            order by scores.value_at_risk desc, scores.clv_horizon desc, scores.guest_id
+            order by scores.value_at_risk desc, scores.clv_horizon desc, scores.guest_id asc
         ) as at_risk_rank
     from scores
     where scores.lifecycle_stage = 'slipping'

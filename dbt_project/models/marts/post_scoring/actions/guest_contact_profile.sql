@@ -103,9 +103,15 @@ permissions as (
 ranked_channels as (
     select
         permissions.*,
-        case when may_email then coalesce(email_response_rate, 0) else -1 end as email_score,
-        case when may_sms then coalesce(sms_response_rate, 0) else -1 end as sms_score,
-        case when may_push then coalesce(push_response_rate, 0) else -1 end as push_score
+        case
+            when permissions.may_email then coalesce(permissions.email_response_rate, 0) else -1
+        end as email_score,
+        case
+            when permissions.may_sms then coalesce(permissions.sms_response_rate, 0) else -1
+        end as sms_score,
+        case
+            when permissions.may_push then coalesce(permissions.push_response_rate, 0) else -1
+        end as push_score
     from permissions
 ),
 
@@ -132,8 +138,9 @@ final as (
         case
             when not (ranked_channels.may_email or ranked_channels.may_sms
                 or ranked_channels.may_push) then null
-            when email_score >= push_score and email_score >= sms_score then 'email'
-            when push_score >= sms_score then 'push'
+            when ranked_channels.email_score >= ranked_channels.push_score
+                and ranked_channels.email_score >= ranked_channels.sms_score then 'email'
+            when ranked_channels.push_score >= ranked_channels.sms_score then 'push'
             else 'sms'
         end as most_responsive_channel,
         ranked_channels.email_response_rate,

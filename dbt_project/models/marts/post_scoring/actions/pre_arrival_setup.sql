@@ -65,7 +65,7 @@ earlier as (
     from upcoming
     inner join known_requests
         on upcoming.guest_id = known_requests.guest_id
-        and known_requests.booking_id <> upcoming.booking_id
+        and upcoming.booking_id <> known_requests.booking_id
     where not known_requests.is_complaint
     group by upcoming.booking_id
 ),
