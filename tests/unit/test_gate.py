@@ -98,5 +98,12 @@ def test_a_gold_without_quarantine_rules_skips_that_check(layout):
     assert check_run(layout, Settings()).passed
 
 
+def test_a_first_small_file_with_one_bad_row_passes(layout):
+    with duckdb.connect(str(layout.gold_path)) as con:
+        con.execute("delete from quarantine_rules")
+    _gold(layout.gold_build_path, quarantined=1, bronze=3)  # 33%, but one row
+    assert check_run(layout, Settings()).passed
+
+
 def test_figures_of_a_missing_file_are_none(tmp_path):
     assert read_figures(tmp_path / "nothing.duckdb") is None

@@ -39,8 +39,8 @@ recent_volume as (
         sum(earlier.events) as events_30d
     from daily
     inner join daily as earlier
-        on earlier.event_date <= daily.event_date
-        and earlier.event_date > {{ add_days('daily.event_date', '-30') }}
+        on daily.event_date >= earlier.event_date
+        and {{ add_days('daily.event_date', '-30') }} < earlier.event_date
     group by daily.event_date, daily.events
 ),
 
@@ -85,10 +85,9 @@ final as (
         chosen.first_stay_date,
         chosen.first_event_date,
         chosen.last_event_date,
-        cast(coalesce(sum(daily.events), 0) as bigint)
-            as rows_after_as_of
+        cast(coalesce(sum(daily.events), 0) as bigint) as rows_after_as_of
     from chosen
-    left join daily on daily.event_date > chosen.as_of_date
+    left join daily on chosen.as_of_date < daily.event_date
     group by
         chosen.as_of_date,
         chosen.first_stay_date,

@@ -8,7 +8,8 @@ with one line saying what changed, which file it most likely came from, and how 
 - ``as_of`` moves forward by more than ``gate_max_as_of_jump_days`` (default 45);
 - an entity's quarantined share of bronze rows multiplies by more than
   ``gate_quarantine_factor`` (default 3) and grows by at least ``gate_quarantine_min_points``
-  (default 1 percentage point);
+  (default 1 percentage point) and by at least 10 rows (a first small file of a new entity
+  with one bad row is no jump);
 - the guests with scores, or the total revenue of ``business_metrics``, move by more than
   ``gate_max_change_share`` (default 50 %) either way.
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from guestloyalty.config import Settings
@@ -35,6 +36,10 @@ _DATED = (
 )
 
 
+#: An entity's quarantine must grow by at least this many rows to stop a run.
+MIN_MORE_QUARANTINED_ROWS = 10
+
+
 @dataclass(frozen=True)
 class RunFigures:
     """What the gate compares: one gold file's as_of, scored guests, revenue, quarantine."""
@@ -45,6 +50,7 @@ class RunFigures:
     #: Quarantined share of bronze rows per entity; None when the gold has no quarantine_rules
     #: (published before the table existed), so the check is skipped.
     quarantine_share: dict[str, float] | None = None
+    quarantined_rows: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -76,15 +82,15 @@ def read_figures(gold_path: Path) -> RunFigures | None:
         if "business_metrics" in tables:
             revenue = con.execute("select sum(revenue) from business_metrics").fetchone()[0]
         shares: dict[str, float] | None = None
+        rows: dict[str, int] = {}
         if "quarantine_rules" in tables:
-            shares = {
-                entity: float(share)
-                for entity, share in con.execute(
-                    "select entity, sum(quarantined_rows) / max(bronze_rows) "
-                    "from quarantine_rules where bronze_rows > 0 group by entity"
-                ).fetchall()
-            }
-        return RunFigures(as_of, int(scored), float(revenue) if revenue else revenue, shares)
+            found = con.execute(
+                "select entity, sum(quarantined_rows) / max(bronze_rows), sum(quarantined_rows) "
+                "from quarantine_rules where bronze_rows > 0 group by entity"
+            ).fetchall()
+            shares = {entity: float(share) for entity, share, _ in found}
+            rows = {entity: int(count) for entity, _, count in found}
+        return RunFigures(as_of, int(scored), float(revenue) if revenue else revenue, shares, rows)
     return None
 
 
@@ -107,9 +113,13 @@ def check_run(layout: Layout, settings: Settings) -> GateResult:
         if previous.quarantine_share is None:
             break
         before = previous.quarantine_share.get(entity, 0.0)
+        more_rows = current.quarantined_rows.get(entity, 0) - previous.quarantined_rows.get(
+            entity, 0
+        )
         if (
             share > before * settings.gate_quarantine_factor
             and share - before >= settings.gate_quarantine_min_points / 100
+            and more_rows >= MIN_MORE_QUARANTINED_ROWS
         ):
             source = _top_quarantine(layout, entity)
             changes.append(

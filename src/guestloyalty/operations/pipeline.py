@@ -234,15 +234,23 @@ def stage_no_scores(layout: Layout, reason: str) -> dict[str, object]:
     return {"guests_scored": 0, "scores_missing": reason}
 
 
-def stage_gate(layout: Layout, settings: Settings, *, accept_changes: bool) -> dict[str, object]:
+def stage_gate(
+    layout: Layout,
+    settings: Settings,
+    *,
+    accept_changes: bool,
+    scores_missing: str | None = None,
+) -> dict[str, object]:
     """Stop before publish when this run differs implausibly from the published gold."""
     from guestloyalty.operations.gate import check_run
 
     result = check_run(layout, settings)
     if result.changes and not accept_changes:
+        why = f" (no model: {scores_missing})" if scores_missing else ""
         raise PlausibilityGateError(
             "this run differs implausibly from the published gold: "
             + "; ".join(result.changes)
+            + why
             + f"; gold is unchanged ({layout.gold_path}): check those files "
             "(guestloyalty status), or rerun with --accept-changes to publish it"
         )
@@ -343,7 +351,12 @@ def run_pipeline(
                 run,
                 "gate",
                 report,
-                lambda: stage_gate(layout, settings, accept_changes=accept_changes),
+                lambda: stage_gate(
+                    layout,
+                    settings,
+                    accept_changes=accept_changes,
+                    scores_missing=run.scores_missing,
+                ),
             )
             run.accepted_changes = list(run.details["gate"].get("changes", []))  # type: ignore[union-attr]
             run.status = "succeeded" if run.scores_missing is None else "partial"
