@@ -12,7 +12,8 @@ scores ``at_risk_guests`` against each person's ``disengaged_date`` / ``dropout_
 - the share of the list already dropped out (< 10 %);
 - recall: the share of all disengaging guests that the list holds;
 - lead time: days since disengagement began for the disengaging guests on the list, and,
-  when the world runs past as_of, days from as_of to their dropout.
+  when the world runs past as_of (``generate --end``), days from as_of to the dropout of
+  those who dropped out by the world's end.
 
     .venv/bin/python benchmarks/lifecycle.py --data-dir data
     .venv/bin/python benchmarks/lifecycle.py --data-dir /tmp/cdnow --horizon-days 273
@@ -125,7 +126,8 @@ def against_truth(con: duckdb.DuckDBPyConnection, truth: Path) -> dict[str, obje
             count(*) filter (where disengaging),
             count(*) filter (where disengaging and listed),
             median(as_of_date - disengaged_date) filter (where disengaging and listed),
-            median(dropout_date - as_of_date) filter (where listed and dropout_date > as_of_date),
+            median(dropout_date - as_of_date)
+                filter (where listed and disengaging and dropout_date is not null),
             max(world_end)
         from judged
         """

@@ -40,6 +40,11 @@ class LifecycleSettings(BaseModel):
     slip_ratio: float = Field(default=1.5, gt=0.0, description="Overdue ratio of slipping.")
     lapse_ratio: float = Field(default=2.0, gt=0.0, description="Overdue ratio of lapsed.")
     lost_ratio: float = Field(default=4.0, gt=0.0, description="Overdue ratio of lost.")
+    new_lapse_ratio: float = Field(
+        default=1.5,
+        gt=0.0,
+        description="Overdue ratio (against the typical gap) at which a one-stay guest lapses.",
+    )
     lapsed_p_alive: float = Field(default=0.3, ge=0.0, le=1.0)
     lost_p_alive: float = Field(default=0.1, ge=0.0, le=1.0)
     p_alive_drop: float = Field(

@@ -47,7 +47,9 @@ def _stage(
     [
         ({"stays": 0, "recency": NAN}, "prospect"),
         ({"stays": 1, "recency": 50}, "new"),
-        ({"stays": 1, "recency": 160}, "slipping"),  # second stay overdue
+        ({"stays": 1, "recency": 140}, "new"),
+        ({"stays": 1, "recency": 160}, "lapsed"),  # second stay 1.5 x overdue: no rhythm to slip
+        ({"stays": 1, "recency": 60, "bad": True}, "slipping"),
         ({"stays": 4, "recency": 80}, "active"),
         ({"stays": 4, "recency": 160}, "slipping"),
         ({"stays": 4, "recency": 250}, "lapsed"),

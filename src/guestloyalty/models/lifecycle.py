@@ -5,7 +5,9 @@ Pure functions on arrays. The stage comes from when the guest's next stay is due
 from fixed day counts:
 
 - ``prospect`` — no stay yet (guests known from a profile or a booking only);
-- ``new`` — one stay, the second not yet overdue;
+- ``new`` — one stay, the second not yet overdue (``new_lapse_ratio`` x the typical gap:
+  a first-time guest has no rhythm of their own to slip from, so once the second stay is
+  that overdue they are ``lapsed``);
 - ``active`` — stays in rhythm, or has a booking ahead;
 - ``slipping`` — still a customer but overdue against their own rhythm
   (``slip_ratio`` x the expected gap), or their P(alive) fell since the last run by more
@@ -49,6 +51,7 @@ class Thresholds:
     slip_ratio: float = 1.5
     lapse_ratio: float = 2.0
     lost_ratio: float = 4.0
+    new_lapse_ratio: float = 1.5
     lapsed_p_alive: float = 0.3
     lost_p_alive: float = 0.1
     p_alive_drop: float = 0.15
@@ -178,10 +181,9 @@ def assign(
     repeat = stays >= 2
     known_alive = repeat & np.isfinite(p_alive)  # BG/NBD says 1 for every one-stay guest
 
+    lapse_ratio = np.where(repeat, t.lapse_ratio, t.new_lapse_ratio)
     lost = (overdue_ratio >= t.lost_ratio) | (known_alive & (p_alive < t.lost_p_alive))
-    lapsed = ~lost & (
-        (overdue_ratio >= t.lapse_ratio) | (known_alive & (p_alive < t.lapsed_p_alive))
-    )
+    lapsed = ~lost & ((overdue_ratio >= lapse_ratio) | (known_alive & (p_alive < t.lapsed_p_alive)))
     fell = np.zeros(n, dtype=bool)
     if previous_p_alive is not None:
         before = np.asarray(previous_p_alive, dtype=np.float64)
@@ -213,7 +215,7 @@ def assign(
     stage[no_stay] = "prospect"
 
     next_in = gap - recency
-    lapses_in = t.lapse_ratio * gap - recency
+    lapses_in = lapse_ratio * gap - recency
     overdue = np.where(no_stay | booked, 0, np.maximum(np.floor(recency - gap), 0))
     return Lifecycle(
         stage=stage,

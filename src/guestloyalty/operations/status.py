@@ -100,6 +100,16 @@ class DriftWarning(BaseModel):
     psi: float
 
 
+class Insight(BaseModel):
+    """One sentence of what changed (a row of gold's ``run_insights``)."""
+
+    kind: str
+    subject: str | None = None
+    detail: str | None = None
+    value: float | None = None
+    sentence: str
+
+
 class Status(BaseModel):
     """Everything ``guestloyalty status`` reports."""
 
@@ -115,6 +125,7 @@ class Status(BaseModel):
         description="The promoted version's rolling-origin backtest: candidate x origin.",
     )
     drift_warnings: list[DriftWarning] = Field(default_factory=list)
+    insights: list[Insight] = Field(default_factory=list)
     entities: list[EntityStatus] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 
@@ -237,6 +248,14 @@ def _collect_gold(layout: Layout, status: Status) -> None:
         if "model_registry" in tables:
             status.models = _promoted_models(con)
             status.selection = _selection_table(con)
+        if "run_insights" in tables:
+            status.insights = [
+                Insight(kind=kind, subject=subject, detail=detail, value=value, sentence=text)
+                for kind, subject, detail, value, text in con.sql(
+                    "select insight_kind, subject, detail, insight_value, sentence "
+                    "from run_insights order by insight_rank"
+                ).fetchall()
+            ]
         if "feature_drift" in tables:
             status.drift_warnings = [
                 DriftWarning(feature=feature, psi=round(psi, 4))
@@ -464,6 +483,7 @@ def format_status(status: Status) -> list[str]:
         )
     elif gold is not None:
         lines.append("drift      none above its threshold")
+    lines.extend(f"{label:<10} {text}" for label, text in insight_lines(status.insights))
     lines.append("")
     header = f"{'entity':<21} {'batch':<28} {'bronze':>10} {'silver':>10} {'quarantined':>11}  file"
     lines.append(header)
@@ -486,6 +506,24 @@ def format_status(status: Status) -> list[str]:
         for rule, rows in entity.quarantine_by_rule.items():
             lines.append(f"{'':<21}   quarantined: {rule} {rows:,}")
     lines.extend(f"note: {note}" for note in status.notes)
+    return lines
+
+
+def insight_lines(insights: list[Insight], *, limit: int = 8) -> list[tuple[str, str]]:
+    """(label, text) pairs: ``stages`` (guests per lifecycle stage) and ``changed`` (moves
+    since the last run, business metrics off their history), each from a ``run_insights``
+    row; the label is empty on continuation lines."""
+    counts = [i for i in insights if i.kind == "stage_count"]
+    changes = [i for i in insights if i.kind != "stage_count"]
+    lines: list[tuple[str, str]] = []
+    if counts:
+        lines.append(("stages", ", ".join(f"{i.subject} {int(i.value or 0):,}" for i in counts)))
+    for number, insight in enumerate(changes[:limit]):
+        lines.append(("changed" if number == 0 else "", insight.sentence))
+    if len(changes) > limit:
+        lines.append(("", f"... {len(changes) - limit} more in gold's run_insights"))
+    if counts and not changes:
+        lines.append(("changed", "no stage moves (first run) and no metric off its history"))
     return lines
 
 

@@ -115,6 +115,10 @@ def run_summary(layout: Layout, run: RunReport) -> list[str]:
     ]
     if rules:
         lines.append("  rules    " + ", ".join(rules[:8]) + (" ..." if len(rules) > 8 else ""))
+    from guestloyalty.operations.status import insight_lines
+
+    for label, text in insight_lines(status.insights, limit=6):
+        lines.append(f"  {label:<8} {text}")
     as_of = status.gold.as_of_date if status.gold else None
     after = status.gold.rows_after_as_of if status.gold else None
     lines.append(

@@ -7,6 +7,7 @@ select
     scores.guest_id,
     round(scores.churn_probability, 4) as churn_probability,
     scores.churn_risk,
+    scores.lifecycle_stage,
     round(scores.clv_horizon, 2) as clv_horizon,
     scores.segment,
     profile.days_since_last_stay,

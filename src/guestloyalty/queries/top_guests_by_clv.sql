@@ -7,6 +7,7 @@ select
     round(scores.clv_horizon, 2) as clv_horizon,
     round(scores.churn_probability, 4) as churn_probability,
     scores.churn_risk,
+    scores.lifecycle_stage,
     scores.segment,
     profile.lifetime_stays,
     round(profile.lifetime_revenue, 2) as lifetime_revenue,

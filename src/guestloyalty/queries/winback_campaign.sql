@@ -1,4 +1,4 @@
--- Who to contact for the win-back campaign: dormant or win-back guests we may contact.
+-- Who to contact for the win-back campaign: lapsed guests (and other win-back offers) we may contact.
 -- @param channel text = null : only this channel (email, sms, push); null for any permitted one
 -- @param min_clv double = 0 : only guests predicted to be worth at least this much
 -- @param limit_n integer = 1000 : how many guests
@@ -13,9 +13,10 @@ select
     round(clv_horizon, 2) as clv_horizon,
     clv_tier,
     churn_risk,
+    lifecycle_stage,
     segment
 from next_best_action
-where (journey_stage = 'dormant' or offer_id = 'winback_rate')
+where (lifecycle_stage = 'lapsed' or offer_id = 'winback_rate')
     and channel in ('email', 'sms', 'push')
     and ($channel is null or channel = lower($channel))
     and clv_horizon >= $min_clv

@@ -88,6 +88,8 @@ class ReportData:
     #: (entity, rule, quarantined rows, bronze rows of the entity), from quarantine_rules
     quarantine: list[tuple[str, str, int, int]] = field(default_factory=list)
     rows_after_as_of: int | None = None
+    #: (insight_kind, subject, value, sentence) rows of run_insights, in reading order.
+    insights: list[tuple[str, str, float, str]] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------------------------------
@@ -124,6 +126,11 @@ def collect(layout: Layout, settings: Settings) -> ReportData:
         _risk_and_segments(con, data)
         _monthly(con, data)
         _data_quality(con, data)
+        if "run_insights" in tables:
+            data.insights = con.sql(
+                "select insight_kind, subject, insight_value, sentence from run_insights "
+                "order by insight_rank"
+            ).fetchall()
         if "feature_drift" in tables:
             data.drift = con.sql(
                 "select feature, psi from feature_drift where status = 'warn' order by psi desc"
@@ -142,6 +149,7 @@ def _kpis(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
     data.kpis = {
         "guests scored": float(guests),
         "at HIGH / CRITICAL risk": float(at_risk),
+        **_lifecycle_kpis(con, data),
         "predicted value (horizon)": float(clv or 0),
         "value at risk": float(at_stake or 0),
     }
@@ -164,6 +172,29 @@ def _data_quality(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
             data.rows_after_as_of = con.sql("select rows_after_as_of from run_context").fetchall()[
                 0
             ][0]
+
+
+def _lifecycle_kpis(con: duckdb.DuckDBPyConnection, data: ReportData) -> dict[str, float]:
+    columns = {
+        row[0]
+        for row in con.sql(
+            "select column_name from duckdb_columns() where table_name = 'guest_scores'"
+        ).fetchall()
+    }
+    if "lifecycle_stage" not in columns:
+        return {}
+    out = {
+        "slipping": float(
+            con.sql(
+                "select count(*) from guest_scores where lifecycle_stage = 'slipping'"
+            ).fetchall()[0][0]
+        )
+    }
+    if "at_risk_guests" in data.tables:
+        out["on the at-risk list"] = float(
+            con.sql("select count(*) from at_risk_guests").fetchall()[0][0]
+        )
+    return out
 
 
 def _run_and_models(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
@@ -589,6 +620,8 @@ def render(data: ReportData) -> str:
     """The whole page."""
     parts: list[str] = []
     parts.append(_kpi_section(data))
+    if data.insights:
+        parts.append(_changes_section(data))
     parts.append(_quality_section(data))
     parts.append(_scores_section(data))
     parts.append(_business_section(data))
@@ -617,6 +650,27 @@ def render(data: ReportData) -> str:
         f"<footer>Generated {_esc(data.generated_at)} by guestloyalty. Self-contained: no "
         "scripts, no network. Curves are measured on a snapshot the models never trained on."
         "</footer></body></html>\n"
+    )
+
+
+def _changes_section(data: ReportData) -> str:
+    """Guests per lifecycle stage and what changed, every sentence a run_insights row."""
+    stages = [
+        [subject, f"{value:,.0f}"]
+        for kind, subject, value, _ in data.insights
+        if kind == "stage_count"
+    ]
+    changes = [sentence for kind, _, _, sentence in data.insights if kind != "stage_count"]
+    body = _table(["lifecycle stage", "guests"], stages, {1}) if stages else ""
+    body += (
+        "<ul>" + "".join(f"<li>{_esc(sentence)}</li>" for sentence in changes) + "</ul>"
+        if changes
+        else "<p>No stage moves since a previous run and no business metric off its history.</p>"
+    )
+    return "<h2>What changed</h2>" + _card(
+        body,
+        "From gold's run_insights: moves into slipping / lapsed / reactivated since the last "
+        "run, and property metrics more than two standard deviations from their 12 months.",
     )
 
 

@@ -52,6 +52,7 @@ create or replace table guest_scores (
     churn_probability double not null,
     churn_risk varchar not null,
     lifecycle_stage varchar not null,
+    previous_lifecycle_stage varchar,
     expected_next_stay_date date,
     lapses_on date,
     days_overdue integer not null,
@@ -179,6 +180,8 @@ class Scored:
     reason_method: np.ndarray | str = "tree_shap"
     lifecycle: lifecycle.Lifecycle | None = None
     value_at_risk: np.ndarray | None = None
+    #: Each guest's stage in the latest earlier run (None: not scored then, or no run).
+    previous_stage: np.ndarray | None = None
     #: Typical (median) value of each explained feature over the scored snapshot.
     typical: dict[str, float] = field(default_factory=dict)
     #: The time-to-next-stay model: P(no stay within the horizon), and the mean days from the
@@ -394,6 +397,7 @@ def with_lifecycle(
         slip_ratio=cut.slip_ratio,
         lapse_ratio=cut.lapse_ratio,
         lost_ratio=cut.lost_ratio,
+        new_lapse_ratio=cut.new_lapse_ratio,
         lapsed_p_alive=cut.lapsed_p_alive,
         lost_p_alive=cut.lost_p_alive,
         p_alive_drop=cut.p_alive_drop,
@@ -440,6 +444,7 @@ def with_lifecycle(
         previous_stage=None if previous is None else previous.stage,
         days_since_previous_run=None if previous is None else previous.days_before,
     )
+    scored.previous_stage = None if previous is None else previous.stage
     scored.value_at_risk = lifecycle.value_at_risk(
         avg_stay_revenue=column("avg_stay_revenue"),
         expected_gap_days=forecast.expected_gap_days,
@@ -469,6 +474,11 @@ def _lifecycle_columns(scored: Scored, as_of: dt.date) -> dict[str, pa.Array]:
 
     return {
         "lifecycle_stage": _strings(life.stage),
+        "previous_lifecycle_stage": _strings(
+            scored.previous_stage
+            if scored.previous_stage is not None
+            else np.full(n, None, dtype=object)
+        ),
         "expected_next_stay_date": dates(life.next_stay_in_days),
         "lapses_on": dates(life.lapses_in_days),
         "days_overdue": pa.array(life.days_overdue.astype(np.int32)),
