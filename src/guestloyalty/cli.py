@@ -561,6 +561,35 @@ def score_guest(
     typer.echo(result.model_dump_json(indent=2) if as_json else render_text(result))
 
 
+@app.command()
+@handles_errors
+def sql(
+    data_dir: DataDir = Path("data"),
+    command: Annotated[
+        str | None,
+        typer.Option("-c", "--command", help="Run this SQL (statements split by ;) and exit."),
+    ] = None,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print results as CSV.")] = False,
+) -> None:
+    """A read-only SQL prompt over the published gold; -c "select ..." runs one query."""
+    from guestloyalty.queries import shell
+    from guestloyalty.warehouse import connect
+
+    layout = Layout(data_dir)
+    interactive = command is None and sys.stdin.isatty()
+    with connect(layout.gold_path, read_only=True) as con:
+        if command is not None:
+            for text in shell.run(con, command, as_csv=as_csv):
+                typer.echo(text)
+            return
+        if interactive:
+            _say(f"{layout.gold_path} (read-only): statements end with ;  .help  .quit")
+        lines = shell.prompt_lines() if interactive else (line.rstrip("\n") for line in sys.stdin)
+        failures = shell.session(con, lines, write=typer.echo, warn=_say, as_csv=as_csv)
+    if failures and not interactive:
+        raise typer.Exit(1)
+
+
 query_app = typer.Typer(
     help="Named, parameterised questions over gold (list, show, run).", no_args_is_help=True
 )

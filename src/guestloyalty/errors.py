@@ -86,7 +86,7 @@ class PipelineLockedError(GuestLoyaltyError):
 
 
 class QueryError(GuestLoyaltyError):
-    """A named query is unknown, or its parameters are wrong."""
+    """A named query is unknown or has wrong parameters, or a SQL statement failed."""
 
 
 class DiskFullError(GuestLoyaltyError):

@@ -22,6 +22,8 @@ from guestloyalty.warehouse import Layout
 PRE_SCORING = "--exclude tag:post_scoring --exclude-resource-type unit_test"
 POST_SCORING = "--select tag:post_scoring --exclude-resource-type unit_test"
 UNIT_TESTS = "--select test_type:unit"
+#: Silver alone (with the seeds it reads): what a backtest needs before it can pick a date.
+SILVER = "--select +tag:silver --indirect-selection cautious --exclude-resource-type unit_test"
 
 
 def dbt_project_dir() -> Path:

@@ -19,6 +19,7 @@ import errno
 import fcntl
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -208,6 +209,27 @@ def stage_transform(layout: Layout, settings: Settings) -> dict[str, int]:
     start_gold_build(layout)
     result = run_dbt(layout, settings, selection=PRE_SCORING)
     return {"dbt_nodes_passed": result.passed}
+
+
+def build_silver(layout: Layout, settings: Settings) -> int:
+    """Build silver from bronze in place (no gold); returns the dbt nodes that passed.
+
+    For commands that read silver on their own (``backtest``) right after an ingest. The
+    seeds silver reads go into a gold build file that is removed afterwards unless a build
+    was already there; call it under :func:`pipeline_lock`.
+    """
+    from guestloyalty.transform import SILVER, run_dbt
+
+    if not layout.bronze_path.exists():
+        raise NoDataError(f"{layout.bronze_path} does not exist: run `guestloyalty ingest` first")
+    layout.ensure_dirs()
+    had_build = layout.build_dir.exists()
+    layout.build_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        return run_dbt(layout, settings, selection=SILVER).passed
+    finally:
+        if not had_build:
+            shutil.rmtree(layout.build_dir, ignore_errors=True)
 
 
 def stage_train(layout: Layout, settings: Settings) -> dict[str, object]:
