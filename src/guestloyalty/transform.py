@@ -22,6 +22,8 @@ from guestloyalty.warehouse import Layout
 PRE_SCORING = "--exclude tag:post_scoring --exclude-resource-type unit_test"
 POST_SCORING = "--select tag:post_scoring --exclude-resource-type unit_test"
 UNIT_TESTS = "--select test_type:unit"
+#: Silver alone (with the seeds it reads): what a backtest needs before it can pick a date.
+SILVER = "--select +tag:silver --indirect-selection cautious --exclude-resource-type unit_test"
 
 
 def dbt_project_dir() -> Path:
@@ -49,6 +51,7 @@ def dbt_vars(settings: Settings) -> dict[str, object]:
         "snapshot_interval_months": settings.snapshot_interval_months,
         "snapshot_count": settings.max_training_snapshots,
         "max_labeled_rows": settings.max_labeled_rows,
+        "reporting_currency": settings.reporting_currency,
         "at_risk_max_share": settings.lifecycle.at_risk_max_share,
         "at_risk_lapsed_within_days": settings.lifecycle.at_risk_lapsed_within_days,
     }

@@ -18,7 +18,8 @@ Layers are files under one data directory:
 
 Gold is never written in place: each run builds ``_build/gold.duckdb`` and
 ``publish_gold`` renames it over ``gold.duckdb`` only once everything passed. A rename keeps
-readers that already opened the old file on the old snapshot.
+readers that already opened the old file on the old snapshot. The build file is created in
+DuckDB 1.0's storage format (:data:`GOLD_STORAGE_VERSION`) so that analysts' clients read it.
 """
 
 from __future__ import annotations
@@ -33,6 +34,12 @@ from guestloyalty.faults import fault_point
 
 if TYPE_CHECKING:
     import duckdb
+
+#: Storage format of every gold file: DuckDB 1.0's (file header version 64), which every
+#: DuckDB client from 0.10 on reads, the registry's ``duckdb-cli`` 1.5.6 and DBeaver's
+#: driver included; a file in DuckDB 2.0's own format they refuse. A file keeps the format it
+#: was created in, so :func:`start_gold_build` creating the empty file is enough.
+GOLD_STORAGE_VERSION = "v1.0.0"
 
 #: Tables that live in the state file and are copied into every published gold.
 STATE_TABLES: tuple[str, ...] = (
@@ -137,6 +144,18 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
     return duckdb.connect(str(path), read_only=read_only)
 
 
+def create_database(path: Path, *, storage_version: str | None = None) -> Path:
+    """Create an empty DuckDB file in a storage format (default: the gold one); it keeps it."""
+    import duckdb
+
+    quoted = str(path).replace("'", "''")
+    version = storage_version or GOLD_STORAGE_VERSION
+    with duckdb.connect() as con:
+        con.execute(f"attach '{quoted}' as created (storage_version '{version}')")
+        con.execute("detach created")
+    return path
+
+
 def confine(
     con: duckdb.DuckDBPyConnection,
     paths: list[Path] | tuple[Path, ...] = (),
@@ -165,11 +184,11 @@ def _sql_string(value: str) -> str:
 
 
 def start_gold_build(layout: Layout) -> Path:
-    """Remove what a crashed run left behind and return a fresh build path."""
+    """Remove what a crashed run left behind; an empty build file in the gold format."""
     if layout.build_dir.exists():
         shutil.rmtree(layout.build_dir)
     layout.build_dir.mkdir(parents=True)
-    return layout.gold_build_path
+    return create_database(layout.gold_build_path)
 
 
 def copy_state_into(layout: Layout, con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -16,12 +16,11 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def world_copy(small_run, tmp_path_factory):
-    """Bronze, silver and truth of the small world, copied so the backtest has its own dir."""
+    """Bronze and truth of the small world, as right after `ingest`: no silver, no gold."""
     source = small_run.layout
     layout = Layout(tmp_path_factory.mktemp("backtest"))
     layout.ensure_dirs()
     shutil.copyfile(source.bronze_path, layout.bronze_path)
-    shutil.copyfile(source.silver_path, layout.silver_path)
     if source.truth_path.exists():
         layout.truth_dir.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source.truth_path, layout.truth_path)
@@ -29,8 +28,28 @@ def world_copy(small_run, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def result(world_copy, small_run):
-    return run_backtest(world_copy, small_run.settings, report=lambda _: None)
+def messages():
+    return []
+
+
+@pytest.fixture(scope="module")
+def result(world_copy, small_run, messages):
+    assert not world_copy.silver_path.exists()
+    return run_backtest(world_copy, small_run.settings, report=messages.append)
+
+
+def test_backtest_right_after_ingest_builds_silver_first(result, world_copy, messages):
+    assert any("building it" in message for message in messages)
+    assert world_copy.silver_path.exists()
+    assert not world_copy.build_dir.exists()  # the seeds' build file is gone again
+    assert not world_copy.gold_path.exists()  # a backtest never publishes
+
+
+def test_silver_newer_than_bronze_is_not_rebuilt(result, world_copy, small_run):
+    from guestloyalty.operations.backtest import silver_is_stale
+
+    assert not silver_is_stale(world_copy)
+    assert silver_is_stale(Layout(world_copy.data_dir / "nowhere")) is False  # no bronze
 
 
 def test_default_as_of_is_one_horizon_before_the_end(result, world_copy, small_run):
@@ -81,7 +100,7 @@ def test_rendered_table_names_both_models(result):
     assert "btyd" in text and "model" in text and "auc" in text
 
 
-def test_as_of_after_the_data_is_refused(world_copy, small_run):
+def test_as_of_after_the_data_is_refused(result, world_copy, small_run):
     with pytest.raises(BacktestError, match="nothing happened after"):
         run_backtest(
             world_copy, small_run.settings, as_of=dt.date(2100, 1, 1), report=lambda _: None
@@ -89,7 +108,7 @@ def test_as_of_after_the_data_is_refused(world_copy, small_run):
 
 
 def test_too_little_history_for_the_classifier_leaves_the_stay_models_and_the_baseline(
-    world_copy, small_run
+    result, world_copy, small_run
 ):
     """Nine months of data before as_of: no labeled snapshot, so no classifier. The hazard
     models (which learn from every closed period) compete with BG/NBD x Gamma-Gamma on the

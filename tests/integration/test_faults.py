@@ -316,6 +316,21 @@ def test_soak_killed_from_outside_during_every_stage(base_world, tmp_path):
     assert not layout.build_dir.exists()
 
 
+def _tmpfs_kb_to_hold(source: Path) -> int:
+    """KiB a tmpfs needs for what ``clone_world`` copies: whole pages per file and directory."""
+    page = 4096
+    skipped = {".pipeline.lock", "logs"}
+    total = page  # the top directory
+    for path in source.rglob("*"):
+        if skipped & set(path.relative_to(source).parts):
+            continue
+        if path.is_symlink() or path.is_dir():
+            total += page
+        elif path.is_file():
+            total += -(-path.stat().st_size // page) * page + page
+    return total // 1024
+
+
 @pytest.mark.soak
 def test_soak_a_real_full_disk(base_world, tmp_path):
     """The data directory on a tmpfs with ~1 MB to spare: the run fails, gold survives."""
@@ -323,8 +338,7 @@ def test_soak_a_real_full_disk(base_world, tmp_path):
         pytest.skip("needs root to mount a small tmpfs")
     disk = tmp_path / "disk"
     disk.mkdir()
-    used = sum(p.stat().st_size for p in base_world.data_dir.rglob("*") if p.is_file())
-    size_kb = used // 1024 + 1024
+    size_kb = _tmpfs_kb_to_hold(base_world.data_dir) + 1024  # what clone_world copies, + 1 MB
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(disk)])
     if mounted.returncode != 0:
         pytest.skip("could not mount a tmpfs here")

@@ -82,3 +82,47 @@ def test_single_guest_path_imports_no_heavy_library(small_run, scored):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+@pytest.fixture(scope="module")
+def unscored(small_run):
+    """A guest of gold without a stay before as_of (a profile or a sign-up only)."""
+    with duckdb.connect(str(small_run.layout.gold_path), read_only=True) as con:
+        rows = con.sql(
+            "select guest_id, has_marketing_consent from guest_360 "
+            "where guest_id not in (select guest_id from guest_scores) "
+            "order by has_marketing_consent desc nulls last, guest_id limit 1"
+        ).fetchall()
+    assert rows, "the small world has guests with no stay yet"
+    return rows[0]
+
+
+def test_guest_with_no_stay_yet_gets_profile_and_first_stay_action(small_run, unscored):
+    guest_id, consent = unscored
+    live = score_one_guest(small_run.layout, small_run.settings, guest_id)
+    assert live.status == "no_stay_yet"
+    assert (live.churn_probability, live.clv_horizon, live.segment, live.reasons) == (
+        None,
+        None,
+        None,
+        [],
+    )
+    assert live.profile is not None and live.profile.has_marketing_consent == consent
+    assert live.next_action is not None
+    assert (live.next_action.journey_stage, live.next_action.rule_id) == ("no_stay_yet", "FS-01")
+    assert live.next_action.price_multiplier == 1.0
+    if not consent:
+        assert live.next_action.channel == "none"
+
+
+def test_cli_card_and_json_for_a_guest_with_no_stay_yet(small_run, unscored):
+    guest_id = unscored[0]
+    data_dir = str(small_run.layout.data_dir)
+    card = CliRunner().invoke(app, ["score-guest", guest_id, "--data-dir", data_dir])
+    assert card.exit_code == 0, card.output
+    assert "none yet" in card.output and "Bonus loyalty points" in card.output
+    result = CliRunner().invoke(app, ["score-guest", guest_id, "--json", "--data-dir", data_dir])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert document["status"] == "no_stay_yet" and document["churn_probability"] is None
+    assert GuestScore.model_validate(document).profile is not None

@@ -11,7 +11,7 @@ import pytest
 from guestloyalty.config import Settings
 from guestloyalty.contracts import ENTITIES
 from guestloyalty.operations.pipeline import RunReport, run_pipeline
-from guestloyalty.synth.world import WorldSpec, generate_world, write_frames
+from guestloyalty.synth.world import WorldSpec, changing, generate_world, write_frames
 from guestloyalty.warehouse import Layout
 
 pytestmark = pytest.mark.integration
@@ -30,7 +30,8 @@ class StaysOnlyRun:
 def stays_only_run(tmp_path_factory: pytest.TempPathFactory) -> StaysOnlyRun:
     data_dir: Path = tmp_path_factory.mktemp("stays_only")
     layout = Layout(data_dir)
-    frames = generate_world(WorldSpec(guests=STAYS_ONLY_GUESTS, seed=11)).frames
+    # the changing world (issue 15): a growing base with a shock, exported as a purchase log
+    frames = generate_world(changing(WorldSpec(guests=STAYS_ONLY_GUESTS, seed=11))).frames
     write_frames({"stays": frames["stays"]}, layout.landing_dir)
     # a second export with rows silver must quarantine (never drop)
     (layout.landing_entity_dir("stays") / "late_export.csv").write_text(

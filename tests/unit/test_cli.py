@@ -18,6 +18,7 @@ COMMANDS = [
     "backtest",
     "forget",
     "docs",
+    "sql",
 ]
 
 
@@ -49,3 +50,10 @@ def test_missing_gold_is_a_message_not_a_traceback(tmp_path):
 def test_bad_as_of_is_rejected(tmp_path):
     result = CliRunner().invoke(app, ["transform", "--data-dir", str(tmp_path), "--as-of", "x"])
     assert result.exit_code == 2
+
+
+def test_sql_without_gold_is_a_message_not_a_traceback(tmp_path):
+    result = CliRunner().invoke(app, ["sql", "-c", "select 1", "--data-dir", str(tmp_path)])
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+    assert "guestloyalty pipeline" in result.output

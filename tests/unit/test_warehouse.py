@@ -34,5 +34,10 @@ def test_start_build_clears_a_crashed_build(tmp_path):
     layout = Layout(tmp_path)
     layout.build_dir.mkdir(parents=True)
     (layout.build_dir / "gold.duckdb").write_bytes(b"half written")
+    (layout.build_dir / "left_over.tmp").write_bytes(b"x")
     path = start_gold_build(layout)
-    assert not path.exists()
+    # a fresh, empty database in the gold storage format, nothing of the crashed build
+    assert sorted(p.name for p in layout.build_dir.iterdir()) == ["gold.duckdb"]
+    assert path.read_bytes()[8:12] == b"DUCK"
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.sql("select count(*) from duckdb_tables()").fetchall() == [(0,)]

@@ -119,6 +119,15 @@ def _fmt(value: float | None) -> str:
     return f"{value:,.4f}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
+def silver_is_stale(layout: Layout) -> bool:
+    """Bronze exists and silver does not, or was built before bronze last changed."""
+    if not layout.bronze_path.exists():
+        return False
+    if not layout.silver_path.exists():
+        return True
+    return layout.silver_path.stat().st_mtime < layout.bronze_path.stat().st_mtime
+
+
 def data_end(layout: Layout) -> dt.date:
     """The last check-in date in silver (run the pipeline first)."""
     from guestloyalty.models.baseline import stays_relation
@@ -142,10 +151,13 @@ def run_backtest(
     keep_scratch: bool = False,
 ) -> BacktestResult:
     """Train and score as of ``as_of`` in a scratch build; compare with what happened after."""
-    from guestloyalty.operations.pipeline import pipeline_lock
+    from guestloyalty.operations.pipeline import build_silver, pipeline_lock
 
     horizon = settings.horizon_days
     with pipeline_lock(layout):
+        if silver_is_stale(layout):
+            report("[backtest] silver is missing or older than bronze: building it ...")
+            build_silver(layout, settings)
         end = data_end(layout)
         as_of = as_of or end - dt.timedelta(days=horizon)
         if as_of >= end:

@@ -10,7 +10,10 @@ in front of them, so it loads only what one guest needs:
 - the few lookup rows the next best action needs (playbook, offer catalog, the guest's
   contact profile) when gold has them.
 
-The result is a :class:`GuestScore`, a versioned pydantic model; ``--json`` prints it.
+The result is a :class:`GuestScore`, a versioned pydantic model; ``--json`` prints it. A
+guest of gold with no stay before as_of (a profile, a sign-up) has nothing to score: the answer
+says so (``status`` ``no_stay_yet``), with what ``guest_360`` knows of them and the playbook's
+action for a first stay.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ if TYPE_CHECKING:
 
     from guestloyalty.models.registry import ModelBundle
 
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 REASONS = 3
 #: Inputs of the rule-based fallbacks (segments, and the reasons of the baseline mode).
 _RULE_INPUTS = ("days_since_last_stay", "stays_count", "avg_stay_revenue")
@@ -56,20 +59,58 @@ class Reason(BaseModel):
 LifecycleStage = Literal["new", "active", "slipping", "lapsed", "lost", "reactivated"]
 
 
+#: ``guest_360`` columns shown for a guest with no stay yet (those the gold has).
+PROFILE_COLUMNS = (
+    "country_code",
+    "language",
+    "age_band",
+    "profile_created_date",
+    "is_loyalty_member",
+    "loyalty_tier",
+    "points_balance",
+    "bookings_count",
+    "upcoming_bookings",
+    "next_arrival_date",
+    "has_marketing_consent",
+)
+
+
+class GuestProfile(BaseModel):
+    """What gold knows of a guest with no stay yet (from ``guest_360``; null when unknown)."""
+
+    country_code: str | None = None
+    language: str | None = None
+    age_band: str | None = None
+    profile_created_date: dt.date | None = None
+    is_loyalty_member: bool | None = None
+    loyalty_tier: str | None = None
+    points_balance: float | None = None
+    bookings_count: int | None = None
+    upcoming_bookings: int | None = None
+    next_arrival_date: dt.date | None = None
+    has_marketing_consent: bool | None = None
+
+
 class GuestScore(BaseModel):
-    """What ``guestloyalty score-guest --json`` prints (schema version 2.0).
+    """What ``guestloyalty score-guest --json`` prints (schema version 2.1).
 
     2.0: ``days_until_lost`` gave way to ``lifecycle_stage``, ``expected_next_stay_date``,
     ``lapses_on``, ``days_overdue`` and ``value_at_risk`` (from last night's run).
+    2.1: ``status`` and ``profile``; a ``scored`` guest's document is otherwise as in 2.0. For
+    ``no_stay_yet`` the scores (churn, CLV, segment, model) are null and reasons empty.
     """
 
-    schema_version: Literal["2.0"] = SCHEMA_VERSION
+    schema_version: Literal["2.1"] = SCHEMA_VERSION
     guest_id: str
     requested_id: str = Field(description="The id as given (ours or a source system's).")
     matched_by: str = Field(description="guest_id, or source:<system> through the identity map.")
     as_of_date: dt.date
-    churn_probability: float = Field(ge=0.0, le=1.0)
-    churn_risk: Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"]
+    status: Literal["scored", "no_stay_yet"] = Field(
+        default="scored",
+        description="no_stay_yet: no stay before as_of, so nothing to score; see profile.",
+    )
+    churn_probability: float | None = Field(ge=0.0, le=1.0)
+    churn_risk: Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"] | None
     lifecycle_stage: LifecycleStage | None = Field(
         description="Lifecycle stage at as_of (README: Lifecycle stages); null on an old gold."
     )
@@ -83,16 +124,19 @@ class GuestScore(BaseModel):
     value_at_risk: float | None = Field(
         description="Horizon revenue if the guest stays a customer minus if they go."
     )
-    clv_horizon: float = Field(ge=0.0, description="Predicted revenue over the horizon.")
+    clv_horizon: float | None = Field(ge=0.0, description="Predicted revenue over the horizon.")
     horizon_days: int = Field(description="Days after as_of that churn and CLV cover.")
-    clv_12m: float = Field(
+    clv_12m: float | None = Field(
         ge=0.0, description="Deprecated alias of clv_horizon; dropped in the next release."
     )
     clv_tier: str | None
-    segment: str
+    segment: str | None
     reasons: list[Reason]
     next_action: NextAction | None
-    model_version: str
+    profile: GuestProfile | None = Field(
+        default=None, description="What gold knows of a guest with no stay yet."
+    )
+    model_version: str | None
     scored_at: dt.datetime
 
 
@@ -326,6 +370,72 @@ def _stay_model_scores(
     return probability, clv
 
 
+def _profile(con: duckdb.DuckDBPyConnection, guest_id: str) -> GuestProfile:
+    present = [name for name in PROFILE_COLUMNS if name in _columns(con, "guest_360")]
+    if not present:
+        return GuestProfile()
+    rel = con.sql(
+        f"select {', '.join(present)} from guest_360 where guest_id = ?", params=[guest_id]
+    )
+    rows = rel.fetchall()
+    return GuestProfile(**dict(zip(present, rows[0], strict=True))) if rows else GuestProfile()
+
+
+def _no_stay_yet(
+    con: duckdb.DuckDBPyConnection,
+    guest_id: str,
+    *,
+    requested: str,
+    matched_by: str,
+    as_of: dt.date,
+    horizon_days: int,
+    tables: set[str],
+) -> GuestScore:
+    """The answer for a guest of gold without a stay before as_of: profile and first action."""
+    if "guest_360" not in tables:
+        raise GuestNotFoundError(
+            f"guest {guest_id!r} has no stay before as_of, so there is nothing to score"
+        )
+    action = None
+    if {"nba_playbook", "offer_catalog", "guest_contact_profile"} <= tables:
+        from guestloyalty.serving.nba import live_action
+
+        action = live_action(
+            con,
+            guest_id,
+            segment=None,
+            churn_risk=None,
+            lifecycle_stage=None,
+            churn_probability=None,
+            clv_tier=None,
+            clv_horizon=None,
+        )
+    return GuestScore(
+        guest_id=guest_id,
+        requested_id=requested,
+        matched_by=matched_by,
+        as_of_date=as_of,
+        status="no_stay_yet",
+        churn_probability=None,
+        churn_risk=None,
+        lifecycle_stage=None,
+        expected_next_stay_date=None,
+        lapses_on=None,
+        days_overdue=None,
+        value_at_risk=None,
+        clv_horizon=None,
+        horizon_days=horizon_days,
+        clv_12m=None,
+        clv_tier=None,
+        segment=None,
+        reasons=[],
+        next_action=action,
+        profile=_profile(con, guest_id),
+        model_version=None,
+        scored_at=dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
+    )
+
+
 def score_one_guest(
     layout: Layout,
     settings: Settings,
@@ -359,11 +469,17 @@ def score_one_guest(
         values = _feature_values(
             con, resolved, needed, snapshot_columns=snapshot_columns, stored=stored
         )
-        if values is None:
-            raise GuestNotFoundError(
-                f"guest {resolved!r} has no stay before as_of, so there is nothing to score"
-            )
         as_of = con.sql("select as_of_date from run_context").fetchall()[0][0]
+        if values is None:
+            return _no_stay_yet(
+                con,
+                resolved,
+                requested=guest_id,
+                matched_by=matched_by,
+                as_of=as_of,
+                horizon_days=int(manifest.get("horizon_days", 365)),  # type: ignore[call-overload]
+                tables=tables,
+            )
 
         if mode == "xgboost":
             churn_row = [values[name] for name in churn_names]
@@ -455,15 +571,20 @@ def render_text(score: GuestScore) -> str:
             if score.matched_by != "guest_id"
             else ""
         ),
-        f"as of            {score.as_of_date}  (model {score.model_version})",
-        f"stage            {score.lifecycle_stage or 'unknown'}" + _stage_detail(score),
-        f"churn            {score.churn_probability:.1%}  {score.churn_risk}",
-        f"CLV ({score.horizon_days} days){' ' * max(1, 6 - len(str(score.horizon_days)))}"
-        f"{score.clv_horizon:,.2f}" + (f"  tier {score.clv_tier}" if score.clv_tier else ""),
-        f"segment          {score.segment}",
-        "reasons",
     ]
-    lines += [f"  - {reason.text}" for reason in score.reasons]
+    if score.status == "no_stay_yet":
+        lines += _profile_lines(score)
+    else:
+        lines += [
+            f"as of            {score.as_of_date}  (model {score.model_version})",
+            f"stage            {score.lifecycle_stage or 'unknown'}" + _stage_detail(score),
+            f"churn            {score.churn_probability:.1%}  {score.churn_risk}",
+            f"CLV ({score.horizon_days} days){' ' * max(1, 6 - len(str(score.horizon_days)))}"
+            f"{score.clv_horizon:,.2f}" + (f"  tier {score.clv_tier}" if score.clv_tier else ""),
+            f"segment          {score.segment}",
+            "reasons",
+        ]
+        lines += [f"  - {reason.text}" for reason in score.reasons]
     action = score.next_action
     if action is None:
         lines.append("next action      unavailable (gold has no next_best_action yet)")
@@ -477,6 +598,35 @@ def render_text(score: GuestScore) -> str:
             f"  why            {action.rationale}",
         ]
     return "\n".join(lines)
+
+
+def _profile_lines(score: GuestScore) -> list[str]:
+    profile = score.profile or GuestProfile()
+
+    def known(value: object) -> str:
+        return "unknown" if value is None else str(value)
+
+    member = (
+        "unknown"
+        if profile.is_loyalty_member is None
+        else f"member, tier {known(profile.loyalty_tier)}"
+        if profile.is_loyalty_member
+        else "not a member"
+    )
+    bookings = f"{known(profile.bookings_count)} bookings"
+    if profile.next_arrival_date is not None:
+        bookings += f", next arrival {profile.next_arrival_date}"
+    consent = {None: "unknown", True: "yes", False: "no"}[profile.has_marketing_consent]
+    return [
+        f"as of            {score.as_of_date}",
+        "stays            none yet: no churn, CLV or segment until a first stay",
+        f"profile          since {known(profile.profile_created_date)}; "
+        f"{known(profile.country_code)}, {known(profile.language)}, "
+        f"age {known(profile.age_band)}",
+        f"loyalty          {member}",
+        f"bookings         {bookings}",
+        f"consent          marketing {consent}",
+    ]
 
 
 def _stage_detail(score: GuestScore) -> str:

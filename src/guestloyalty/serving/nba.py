@@ -82,14 +82,18 @@ def live_action(
     con: duckdb.DuckDBPyConnection,
     guest_id: str,
     *,
-    segment: str,
-    churn_risk: str,
-    lifecycle_stage: str,
-    churn_probability: float,
+    segment: str | None,
+    churn_risk: str | None,
+    lifecycle_stage: str | None,
+    churn_probability: float | None,
     clv_tier: str | None,
-    clv_horizon: float,
+    clv_horizon: float | None,
 ) -> NextAction | None:
-    """The guest's next best action for these (live) scores; None without a contact profile."""
+    """The guest's next best action for these (live) scores; None without a contact profile.
+
+    A guest with no stay yet has no scores (all None): only ``*`` keys match (the playbook's
+    ``no_stay_yet`` rule), and the price is the median guest's at no risk, 1.00.
+    """
     contact = con.sql(
         "select journey_stage, may_email, may_sms, may_push, may_contact, "
         "most_responsive_channel from guest_contact_profile where guest_id = ?",
@@ -120,11 +124,14 @@ def live_action(
     offer = con.sql(
         "select offer_name, is_paid from offer_catalog where offer_id = ?", params=[offer_id]
     ).fetchall()
-    below, total = con.sql(
-        "select count(*) filter (where clv_horizon < ?), count(*) from guest_scores",
-        params=[clv_horizon],
-    ).fetchall()[0]
-    percentile = below / (total - 1) if total > 1 else 0.0
+    if clv_horizon is None:
+        percentile = 0.5
+    else:
+        below, total = con.sql(
+            "select count(*) filter (where clv_horizon < ?), count(*) from guest_scores",
+            params=[clv_horizon],
+        ).fetchall()[0]
+        percentile = below / (total - 1) if total > 1 else 0.0
     channel = choose_channel(
         preference,
         allowed={"email": bool(may_email), "sms": bool(may_sms), "push": bool(may_push)},
@@ -137,7 +144,7 @@ def live_action(
         offer_name=offer[0][0] if offer else offer_id,
         channel=channel,
         timing=timing or "",
-        price_multiplier=price_multiplier(percentile, churn_probability),
+        price_multiplier=price_multiplier(percentile, churn_probability or 0.0),
         may_contact=bool(may_contact),
         rule_id=rule_id,
         rationale=rationale or "",

@@ -1,12 +1,11 @@
 {#
-  One row per scored guest: where they are in their journey at as_of and how we may reach
-  them. Channels need marketing consent; email also needs no unsubscribe (and an opt-in that
+  One row per guest: where they are in their journey at as_of and how we may reach them
+  (no_stay_yet for a profile without a stay before as_of and no booking: score-guest gives
+  such a guest the playbook's first-stay action). Channels need marketing consent; email also needs no unsubscribe (and an opt-in that
   is not explicitly false), SMS an explicit opt-in, push an app in use (a push sent or an app
   session in the last 365 days). Response rates are over the 365 days up to as_of.
 #}
 with
-scores as (select guest_id from {{ source('scoring', 'guest_scores') }}),
-
 context as (select * from {{ ref('run_context') }}),
 
 guests as (select * from {{ ref('int_guests_unified') }}),
@@ -78,7 +77,7 @@ channel_events as (
 
 permissions as (
     select
-        scores.guest_id,
+        guests.guest_id,
         coalesce(guests.has_marketing_consent, false) as has_marketing_consent,
         channel_events.email_unsubscribed_date is not null as has_unsubscribed_email,
         coalesce(guests.has_marketing_consent, false)
@@ -95,9 +94,8 @@ permissions as (
             as sms_response_rate,
         channel_events.push_responses * 1.0 / nullif(channel_events.push_sends, 0)
             as push_response_rate
-    from scores
-    left join guests on scores.guest_id = guests.guest_id
-    left join channel_events on scores.guest_id = channel_events.guest_id
+    from guests
+    left join channel_events on guests.guest_id = channel_events.guest_id
 ),
 
 ranked_channels as (
@@ -122,6 +120,7 @@ final as (
         case
             when booking_stage.is_in_stay = 1 then 'in_stay'
             when booking_stage.next_arrival_date is not null then 'pre_arrival'
+            when current_features.guest_id is null then 'no_stay_yet'
             when current_features.days_since_last_stay is null
                 or current_features.days_since_last_stay >= 365 then 'dormant'
             else 'post_stay'
