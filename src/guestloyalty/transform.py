@@ -57,6 +57,7 @@ def dbt_vars(settings: Settings) -> dict[str, object]:
         "snapshot_interval_months": settings.snapshot_interval_months,
         "snapshot_count": settings.max_training_snapshots,
         "max_labeled_rows": settings.max_labeled_rows,
+        "reporting_currency": settings.reporting_currency,
         "at_risk_max_share": settings.lifecycle.at_risk_max_share,
         "at_risk_lapsed_within_days": settings.lifecycle.at_risk_lapsed_within_days,
     }

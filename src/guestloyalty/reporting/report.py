@@ -24,6 +24,7 @@ Sections:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
 import json
@@ -93,6 +94,9 @@ class ReportData:
     #: topic, negative mentions (12 months), negative share, last 3 months, the 3 before,
     #: complaints logged (12 months)
     complaint_topics: list[tuple[str, int, float, int, int, int]] = field(default_factory=list)
+    #: (entity, rule, quarantined rows, bronze rows of the entity), from quarantine_rules
+    quarantine: list[tuple[str, str, int, int]] = field(default_factory=list)
+    rows_after_as_of: int | None = None
     #: (insight_kind, subject, value, sentence) rows of run_insights, in reading order.
     insights: list[tuple[str, str, float, str]] = field(default_factory=list)
 
@@ -131,6 +135,7 @@ def collect(layout: Layout, settings: Settings) -> ReportData:
         _risk_and_segments(con, data)
         _monthly(con, data)
         _reviews(con, data)
+        _data_quality(con, data)
         if "run_insights" in tables:
             data.insights = con.sql(
                 "select insight_kind, subject, insight_value, sentence from run_insights "
@@ -166,6 +171,19 @@ def _kpis(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
         )
 
 
+def _data_quality(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
+    if "quarantine_rules" in data.tables:
+        data.quarantine = con.sql(
+            "select entity, failed_rule, quarantined_rows, bronze_rows from quarantine_rules "
+            "order by entity, quarantined_rows desc, failed_rule"
+        ).fetchall()
+    if "run_context" in data.tables:
+        with contextlib.suppress(Exception):  # a gold published before the column
+            data.rows_after_as_of = con.sql("select rows_after_as_of from run_context").fetchall()[
+                0
+            ][0]
+
+
 def _lifecycle_kpis(con: duckdb.DuckDBPyConnection, data: ReportData) -> dict[str, float]:
     columns = {
         row[0]
@@ -192,12 +210,17 @@ def _lifecycle_kpis(con: duckdb.DuckDBPyConnection, data: ReportData) -> dict[st
 def _run_and_models(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
     if "run_log" in data.tables:
         rows = con.sql(
-            "select run_id, status, finished_at, stage_seconds from run_log "
-            "where status = 'succeeded' order by started_at desc limit 1"
+            "select run_id, status, finished_at, stage_seconds, message from run_log "
+            "where status in ('succeeded', 'partial') order by started_at desc limit 1"
         ).fetchall()
         if rows:
-            run_id, status, finished, stages = rows[0]
-            data.run = {"run_id": run_id, "status": status, "finished_at": finished}
+            run_id, status, finished, stages, message = rows[0]
+            data.run = {
+                "run_id": run_id,
+                "status": status,
+                "finished_at": finished,
+                "message": message,
+            }
             try:
                 data.run["seconds"] = sum(json.loads(stages or "{}").values())
             except (ValueError, TypeError):
@@ -655,6 +678,7 @@ def render(data: ReportData) -> str:
     parts.append(_scores_section(data))
     parts.append(_business_section(data))
     parts.append(_reviews_section(data))
+    parts.append(_data_quality_section(data))
     if data.drift:
         rows = [[feature, f"{psi:.2f}"] for feature, psi in data.drift]
         parts.append(
@@ -720,7 +744,9 @@ def _kpi_section(data: ReportData) -> str:
     if data.run:
         run = (
             f'<p class="note">Run {_esc(data.run["run_id"])} {_esc(data.run["status"])} '
-            f"at {_esc(str(data.run['finished_at'])[:16])}.</p>"
+            f"at {_esc(str(data.run['finished_at'])[:16])}."
+            + (f" {_esc(data.run['message'])}" if data.run.get("message") else "")
+            + "</p>"
         )
     models = ""
     if data.models:
@@ -749,6 +775,28 @@ def _kpi_section(data: ReportData) -> str:
         )
         models += _selection_card(data)
     return f'<h2>At a glance</h2><div class="kpis">{"".join(cards)}</div>{run}{models}'
+
+
+def _data_quality_section(data: ReportData) -> str:
+    """Quarantined rows per entity and rule, and the rows dated after as_of."""
+    if "quarantine_rules" not in data.tables:
+        return ""
+    rows = [
+        [entity, rule, f"{rows:,}", f"{rows / bronze:.2%}" if bronze else "-"]
+        for entity, rule, rows, bronze in data.quarantine
+    ]
+    body = (
+        _table(["entity", "rule", "rows", "of the entity"], rows, {2, 3})
+        if rows
+        else ("<p>No row quarantined.</p>")
+    )
+    note = (
+        "Rows silver quarantined, by the first rule they failed (README: Quarantine rules); "
+        "bronze keeps them."
+    )
+    if data.rows_after_as_of:
+        note += f" {data.rows_after_as_of:,} rows dated after as_of are not used."
+    return "<h2>Data quality</h2>" + _card(body, note)
 
 
 def _selection_card(data: ReportData) -> str:
