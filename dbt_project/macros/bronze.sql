@@ -59,8 +59,16 @@
     imports         (name, relation) pairs: lookups the typed select joins
     surrogate_key   (key, parts): key is source_<key> when the source has one, else the md5
                     of the parts
+    money_bound     (rule, rate): a second pass over the rows that passed `rules`: a row
+                    whose rate (money per night) is far above its property and room type's
+                    (macros/plausibility.sql, money_bounds) fails `rule`
+    late_rules      (rule, condition) pairs checked after the money bound (duplicate_key, so
+                    that a superseded row is named as such only when it is otherwise valid)
 #}
-{% macro base_bronze(entity, typed, rules, columns, imports=[], surrogate_key=none) -%}
+{% macro base_bronze(
+    entity, typed, rules, columns, imports=[], surrogate_key=none, money_bound=none,
+    late_rules=[]
+) -%}
 with
 source as (select * from {{ cleaned_bronze(entity) }}),
 {% for name, relation in imports %}
@@ -83,16 +91,63 @@ keyed as (
 ),
 {%- endif %}
 
-checked as (
+{%- if money_bound %}
+{%- set money_rule, rate = money_bound %}
+
+first_pass as (
     select
         *,
         case
         {%- for rule, condition in rules %}
             when {{ condition }} then '{{ rule }}'
         {%- endfor %}
+        end as first_rule
+    from {{ 'keyed' if surrogate_key else 'typed' }}
+),
+
+{{ money_bounds(
+    'money_bounds',
+    '(select * from first_pass where first_rule is null)',
+    rate,
+    ['_batch_id', '_source_file', '_row_number']) }},
+
+bounded as (
+    select
+        first_pass.*,
+        money_bounds.log_rate,
+        money_bounds.upper_log_rate
+    from first_pass
+    left join money_bounds
+        on first_pass._batch_id = money_bounds._batch_id
+        and first_pass._source_file = money_bounds._source_file
+        and first_pass._row_number = money_bounds._row_number
+),
+
+checked as (
+    select
+        *,
+        case
+            when first_rule is not null then first_rule
+            when log_rate > upper_log_rate then '{{ money_rule }}'
+        {%- for rule, condition in late_rules %}
+            when {{ condition }} then '{{ rule }}'
+        {%- endfor %}
+        end as failed_rule
+    from bounded
+),
+{%- else %}
+
+checked as (
+    select
+        *,
+        case
+        {%- for rule, condition in rules + late_rules %}
+            when {{ condition }} then '{{ rule }}'
+        {%- endfor %}
         end as failed_rule
     from {{ 'keyed' if surrogate_key else 'typed' }}
 ),
+{%- endif %}
 
 final as (
     select

@@ -55,8 +55,24 @@
     {{ guestloyalty.safe_cast(guestloyalty.safe_cast(column, 'timestamp'), 'date') }}
 {%- endmacro %}
 
+{#
+  A timestamp; one written with a UTC offset (2025-06-01T10:00:00+02:00, ...Z) is converted to
+  UTC, one without is taken as written. (A date keeps the day as written: safe_date.)
+#}
 {% macro safe_timestamp(column) -%}
+    {{ return(adapter.dispatch('safe_timestamp', 'guestloyalty')(column)) }}
+{%- endmacro %}
+
+{% macro default__safe_timestamp(column) -%}
     {{ guestloyalty.safe_cast(column, 'timestamp') }}
+{%- endmacro %}
+
+{% macro duckdb__safe_timestamp(column) -%}
+    case
+        when regexp_matches({{ column }}, '[0-9]:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)? ?([+-][0-9]{2}(:?[0-9]{2})?|Z)$')
+            then cast(timezone('UTC', try_cast({{ column }} as timestamptz)) as timestamp)
+        else try_cast({{ column }} as timestamp)
+    end
 {%- endmacro %}
 
 {% macro safe_number(column, type='double') -%}

@@ -67,6 +67,10 @@ def _debug() -> bool:
     return os.environ.get("GUESTLOYALTY_DEBUG", "") not in ("", "0")
 
 
+#: `pipeline` published gold without scores (no model could be trained).
+PARTIAL_EXIT_CODE = 8
+
+
 def handles_errors(command: F) -> F:
     """Turn GuestLoyaltyError into one line on stderr and a non-zero exit code."""
 
@@ -382,9 +386,21 @@ def pipeline(
             help="If another run holds the data directory, wait for it instead of failing.",
         ),
     ] = False,
+    accept_changes: Annotated[
+        bool,
+        typer.Option(
+            "--accept-changes",
+            help="Publish even when this run differs implausibly from the published gold "
+            "(as_of jump, quarantine share, scored guests, revenue); see README.",
+        ),
+    ] = False,
     trust_landing_mappings: TrustLanding = False,
 ) -> None:
-    """Run every stage: (generate) ingest, transform, train, score, publish gold."""
+    """Run every stage: (generate) ingest, transform, train, score, publish gold.
+
+    Exit code 7: stopped before publish by the plausibility gate (gold unchanged); 8: published
+    without scores (no model could be trained; the marts that need none are in gold).
+    """
     from guestloyalty.operations.pipeline import run_pipeline
     from guestloyalty.operations.summary import StageProgress, run_summary
 
@@ -404,9 +420,12 @@ def pipeline(
             guests=guests,
             report=progress.report,
             wait=wait,
+            accept_changes=accept_changes,
         )
     for line in run_summary(layout, run):
         _say(line)
+    if run.status == "partial":
+        raise typer.Exit(PARTIAL_EXIT_CODE)
 
 
 @app.command()

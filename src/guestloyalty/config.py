@@ -144,6 +144,31 @@ class Settings(BaseModel):
         "attributions (approx_contribs, ~25x cheaper). guest_score_explanations.method says "
         "which, per guest.",
     )
+    reporting_currency: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z]{3}$",
+        description="Currency gold reports money in; other currencies are converted through "
+        "seeds/exchange_rates.csv. Default: the currency most stays and bookings are in.",
+    )
+    gate_max_as_of_jump_days: int = Field(
+        default=45,
+        ge=0,
+        description="The plausibility gate stops a run whose as_of is further than this "
+        "ahead of the published gold's (guestloyalty pipeline --accept-changes publishes it).",
+    )
+    gate_quarantine_factor: float = Field(
+        default=3.0,
+        ge=1.0,
+        description="... or in which an entity's quarantined share of rows multiplies by "
+        "more than this (and grows by at least gate_quarantine_min_points) ...",
+    )
+    gate_quarantine_min_points: float = Field(default=1.0, ge=0.0, le=100.0)
+    gate_max_change_share: float = Field(
+        default=0.5,
+        gt=0.0,
+        description="... or whose guests with scores or total revenue move by more than "
+        "this share either way.",
+    )
     segment_sample_rows: int = Field(
         default=5_000, ge=100, description="Rows sampled to compute silhouette scores."
     )

@@ -61,6 +61,12 @@ class TrainingError(GuestLoyaltyError):
     """A model could not be trained (too little labeled history, one class only...)."""
 
 
+class PlausibilityGateError(GuestLoyaltyError):
+    """A run differs implausibly from the published gold; it stopped before publish."""
+
+    exit_code = 7
+
+
 class ModelNotFoundError(GuestLoyaltyError):
     """No promoted model exists yet: run `guestloyalty train`."""
 

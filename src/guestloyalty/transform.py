@@ -19,7 +19,13 @@ from guestloyalty.warehouse import Layout
 
 #: The nightly builds skip dbt's unit tests: they check model logic on fixed fixtures, not the
 #: night's data, so they run in the test suite (``UNIT_TESTS``) instead of on every run.
-PRE_SCORING = "--exclude tag:post_scoring --exclude-resource-type unit_test"
+#: Before scoring, two builds with the sentiment stage between them: silver (and the seeds),
+#: then the gold marts, which read what the sentiment stage wrote. A test whose parents span
+#: both (a gold mart's relationship to silver) runs with the second.
+PRE_SCORING_SILVER = (
+    "--select tag:silver tag:seed --indirect-selection cautious --exclude-resource-type unit_test"
+)
+PRE_SCORING_GOLD = "--select tag:gold --exclude tag:post_scoring --exclude-resource-type unit_test"
 POST_SCORING = "--select tag:post_scoring --exclude-resource-type unit_test"
 UNIT_TESTS = "--select test_type:unit"
 #: Silver alone (with the seeds it reads): what a backtest needs before it can pick a date.
@@ -51,6 +57,7 @@ def dbt_vars(settings: Settings) -> dict[str, object]:
         "snapshot_interval_months": settings.snapshot_interval_months,
         "snapshot_count": settings.max_training_snapshots,
         "max_labeled_rows": settings.max_labeled_rows,
+        "reporting_currency": settings.reporting_currency,
         "at_risk_max_share": settings.lifecycle.at_risk_max_share,
         "at_risk_lapsed_within_days": settings.lifecycle.at_risk_lapsed_within_days,
     }
@@ -154,6 +161,17 @@ def run_dbt(
             f"dbt {command} failed ({len(failures)} node(s)):\n  " + "\n  ".join(failures)
         )
     return DbtResult(selection, passed, len(failures), failures)
+
+
+def keep_run_results(layout: Layout, name: str) -> Path | None:
+    """Copy the last invocation's ``run_results.json`` to ``run_results_<name>.json`` beside
+    it (the next invocation overwrites the original); benchmarks read both builds' timings."""
+    import shutil
+
+    results = layout.data_dir.resolve() / "dbt" / "target" / "run_results.json"
+    if not results.exists():
+        return None
+    return Path(shutil.copyfile(results, results.with_name(f"run_results_{name}.json")))
 
 
 def generate_docs(layout: Layout, settings: Settings) -> Path:

@@ -81,3 +81,25 @@ def test_a_size_that_failed_misses_its_target_and_says_why() -> None:
             "**no**",
         )
     ]
+
+
+def test_transform_splits_into_both_builds_and_the_sentiment_stage() -> None:
+    run_all = _load("run_all")
+    result = {
+        "generate_seconds": 1.0,
+        "stage_seconds": {"transform": 20.0, "train": 3.0},
+        "dbt_silver_build": {"silver": 9.0, "gold": 1.0},  # seeds run with silver
+        "dbt_pre_scoring": {"silver": 0.0, "gold": 4.0},
+        "details": {"transform": {"sentiment_seconds": 2.5}},
+    }
+
+    stages = run_all.stage_table(result)
+
+    assert stages == {
+        "generate": 1.0,
+        "dbt start-up": 3.5,
+        "dbt silver": 9.0,
+        "sentiment": 2.5,
+        "dbt gold": 5.0,
+        "train": 3.0,
+    }

@@ -48,3 +48,21 @@ def test_status_and_the_summary_say_only_what_run_insights_holds(small_run, gold
         if label == "changed" or (label == "" and not text.startswith("...")):
             assert text in sentences or text.startswith("no stage moves")
     assert any(line.startswith("stages") for line in format_status(status))
+
+
+def test_no_reason_reads_like_the_typical_guest_in_batch_or_live(small_run, gold):
+    from guestloyalty.models.phrases import same_as_typical
+    from guestloyalty.serving.guest import score_one_guest
+
+    rows = gold.sql(
+        "select feature, guest_value, typical_value from guest_score_explanations"
+    ).fetchall()
+    assert rows
+    assert not [row for row in rows if same_as_typical(*row)]
+    guests = [row[0] for row in gold.sql("select guest_id from guest_scores limit 15").fetchall()]
+    for guest_id in guests:
+        score = score_one_guest(small_run.layout, small_run.settings, guest_id)
+        assert score.lifecycle_stage is not None
+        for reason in score.reasons:
+            assert not same_as_typical(reason.feature, reason.value, reason.typical), reason
+            assert "typical guest" in reason.text

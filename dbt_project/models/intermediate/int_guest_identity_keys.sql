@@ -23,7 +23,7 @@ profiles as (select * from {{ ref('stg_bronze__guests') }}),
 references_seen as (
     select source_system, guest_id from profiles
     union
-    select source_system, guest_id from {{ ref('stg_bronze__stays') }}
+    select source_system, guest_id from {{ ref('int_stays_unified') }}
     union
     select source_system, guest_id from {{ ref('stg_bronze__bookings') }}
     union

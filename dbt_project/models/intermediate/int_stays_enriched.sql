@@ -4,7 +4,7 @@
   the guest's history (sequence number, days since the previous stay).
 #}
 with
-stays as (select * from {{ ref('stg_bronze__stays') }}),
+stays as (select * from {{ ref('int_stays_unified') }}),
 
 identity_map as (select * from {{ ref('int_guest_identity_map') }}),
 
@@ -48,7 +48,8 @@ resolved as (
         coalesce(stays.is_upgraded, false) as is_upgraded,
         coalesce(stays.had_service_failure, false) as had_service_failure,
         stays.check_in_date,
-        stays.check_out_date
+        stays.check_out_date,
+        stays.stay_origin
     from stays
     inner join identity_map
         on stays.source_system = identity_map.source_system
@@ -88,7 +89,8 @@ final as (
         is_upgraded,
         had_service_failure,
         check_in_date,
-        check_out_date
+        check_out_date,
+        stay_origin
     from resolved
 )
 

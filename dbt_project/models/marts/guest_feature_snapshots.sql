@@ -54,7 +54,16 @@ events as (select * from {{ ref('int_engagement_events_resolved') }}),
 
 loyalty as (select * from {{ ref('int_loyalty_transactions_resolved') }}),
 
-reviews as (select * from {{ ref('int_reviews_resolved') }}),
+-- each review with its sentiment (the sentiment stage scores reviews up to as_of only)
+reviews as (
+    select
+        resolved.*,
+        review_sentiment.sentiment,
+        review_sentiment.unresolved_negative_topics
+    from {{ ref('int_reviews_resolved') }} as resolved
+    left join {{ source('sentiment', 'review_sentiment') }} as review_sentiment
+        on resolved.review_id = review_sentiment.review_id
+),
 
 requests as (
     select * from {{ ref('int_special_requests_resolved') }}
@@ -318,6 +327,7 @@ property_visits as (
     ],
     sample='labeled_sample') }},
 
+{#- sentiment sums in thousandths: integer sums are the same on every run, float sums need not be #}
 {{ snapshot_deltas('review', 'reviews',
     spans={'history': ('reviews.submitted_date', none)},
     measures=[
@@ -329,6 +339,12 @@ property_visits as (
         ('nps_count', 'case when reviews.nps is not null then 1 else 0 end', 'history', 'sum'),
         ('last_nps_key', pack_latest('reviews.submitted_date', 'reviews.nps', 100),
             'history', 'max'),
+        ('sentiment_total', 'coalesce(cast(round(reviews.sentiment * 1000) as integer), 0)',
+            'history', 'sum'),
+        ('sentiment_count', 'case when reviews.sentiment is not null then 1 else 0 end',
+            'history', 'sum'),
+        ('negative_topics', 'coalesce(reviews.unresolved_negative_topics, 0)', 'history',
+            'sum'),
     ],
     sample='labeled_sample') }},
 
@@ -399,6 +415,9 @@ cumulated_{{ part }} as (
         {{ running('review_deltas.nps_total', single=(part == 'single')) }} as nps_total,
         {{ running('review_deltas.nps_count', single=(part == 'single')) }} as nps_count,
         {{ running('review_deltas.last_nps_key', 'max', single=(part == 'single')) }} as last_nps_key,
+        {{ running('review_deltas.sentiment_total', single=(part == 'single')) }} as sentiment_total,
+        {{ running('review_deltas.sentiment_count', single=(part == 'single')) }} as sentiment_count,
+        {{ running('review_deltas.negative_topics', single=(part == 'single')) }} as unresolved_negative_topics,
         {{ running('request_deltas.special_requests', single=(part == 'single')) }} as special_requests_count,
         {{ running('request_deltas.complaints', single=(part == 'single')) }} as complaints_count
     from grid
@@ -521,6 +540,9 @@ final as (
         cumulated.rating_total * 1.0 / nullif(cumulated.ratings_count, 0) as avg_rating,
         cumulated.nps_total * 1.0 / nullif(cumulated.nps_count, 0) as avg_nps,
         {{ unpack_latest('cumulated.last_nps_key', 100) }} as last_nps,
+        cumulated.sentiment_total / 1000.0 / nullif(cumulated.sentiment_count, 0)
+            as avg_review_sentiment,
+        cumulated.unresolved_negative_topics,
         cumulated.complaints_count,
         cumulated.special_requests_count,
         -- profile

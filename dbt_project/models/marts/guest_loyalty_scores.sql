@@ -29,6 +29,9 @@
     'ancillary': ('current_features.ancillary_share', false, none),
     'rating': ('current_features.avg_rating', false, 'coverage.has_reviews'),
     'nps': ('current_features.last_nps', false, 'coverage.has_reviews'),
+    'sentiment': ('current_features.avg_review_sentiment', false, 'coverage.has_reviews'),
+    'negative_topics': ('current_features.unresolved_negative_topics', true,
+        'coverage.has_reviews'),
     'service_failures': ('current_features.service_failures_count', true,
         'coverage.has_reviews or coverage.has_special_requests'),
     'complaints': ('current_features.complaints_count', true, 'coverage.has_special_requests'),
@@ -65,6 +68,8 @@ current_features as (
         features.ancillary_share,
         features.avg_rating,
         features.last_nps,
+        features.avg_review_sentiment,
+        features.unresolved_negative_topics,
         features.service_failures_count,
         features.complaints_count,
         features.reviews_count,
@@ -76,8 +81,8 @@ current_features as (
 {%- for name, (expression, descending, flag) in ranked_inputs.items() %}
 {{ percentile_ranks(name ~ '_ranks', 'current_features', expression, descending=descending) }},
 {% endfor %}
--- one percentile per input: engagement, loyalty, value, satisfaction, advocacy (nps serves
--- satisfaction and advocacy); null where the hotel does not export the input's entity
+-- one percentile per input: engagement, loyalty, value, satisfaction, advocacy (nps and
+-- review sentiment serve satisfaction and advocacy); null where the hotel does not export the input's entity
 inputs as (
     select
         current_features.guest_id,
@@ -104,9 +109,10 @@ components as (
             'direct_share_pct']) }} as loyalty_component_score,
         100 * {{ mean_of_present(['lifetime_revenue_pct', 'recent_revenue_pct', 'daily_rate_pct',
             'ancillary_pct']) }} as value_score,
-        100 * {{ mean_of_present(['rating_pct', 'nps_pct', 'service_failures_pct',
-            'complaints_pct']) }} as satisfaction_score,
-        100 * {{ mean_of_present(['nps_pct', 'reviews_pct', 'social_pct']) }}
+        100 * {{ mean_of_present(['rating_pct', 'nps_pct', 'sentiment_pct',
+            'service_failures_pct', 'complaints_pct', 'negative_topics_pct']) }}
+            as satisfaction_score,
+        100 * {{ mean_of_present(['nps_pct', 'sentiment_pct', 'reviews_pct', 'social_pct']) }}
             as advocacy_score
     from inputs
 ),

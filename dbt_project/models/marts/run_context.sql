@@ -6,6 +6,8 @@ final as (
         as_of_date,
         horizon_days,
         first_stay_date,
+        last_event_date,
+        rows_after_as_of,
         {{ add_days('as_of_date', 1) }} as current_snapshot_date
     from context
 )

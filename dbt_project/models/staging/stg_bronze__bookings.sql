@@ -13,6 +13,7 @@ final as (
         status,
         purpose,
         currency,
+        source_currency,
         adults,
         children,
         booking_changes,

@@ -10,6 +10,7 @@ final as (
         property_id,
         room_type,
         currency,
+        source_currency,
         coalesce(nights, {{ days_between('check_in_date', 'check_out_date') }}) as nights,
         room_revenue,
         fnb_revenue,

@@ -68,6 +68,8 @@ FEATURES: tuple[str, ...] = (
     "avg_rating",
     "avg_nps",
     "last_nps",
+    "avg_review_sentiment",
+    "unresolved_negative_topics",
     "complaints_count",
     "special_requests_count",
     "age_years",

@@ -1,10 +1,14 @@
 """The nightly run, stage by stage, with timings and a run log.
 
     generate (when the landing folder is empty) -> ingest -> dbt pre-scoring (silver + gold
-    marts into the build file) -> train -> score -> dbt post-scoring -> publish gold
+    marts into the build file) -> train -> score -> dbt post-scoring -> gate -> publish gold
 
 Gold is only replaced at the very end, by a rename; a run that fails anywhere leaves the
-published gold as it was.
+published gold as it was. When no model can be trained (one stay per guest, one class), the
+run still publishes the marts that need no model, with empty score tables: its status is
+``partial`` and the reason is in the run log. Before publish, the plausibility gate
+(``operations.gate``) compares the build with the published gold and stops a run that jumps
+implausibly, unless ``accept_changes``.
 """
 
 from __future__ import annotations
@@ -23,7 +27,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from guestloyalty.config import Settings
-from guestloyalty.errors import DiskFullError, NoDataError, PipelineLockedError
+from guestloyalty.errors import (
+    DiskFullError,
+    NoDataError,
+    PipelineLockedError,
+    PlausibilityGateError,
+    TrainingError,
+)
 from guestloyalty.faults import fault_point
 from guestloyalty.operations.erasure_recovery import finish_interrupted_erasure
 from guestloyalty.warehouse import Layout, connect, copy_state_into, publish_gold
@@ -56,6 +66,10 @@ class RunReport:
     gold_path: Path | None = None
     status: str = "running"
     stage: str = "start"
+    #: Why the scores are absent (no model could be trained); None when the run scored.
+    scores_missing: str | None = None
+    #: Implausible changes against the published gold that --accept-changes let through.
+    accepted_changes: list[str] = field(default_factory=list)
 
 
 @contextlib.contextmanager
@@ -184,17 +198,33 @@ def _bronze_has_rows(layout: Layout) -> bool:
         )
 
 
-def stage_transform(layout: Layout, settings: Settings) -> dict[str, int]:
-    """Fresh gold build file, then one dbt build of silver and the pre-scoring gold marts."""
-    from guestloyalty.transform import PRE_SCORING, run_dbt
+def stage_transform(layout: Layout, settings: Settings) -> dict[str, object]:
+    """Fresh gold build file, a dbt build of silver, the sentiment stage (reviews and
+    complaints scored into the build), then a dbt build of the pre-scoring gold marts."""
+    from guestloyalty.scoring.sentiment import score_sentiment
+    from guestloyalty.transform import (
+        PRE_SCORING_GOLD,
+        PRE_SCORING_SILVER,
+        keep_run_results,
+        run_dbt,
+    )
     from guestloyalty.warehouse import start_gold_build
 
     if not layout.bronze_path.exists():
         raise NoDataError(f"{layout.bronze_path} does not exist: run `guestloyalty ingest` first")
     layout.ensure_dirs()  # silver/ may be missing when bronze came from elsewhere
     start_gold_build(layout)
-    result = run_dbt(layout, settings, selection=PRE_SCORING)
-    return {"dbt_nodes_passed": result.passed}
+    silver = run_dbt(layout, settings, selection=PRE_SCORING_SILVER)
+    keep_run_results(layout, "silver")
+    started = time.perf_counter()
+    scored = score_sentiment(layout, settings)
+    sentiment_seconds = round(time.perf_counter() - started, 2)
+    gold = run_dbt(layout, settings, selection=PRE_SCORING_GOLD)
+    return {
+        "dbt_nodes_passed": silver.passed + gold.passed,
+        "sentiment_seconds": sentiment_seconds,
+        **scored.details(),
+    }
 
 
 def build_silver(layout: Layout, settings: Settings) -> int:
@@ -231,6 +261,38 @@ def stage_score(layout: Layout, settings: Settings) -> dict[str, object]:
 
     _require_build(layout)
     return score_current(layout, settings).details()
+
+
+def stage_no_scores(layout: Layout, reason: str) -> dict[str, object]:
+    """No model could be trained: empty score tables, so the marts that need none still build."""
+    from guestloyalty.scoring.score import write_empty_scores
+
+    _require_build(layout)
+    write_empty_scores(layout)
+    return {"guests_scored": 0, "scores_missing": reason}
+
+
+def stage_gate(
+    layout: Layout,
+    settings: Settings,
+    *,
+    accept_changes: bool,
+    scores_missing: str | None = None,
+) -> dict[str, object]:
+    """Stop before publish when this run differs implausibly from the published gold."""
+    from guestloyalty.operations.gate import check_run
+
+    result = check_run(layout, settings)
+    if result.changes and not accept_changes:
+        why = f" (no model: {scores_missing})" if scores_missing else ""
+        raise PlausibilityGateError(
+            "this run differs implausibly from the published gold: "
+            + "; ".join(result.changes)
+            + why
+            + f"; gold is unchanged ({layout.gold_path}): check those files "
+            "(guestloyalty status), or rerun with --accept-changes to publish it"
+        )
+    return {"changes_accepted": len(result.changes), "changes": result.changes}
 
 
 def stage_post_scoring(layout: Layout, settings: Settings) -> dict[str, int]:
@@ -274,10 +336,12 @@ def run_pipeline(
     guests: int = 30_000,
     report: Reporter = print,
     wait: bool = False,
+    accept_changes: bool = False,
 ) -> RunReport:
     """Run every stage; ``generate=None`` generates a world only when landing is empty.
 
-    ``wait`` waits for a run already holding the data directory instead of failing.
+    ``wait`` waits for a run already holding the data directory instead of failing;
+    ``accept_changes`` publishes a run that the plausibility gate would stop.
     """
     layout.ensure_dirs()
     with pipeline_lock(layout, wait=wait, report=report):
@@ -310,11 +374,31 @@ def run_pipeline(
                 ),
             )
             _timed(run, "transform", report, lambda: stage_transform(layout, settings))
-            _timed(run, "train", report, lambda: stage_train(layout, settings))
-            _timed(run, "score", report, lambda: stage_score(layout, settings))
+            try:
+                _timed(run, "train", report, lambda: stage_train(layout, settings))
+            except TrainingError as error:
+                run.scores_missing = _first_line(error)
+                report(f"[train] no model: {run.scores_missing}")
+            if run.scores_missing is None:
+                _timed(run, "score", report, lambda: stage_score(layout, settings))
+            else:
+                reason = run.scores_missing
+                _timed(run, "score", report, lambda: stage_no_scores(layout, reason))
             _timed(run, "post_scoring", report, lambda: stage_post_scoring(layout, settings))
-            run.status = "succeeded"
-            _log_run(layout, run, started)
+            _timed(
+                run,
+                "gate",
+                report,
+                lambda: stage_gate(
+                    layout,
+                    settings,
+                    accept_changes=accept_changes,
+                    scores_missing=run.scores_missing,
+                ),
+            )
+            run.accepted_changes = list(run.details["gate"].get("changes", []))  # type: ignore[union-attr]
+            run.status = "succeeded" if run.scores_missing is None else "partial"
+            _log_run(layout, run, started, message=_run_message(run))
             _timed(run, "publish", report, lambda: stage_publish(layout, run))
         except BaseException as error:
             run.status = "failed"
@@ -328,6 +412,15 @@ def run_pipeline(
                 ) from error
             raise
     return run
+
+
+def _run_message(run: RunReport) -> str:
+    parts = []
+    if run.scores_missing:
+        parts.append(f"published without scores: {run.scores_missing}")
+    if run.accepted_changes:
+        parts.append("changes accepted: " + "; ".join(run.accepted_changes))
+    return " | ".join(parts)[:500]
 
 
 def _timed(run: RunReport, stage: str, report: Reporter, work: Callable[[], object]) -> None:
@@ -387,7 +480,9 @@ def _close_interrupted_runs(layout: Layout) -> list[str]:
         con.execute(RUN_LOG_DDL)
         rows = con.execute("select run_id, status from run_log order by started_at desc").fetchall()
         stale = [run_id for run_id, status in rows if status == "running"]
-        latest_success = next((run_id for run_id, status in rows if status == "succeeded"), None)
+        latest_success = next(
+            (run_id for run_id, status in rows if status in ("succeeded", "partial")), None
+        )
         if latest_success is not None and latest_success not in published:
             stale.append(latest_success)
         for run_id in stale:

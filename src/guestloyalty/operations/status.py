@@ -14,6 +14,7 @@ model; ``--json`` prints it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from pathlib import Path
 
@@ -76,6 +77,7 @@ class GoldStatus(BaseModel):
     published_at: dt.datetime
     as_of_date: dt.date | None = None
     horizon_days: int | None = None
+    rows_after_as_of: int | None = None
     tables: dict[str, int] = Field(default_factory=dict)
 
 
@@ -236,6 +238,10 @@ def _collect_gold(layout: Layout, status: Status) -> None:
             row = con.sql("select as_of_date, horizon_days from run_context").fetchall()
             if row:
                 gold.as_of_date, gold.horizon_days = row[0][0], row[0][1]
+            with contextlib.suppress(duckdb.Error):  # a gold published before the column
+                gold.rows_after_as_of = con.sql(
+                    "select rows_after_as_of from run_context"
+                ).fetchall()[0][0]
         status.gold = gold
         if status.last_run is None and "run_log" in tables:
             status.last_run = _last_run(con)
@@ -430,6 +436,11 @@ def format_status(status: Status) -> list[str]:
         lines.append(
             f"gold       {gold.path}  published {_when(gold.published_at)}  "
             f"as_of {gold.as_of_date or '-'}"
+            + (
+                f" ({gold.rows_after_as_of:,} rows dated after it not used)"
+                if gold.rows_after_as_of
+                else ""
+            )
         )
         main_tables = [
             name

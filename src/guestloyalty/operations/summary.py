@@ -104,11 +104,27 @@ def run_summary(layout: Layout, run: RunReport) -> list[str]:
             "  drift    "
             + ", ".join(f"{w.feature} (PSI {w.psi:.2f})" for w in status.drift_warnings[:5])
         )
+    if run.scores_missing:
+        lines.append(f"  scores   absent: {run.scores_missing}; gold has no model outputs")
+    for change in run.accepted_changes:
+        lines.append(f"  accepted {change}")
+    rules = [
+        f"{entity.entity} {rule} {rows:,}"
+        for entity in status.entities
+        for rule, rows in entity.quarantine_by_rule.items()
+    ]
+    if rules:
+        lines.append("  rules    " + ", ".join(rules[:8]) + (" ..." if len(rules) > 8 else ""))
     from guestloyalty.operations.status import insight_lines
 
     for label, text in insight_lines(status.insights, limit=6):
         lines.append(f"  {label:<8} {text}")
     as_of = status.gold.as_of_date if status.gold else None
-    lines.append(f"  gold at  {run.gold_path or layout.gold_path} (as_of {as_of or '-'})")
+    after = status.gold.rows_after_as_of if status.gold else None
+    lines.append(
+        f"  gold at  {run.gold_path or layout.gold_path} (as_of {as_of or '-'}"
+        + (f"; {after:,} rows dated after it not used" if after else "")
+        + ")"
+    )
     lines.append("  next     guestloyalty status | score-guest ID | query list | report")
     return lines

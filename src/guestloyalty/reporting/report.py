@@ -15,11 +15,16 @@ Sections:
 - churn risk bands, segment profiles, the next best actions;
 - business metrics over time (``business_metrics``; otherwise the observed churn rate of the
   labeled snapshots);
+- what guests write: mean review sentiment by month for the properties with most reviews,
+  and the complaint topics with most negative mentions over the last 12 months with their
+  trend (last 3 months against the 3 before; ``review_sentiment``,
+  ``review_topics_by_property``);
 - drift warnings.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
 import json
@@ -84,6 +89,14 @@ class ReportData:
     monthly: list[dict[str, object]] = field(default_factory=list)
     monthly_source: str = ""
     drift: list[tuple[str, float]] = field(default_factory=list)
+    #: (property, month, mean sentiment, reviews) of the most reviewed properties
+    sentiment_by_month: list[tuple[str, dt.date, float, int]] = field(default_factory=list)
+    #: topic, negative mentions (12 months), negative share, last 3 months, the 3 before,
+    #: complaints logged (12 months)
+    complaint_topics: list[tuple[str, int, float, int, int, int]] = field(default_factory=list)
+    #: (entity, rule, quarantined rows, bronze rows of the entity), from quarantine_rules
+    quarantine: list[tuple[str, str, int, int]] = field(default_factory=list)
+    rows_after_as_of: int | None = None
     #: (insight_kind, subject, value, sentence) rows of run_insights, in reading order.
     insights: list[tuple[str, str, float, str]] = field(default_factory=list)
 
@@ -121,6 +134,8 @@ def collect(layout: Layout, settings: Settings) -> ReportData:
         _backtest(con, data)
         _risk_and_segments(con, data)
         _monthly(con, data)
+        _reviews(con, data)
+        _data_quality(con, data)
         if "run_insights" in tables:
             data.insights = con.sql(
                 "select insight_kind, subject, insight_value, sentence from run_insights "
@@ -156,6 +171,19 @@ def _kpis(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
         )
 
 
+def _data_quality(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
+    if "quarantine_rules" in data.tables:
+        data.quarantine = con.sql(
+            "select entity, failed_rule, quarantined_rows, bronze_rows from quarantine_rules "
+            "order by entity, quarantined_rows desc, failed_rule"
+        ).fetchall()
+    if "run_context" in data.tables:
+        with contextlib.suppress(Exception):  # a gold published before the column
+            data.rows_after_as_of = con.sql("select rows_after_as_of from run_context").fetchall()[
+                0
+            ][0]
+
+
 def _lifecycle_kpis(con: duckdb.DuckDBPyConnection, data: ReportData) -> dict[str, float]:
     columns = {
         row[0]
@@ -182,12 +210,17 @@ def _lifecycle_kpis(con: duckdb.DuckDBPyConnection, data: ReportData) -> dict[st
 def _run_and_models(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
     if "run_log" in data.tables:
         rows = con.sql(
-            "select run_id, status, finished_at, stage_seconds from run_log "
-            "where status = 'succeeded' order by started_at desc limit 1"
+            "select run_id, status, finished_at, stage_seconds, message from run_log "
+            "where status in ('succeeded', 'partial') order by started_at desc limit 1"
         ).fetchall()
         if rows:
-            run_id, status, finished, stages = rows[0]
-            data.run = {"run_id": run_id, "status": status, "finished_at": finished}
+            run_id, status, finished, stages, message = rows[0]
+            data.run = {
+                "run_id": run_id,
+                "status": status,
+                "finished_at": finished,
+                "message": message,
+            }
             try:
                 data.run["seconds"] = sum(json.loads(stages or "{}").values())
             except (ValueError, TypeError):
@@ -289,6 +322,48 @@ def _monthly(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
         return
     columns = rel.columns
     data.monthly = [dict(zip(columns, row, strict=True)) for row in rel.fetchall()]
+
+
+def _reviews(con: duckdb.DuckDBPyConnection, data: ReportData, *, properties: int = 6) -> None:
+    if "review_sentiment" in data.tables:
+        data.sentiment_by_month = con.sql(
+            f"""
+            with top as (
+                select coalesce(property_id, 'unknown') as property_id
+                from review_sentiment where sentiment is not null
+                group by 1 order by count(*) desc, 1 limit {int(properties)}
+            )
+            select coalesce(reviews.property_id, 'unknown') as property_id,
+                date_trunc('month', reviews.submitted_date) as month_start,
+                avg(reviews.sentiment), count(*)
+            from review_sentiment as reviews
+            inner join top on coalesce(reviews.property_id, 'unknown') = top.property_id
+            where reviews.sentiment is not null
+            group by all order by 1, 2
+            """
+        ).fetchall()
+    if "review_topics_by_property" in data.tables and data.as_of is not None:
+        data.complaint_topics = con.sql(
+            """
+            with windowed as (
+                select topic, negative_mentions, mentions, complaint_mentions,
+                    date_diff('month', month_start, date_trunc('month', ?::date)) as months_ago
+                from review_topics_by_property
+            )
+            select topic,
+                sum(negative_mentions) as negative,
+                sum(negative_mentions) / nullif(sum(mentions), 0) as negative_share,
+                sum(case when months_ago < 3 then negative_mentions else 0 end) as last_3,
+                sum(case when months_ago >= 3 and months_ago < 6 then negative_mentions else 0
+                    end) as previous_3,
+                sum(complaint_mentions) as complaints
+            from windowed where months_ago < 12
+            group by topic
+            having sum(negative_mentions) + sum(complaint_mentions) > 0
+            order by negative desc, complaints desc, topic
+            """,
+            params=[data.as_of],
+        ).fetchall()
 
 
 def _validation(
@@ -602,6 +677,8 @@ def render(data: ReportData) -> str:
     parts.append(_quality_section(data))
     parts.append(_scores_section(data))
     parts.append(_business_section(data))
+    parts.append(_reviews_section(data))
+    parts.append(_data_quality_section(data))
     if data.drift:
         rows = [[feature, f"{psi:.2f}"] for feature, psi in data.drift]
         parts.append(
@@ -667,7 +744,9 @@ def _kpi_section(data: ReportData) -> str:
     if data.run:
         run = (
             f'<p class="note">Run {_esc(data.run["run_id"])} {_esc(data.run["status"])} '
-            f"at {_esc(str(data.run['finished_at'])[:16])}.</p>"
+            f"at {_esc(str(data.run['finished_at'])[:16])}."
+            + (f" {_esc(data.run['message'])}" if data.run.get("message") else "")
+            + "</p>"
         )
     models = ""
     if data.models:
@@ -696,6 +775,28 @@ def _kpi_section(data: ReportData) -> str:
         )
         models += _selection_card(data)
     return f'<h2>At a glance</h2><div class="kpis">{"".join(cards)}</div>{run}{models}'
+
+
+def _data_quality_section(data: ReportData) -> str:
+    """Quarantined rows per entity and rule, and the rows dated after as_of."""
+    if "quarantine_rules" not in data.tables:
+        return ""
+    rows = [
+        [entity, rule, f"{rows:,}", f"{rows / bronze:.2%}" if bronze else "-"]
+        for entity, rule, rows, bronze in data.quarantine
+    ]
+    body = (
+        _table(["entity", "rule", "rows", "of the entity"], rows, {2, 3})
+        if rows
+        else ("<p>No row quarantined.</p>")
+    )
+    note = (
+        "Rows silver quarantined, by the first rule they failed (README: Quarantine rules); "
+        "bronze keeps them."
+    )
+    if data.rows_after_as_of:
+        note += f" {data.rows_after_as_of:,} rows dated after as_of are not used."
+    return "<h2>Data quality</h2>" + _card(body, note)
 
 
 def _selection_card(data: ReportData) -> str:
@@ -989,6 +1090,75 @@ def _business_section(data: ReportData) -> str:
         )
     cards = "".join(_card(chart, f"source: {data.monthly_source}") for chart in charts)
     return f'<h2>Business over time</h2><div class="cards">{cards}</div>'
+
+
+def _reviews_section(data: ReportData) -> str:
+    cards = []
+    if data.sentiment_by_month:
+        months = sorted({month for _, month, _, _ in data.sentiment_by_month})
+        index = {month: i for i, month in enumerate(months)}
+        step = max(1, len(months) // 8)
+        ticks = list(range(len(months)))[::step]
+        series = []
+        names = sorted({name for name, _, _, _ in data.sentiment_by_month})
+        for k, name in enumerate(names):
+            rows = [row for row in data.sentiment_by_month if row[0] == name]
+            series.append(
+                Series(
+                    name,
+                    [index[month] for _, month, _, _ in rows],
+                    [float(mean) for _, _, mean, _ in rows],
+                    PALETTE[k % len(PALETTE)],
+                )
+            )
+        cards.append(
+            _card(
+                line_chart(
+                    series,
+                    title="Mean review sentiment by month",
+                    x_label="month submitted",
+                    y_label="sentiment (-1 .. 1)",
+                    y_range=(-1, 1),
+                    x_ticks=ticks,
+                    x_tick_labels=[str(months[i])[:7] for i in ticks],
+                    legend_corner="bottom-right",
+                ),
+                "source: review_sentiment (properties with the most reviews); 0 is the midpoint "
+                "of the scale (NPS 5, rating 3)",
+            )
+        )
+    if data.complaint_topics:
+        rows = []
+        for topic, negative, share, last_3, previous_3, complaints in data.complaint_topics[:10]:
+            if previous_3:
+                trend = f"{(last_3 - previous_3) / previous_3:+.0%}"
+            else:
+                trend = "new" if last_3 else ""
+            share_text = "" if share is None else f"{float(share):.0%}"
+            rows.append(
+                [topic, f"{negative:,}", share_text, f"{last_3:,}", trend, f"{complaints:,}"]
+            )
+        cards.append(
+            _card(
+                _table(
+                    [
+                        "topic",
+                        "negative mentions",
+                        "of mentions",
+                        "last 3 months",
+                        "vs 3 before",
+                        "complaints logged",
+                    ],
+                    rows,
+                    {1, 2, 3, 4, 5},
+                ),
+                "Top complaint topics over the 12 months up to as_of "
+                "(review_topics_by_property): negative review mentions and logged complaints.",
+            )
+        )
+    if not cards:
+        return ""
+    return f'<h2>What guests write</h2><div class="cards">{"".join(cards)}</div>'
 
 
 def _nan(value: object) -> float:

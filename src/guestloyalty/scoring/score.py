@@ -571,6 +571,14 @@ def score_current(layout: Layout, settings: Settings) -> ScoreResult:
     )
 
 
+def write_empty_scores(layout: Layout) -> None:
+    """No model could be trained: the score tables, empty, so that the marts that need no
+    model (guest_360, business metrics) still build, with their score columns null."""
+    with connect(layout.gold_build_path) as con:
+        for ddl in (SCORES_DDL, EXPLANATIONS_DDL, TYPICAL_DDL, DRIFT_DDL, PROFILES_DDL):
+            con.execute(ddl)
+
+
 def stay_forecast(
     bundle: registry.ModelBundle,
     stays: baseline.StayLog,

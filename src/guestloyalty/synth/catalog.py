@@ -82,6 +82,10 @@ def load_catalog(folder: Path | None = None) -> Catalog:
     """Read the seeds once per process."""
     folder = folder or seeds_dir()
     props = _read(folder, "properties", ["property_id", "property_kind", "rooms", "base_rate_eur"])
+    if "in_synthetic_world" in props.columns:  # the seed also lists real data sets' hotels
+        props = props.filter(
+            pl.col("in_synthetic_world").cast(pl.Utf8).str.to_lowercase().eq("true")
+        )
     kinds = props["property_kind"].to_list()
     unknown = sorted(set(kinds) - set(KINDS))
     if unknown:

@@ -112,8 +112,8 @@ metric_tests as (
         now_values.property_id,
         now_values.metric,
         now_values.metric_value,
-        avg(history.metric_value) as history_mean,
-        stddev_samp(history.metric_value) as history_sd,
+        round(avg(history.metric_value), 9) as history_mean,
+        round(stddev_samp(history.metric_value), 9) as history_sd,
         count(history.metric_value) as history_months
     from metric_values as now_values
     inner join latest_month on now_values.month_start = latest_month.month_start
@@ -222,9 +222,10 @@ final as (
         sentences.scope,
         sentences.subject,
         sentences.detail,
-        sentences.insight_value,
-        sentences.baseline_value,
-        sentences.z_score,
+        -- rounded: parallel sums may differ in the last bit between identical runs
+        round(sentences.insight_value, 6) as insight_value,
+        round(sentences.baseline_value, 6) as baseline_value,
+        round(sentences.z_score, 4) as z_score,
         sentences.sentence,
         context.as_of_date
     from sentences

@@ -1,4 +1,9 @@
-{# Every bronze booking, typed once, with the first rule it fails (null: passes). #}
+{#
+  Every bronze booking, typed once, with the first rule it fails (null: passes). The amount is
+  converted into the reporting currency (seed exchange_rates; `source_currency` keeps the
+  export's). The plausibility rules (macros/plausibility.sql) follow the typing rules; the
+  amount bound is a second pass over the rows that passed them.
+#}
 {%- set typed -%}
     select
         source.booking_id,
@@ -20,6 +25,10 @@
         {{ safe_timestamp('source.cancelled_at') }} as cancelled_at,
         {{ safe_date('source.arrival_date') }} as arrival_date,
         {{ safe_date('source.departure_date') }} as departure_date,
+        source.property_id as raw_property_id,
+        rates.to_reporting,
+        rates.reporting_currency,
+        properties.property_id is not null as is_known_property,
         source.arrival_date as raw_arrival_date,
         source.departure_date as raw_departure_date,
         source.booked_at as raw_booked_at,
@@ -31,13 +40,17 @@
     from source
     left join channel_aliases on lower(source.channel) = channel_aliases.alias
     left join room_type_aliases on lower(source.room_type) = room_type_aliases.alias
+    left join rates on upper(coalesce(source.currency, 'EUR')) = rates.currency
+    left join properties on source.property_id = properties.property_id
 {%- endset -%}
 
 {{ base_bronze(
     'bookings',
     imports=[
         ('channel_aliases', ref('channel_aliases')),
-        ('room_type_aliases', ref('room_type_aliases'))
+        ('room_type_aliases', ref('room_type_aliases')),
+        ('properties', ref('properties')),
+        ('rates', reporting_rates())
     ],
     typed=typed,
     rules=[
@@ -60,12 +73,29 @@
         ('party_size_not_a_number',
             "(raw_adults is not null and adults is null)"
             ~ " or (raw_children is not null and children is null)"),
-        ('party_size_negative', "adults < 0 or children < 0"),
-        ('duplicate_key', is_superseded('booking_id'))
+        ('party_size_negative', "adults < 0 or children < 0")
+    ] + implausible_date_rules('arrival_date', 'arrival_date', var('max_booking_lead_days', 730))
+    + [
+        ('departure_date_placeholder', is_placeholder_year('departure_date')),
+        ('booked_at_placeholder', "booked_at is not null and " ~ is_placeholder_year('booked_at')),
+        ('booked_at_in_future',
+            "cast(booked_at as date) > " ~ add_days('cast(_loaded_at as date)', '1')),
+        ('nights_out_of_range',
+            days_between('arrival_date', 'departure_date') ~ " > " ~ var('max_nights', 365)),
+        ('party_size_out_of_range',
+            "coalesce(adults, 0) + coalesce(children, 0) > " ~ var('max_party_size', 60)),
+        ('property_unknown', "raw_property_id is not null and not is_known_property"),
+        ('currency_unknown', "to_reporting is null")
     ],
+    money_bound=('amount_out_of_range',
+        "amount * to_reporting / greatest("
+        ~ days_between('arrival_date', 'departure_date') ~ ", 1)"),
+    late_rules=[('duplicate_key', is_superseded('booking_id'))],
     columns=[
         'booking_id', 'guest_id', 'source_system', 'property_id', 'room_type', 'rate_plan',
-        'channel', 'status', 'purpose', 'currency', 'adults', 'children', 'booking_changes',
-        'amount', 'booked_at', 'cancelled_at', 'arrival_date', 'departure_date'
+        'channel', 'status', 'purpose', 'reporting_currency as currency',
+        'currency as source_currency', 'to_reporting as exchange_rate', 'adults', 'children',
+        'booking_changes', 'amount * to_reporting as amount', 'booked_at', 'cancelled_at',
+        'arrival_date', 'departure_date'
     ]
 ) }}

@@ -32,7 +32,8 @@
             ~ " 'social_mention', 'social_share'"
             ~ " )"),
         ('occurred_at_blank', "raw_occurred_at is null"),
-        ('occurred_at_unparseable', "occurred_at is null"),
+        ('occurred_at_unparseable', "occurred_at is null")
+    ] + implausible_date_rules('cast(occurred_at as date)', 'occurred_at') + [
         ('duplicate_key', is_superseded('event_id'))
     ],
     columns=[

@@ -37,7 +37,8 @@
         ('transaction_type_unknown',
             "transaction_type not in ('earn', 'redeem', 'expire', 'adjust', 'tier_change')"),
         ('occurred_at_blank', "raw_occurred_at is null"),
-        ('occurred_at_unparseable', "occurred_at is null"),
+        ('occurred_at_unparseable', "occurred_at is null")
+    ] + implausible_date_rules('cast(occurred_at as date)', 'occurred_at') + [
         ('points_not_a_number', "raw_points is not null and points is null"),
         ('tier_blank', "transaction_type = 'tier_change' and tier is null"),
         ('duplicate_key', is_superseded('transaction_id'))

@@ -32,7 +32,8 @@
     rules=[
         ('guest_id_blank', "guest_id is null"),
         ('submitted_at_blank', "raw_submitted_at is null"),
-        ('submitted_at_unparseable', "submitted_at is null"),
+        ('submitted_at_unparseable', "submitted_at is null")
+    ] + implausible_date_rules('cast(submitted_at as date)', 'submitted_at') + [
         ('nps_not_a_number', "raw_nps is not null and nps is null"),
         ('nps_out_of_range', "nps < 0 or nps > 10"),
         ('rating_not_a_number', "raw_rating is not null and rating is null"),

@@ -1,7 +1,9 @@
 {#
   One row per guest: where they are in their journey at as_of and how we may reach them
   (no_stay_yet for a profile without a stay before as_of and no booking: score-guest gives
-  such a guest the playbook's first-stay action). Channels need marketing consent; email also needs no unsubscribe (and an opt-in that
+  such a guest the playbook's first-stay action; service_recovery for a guest neither in
+  house nor arriving who wrote a negative review in the last 30 days that does not say the
+  problem was fixed). Channels need marketing consent; email also needs no unsubscribe (and an opt-in that
   is not explicitly false), SMS an explicit opt-in, push an app in use (a push sent or an app
   session in the last 365 days). Response rates are over the 365 days up to as_of.
 #}
@@ -18,6 +20,18 @@ current_features as (
     select features.guest_id, features.days_since_last_stay
     from {{ ref('guest_feature_snapshots') }} as features
     inner join context on features.snapshot_date = context.current_snapshot_date
+),
+
+-- a negative review in the 30 days up to as_of whose text does not say it was put right
+recent_negative_reviews as (
+    select review_sentiment.guest_id, max(review_sentiment.submitted_date) as review_date
+    from {{ source('sentiment', 'review_sentiment') }} as review_sentiment
+    cross join context
+    where review_sentiment.sentiment_label = 'negative'
+        and not review_sentiment.is_resolved
+        and review_sentiment.submitted_date <= context.as_of_date
+        and review_sentiment.submitted_date > {{ add_days('context.as_of_date', -30) }}
+    group by review_sentiment.guest_id
 ),
 
 live_bookings as (
@@ -121,11 +135,13 @@ final as (
             when booking_stage.is_in_stay = 1 then 'in_stay'
             when booking_stage.next_arrival_date is not null then 'pre_arrival'
             when current_features.guest_id is null then 'no_stay_yet'
+            when recent_negative_reviews.guest_id is not null then 'service_recovery'
             when current_features.days_since_last_stay is null
                 or current_features.days_since_last_stay >= 365 then 'dormant'
             else 'post_stay'
         end as journey_stage,
         booking_stage.next_arrival_date,
+        recent_negative_reviews.review_date as negative_review_date,
         ranked_channels.has_marketing_consent,
         ranked_channels.has_unsubscribed_email,
         ranked_channels.may_email,
@@ -149,6 +165,8 @@ final as (
     cross join context
     left join booking_stage on ranked_channels.guest_id = booking_stage.guest_id
     left join current_features on ranked_channels.guest_id = current_features.guest_id
+    left join recent_negative_reviews
+        on ranked_channels.guest_id = recent_negative_reviews.guest_id
 )
 
 select * from final
