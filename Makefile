@@ -9,7 +9,7 @@ LATEST := .venv-latest
 UV := uv==0.13.8
 export DO_NOT_TRACK := 1
 
-.PHONY: setup pipeline test test-latest lock soak lint format bench bench-real docs clean
+.PHONY: setup pipeline test test-latest lock soak lint format bench bench-real bench-spark docs clean
 
 # The venv installs exactly requirements.lock (every package pinned, with hashes; build tools
 # and pip too), then the package itself without dependencies; pip check proves the lock still
@@ -35,7 +35,7 @@ test-latest: ## the suite on the newest versions pyproject allows, in .venv-late
 	rm -rf $(LATEST)
 	$(PYTHON) -m venv $(LATEST)
 	$(LATEST)/bin/pip install --quiet --upgrade pip
-	$(LATEST)/bin/pip install --quiet --upgrade --upgrade-strategy eager -e ".[dev]"
+	$(LATEST)/bin/pip install --quiet --upgrade --upgrade-strategy eager -e ".[dev,spark]"
 	@$(LATEST)/bin/pip freeze | grep -iE '^(duckdb|dbt-core|dbt-duckdb|polars|xgboost[a-z-]*)=='
 	$(LATEST)/bin/pytest -q
 
@@ -43,7 +43,7 @@ lock: ## pin every dependency with hashes into requirements.lock (UPGRADE=1: new
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found"; exit 1; }
 	@test -x $(LOCK_VENV)/bin/uv || { $(PYTHON) -m venv $(LOCK_VENV) && $(LOCK_VENV)/bin/pip install --quiet "$(UV)"; }
 	$(PYTHON) -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"] + ["pip"]))' \
-	  | $(LOCK_VENV)/bin/uv pip compile pyproject.toml - --extra dev --universal --python-version 3.11 \
+	  | $(LOCK_VENV)/bin/uv pip compile pyproject.toml - --extra dev --extra spark --universal --python-version 3.11 \
 	    --generate-hashes --custom-compile-command "make lock" --quiet $(if $(UPGRADE),--upgrade) -o $(LOCK)
 
 soak: $(STAMP) ## slow failure-safety variants: every kill point on its own, a real full disk
@@ -69,10 +69,13 @@ bench: $(STAMP) ## speed and memory benchmarks (minutes)
 bench-real: $(STAMP) ## model vs BG/NBD on CDNOW, groceryElog (../shared/data), the default and changing worlds
 	$(BIN)/python benchmarks/real_btyd.py
 
+bench-spark: $(STAMP) ## the pipeline on Spark local mode next to DuckDB, 100,000 guests (needs Java 17+)
+	$(BIN)/python benchmarks/bench_spark.py
+
 docs: $(STAMP) ## dbt docs (catalog of every gold table and column)
 	$(BIN)/guestloyalty docs
 
 clean: ## remove generated data, dbt artifacts and the virtual environment
 	rm -rf data/bronze/landing data/bronze/*.duckdb* data/silver/*.duckdb* data/gold/*.duckdb* \
-	  data/gold/_build data/state data/models data/truth data/dbt data/.pipeline.lock \
+	  data/gold/_build data/state data/models data/truth data/dbt data/spark data/.pipeline.lock \
 	  dbt_project/target dbt_project/logs .pytest_cache .ruff_cache $(VENV) $(LOCK_VENV) $(LATEST)

@@ -13,10 +13,10 @@
             (
                 select
                 {%- for column in node.columns %}
-                    cast(null as varchar) as {{ column }},
+                    cast(null as string) as {{ column }},
                 {%- endfor %}
-                    cast(null as varchar) as _batch_id,
-                    cast(null as varchar) as _source_file,
+                    cast(null as string) as _batch_id,
+                    cast(null as string) as _source_file,
                     cast(null as bigint) as _row_number,
                     cast(null as timestamp) as _loaded_at
                 where 1 = 0

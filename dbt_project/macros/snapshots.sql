@@ -127,7 +127,7 @@
         {%- endfor %}
         {%- for column, expression, span, kind in measures %}
         {%- if kind == 'money' %}
-        round(sum({{ column }}), 2) as {{ column }}{{ ',' if not loop.last }}
+        {{ guestloyalty.round_to("sum(" ~ column ~ ")", 2) }} as {{ column }}{{ ',' if not loop.last }}
         {%- else %}
         {{ aggregate[kind] }}({{ column }}) as {{ column }}{{ ',' if not loop.last }}
         {%- endif %}
@@ -188,7 +188,7 @@
             as snapshot_index,
         {%- for column, expression, span, kind in measures %}
         {%- if kind == 'money' %}
-        round(sum({{ name }}_signed.{{ column }}), 2) as {{ column }}{{ ',' if not loop.last }}
+        {{ guestloyalty.round_to("sum(" ~ name ~ "_signed." ~ column ~ ")", 2) }} as {{ column }}{{ ',' if not loop.last }}
         {%- else %}
         {{ aggregate[kind] }}({{ name }}_signed.{{ column }})
             as {{ column }}{{ ',' if not loop.last }}
@@ -218,7 +218,7 @@
                 ~ sample ~ '.current_index' %}
         {%- endif %}
         {%- if kind == 'money' %}
-        round(sum(case when {{ covers }} then {{ column }} end), 2)
+        {{ guestloyalty.round_to("sum(case when " ~ covers ~ " then " ~ column ~ " end)", 2) }}
             as {{ column }}{{ ',' if not loop.last }}
         {%- else %}
         {{ aggregate[kind] }}(case when {{ covers }} then {{ column }} end)

@@ -12,13 +12,14 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 
 from guestloyalty.config import DEFAULT_HORIZON_DAYS, Settings
-from guestloyalty.errors import GuestLoyaltyError
+from guestloyalty.errors import ConfigError, GuestLoyaltyError
 from guestloyalty.warehouse import Layout
 
 app = typer.Typer(
@@ -50,6 +51,38 @@ Horizon = Annotated[
     typer.Option("--horizon-days", min=1, max=3650, help="Churn / CLV horizon in days."),
 ]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed (same seed, same result).")]
+
+
+class Engine(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+EngineOption = Annotated[
+    Engine,
+    typer.Option(
+        "--engine",
+        envvar="GUESTLOYALTY_ENGINE",
+        help="duckdb (files per layer) or spark (Spark tables under <data>/spark; needs the "
+        "spark extra of the package and Java 17+).",
+    ),
+]
+SparkMaster = Annotated[
+    str,
+    typer.Option(
+        "--spark-master",
+        envvar="GUESTLOYALTY_SPARK_MASTER",
+        help="Spark master of --engine spark: local[*], local[N] or a cluster URL.",
+    ),
+]
+SparkConf = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--spark-conf",
+        help="KEY=VALUE Spark setting of --engine spark (repeatable), e.g. "
+        "spark.sql.shuffle.partitions=4.",
+    ),
+]
 TrustLanding = Annotated[
     bool,
     typer.Option(
@@ -97,13 +130,25 @@ def _settings(
     horizon_days: int = DEFAULT_HORIZON_DAYS,
     seed: int = 42,
     trust_landing_mappings: bool = False,
+    engine: Engine = Engine.duckdb,
+    spark_master: str = "local[*]",
+    spark_conf: list[str] | None = None,
 ) -> Settings:
+    pairs = {}
+    for item in spark_conf or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--spark-conf {item!r}: expected KEY=VALUE")
+        pairs[key.strip()] = value.strip()
     return Settings(
         data_dir=data_dir,
         as_of=as_of.date() if as_of else None,
         horizon_days=horizon_days,
         seed=seed,
         trust_landing_mappings=trust_landing_mappings,
+        engine=engine.value,
+        spark_master=spark_master,
+        spark_conf=pairs,
     )
 
 
@@ -244,6 +289,9 @@ def ingest(
         ),
     ] = None,
     trust_landing_mappings: TrustLanding = False,
+    engine: EngineOption = Engine.duckdb,
+    spark_master: SparkMaster = "local[*]",
+    spark_conf: SparkConf = None,
 ) -> None:
     """Load CSV, TSV, Parquet and JSON Lines files (and .gz) into bronze, as text.
 
@@ -256,15 +304,19 @@ def ingest(
 
     loaded_mapping = load_mapping(mapping) if mapping is not None else None
     layout = Layout(data_dir)
+    settings = _settings(data_dir, engine=engine, spark_master=spark_master, spark_conf=spark_conf)
     with pipeline_lock(layout):
-        results = ingest_paths(
-            layout,
-            paths or None,
-            entity=entity,
-            mapping=loaded_mapping,
-            report=_say,
-            trust_landing_mappings=trust_landing_mappings,
-        )
+        if settings.engine == "spark":
+            results = _spark_ingest(layout, settings, paths, entity=entity, mapping=mapping)
+        else:
+            results = ingest_paths(
+                layout,
+                paths or None,
+                entity=entity,
+                mapping=loaded_mapping,
+                report=_say,
+                trust_landing_mappings=trust_landing_mappings,
+            )
     failed = [r.error for r in results if r.error is not None]
     if failed and _debug():
         raise failed[0]
@@ -280,20 +332,58 @@ def ingest(
         raise typer.Exit(failed[0].exit_code)
 
 
+def _spark_ingest(
+    layout: Layout,
+    settings: Settings,
+    paths: list[Path] | None,
+    *,
+    entity: str | None,
+    mapping: Path | None,
+) -> list:
+    from guestloyalty.ingest.loader import describe
+    from guestloyalty.ingest.spark import ingest_paths as spark_ingest
+    from guestloyalty.operations.spark_stages import spark_session
+
+    if entity is not None or mapping is not None:
+        raise ConfigError(
+            "--entity and --mapping load on the DuckDB engine only; on --engine spark put the "
+            "files under landing/<entity>/ with the contract's columns"
+        )
+    results = spark_ingest(spark_session(layout, settings), layout, paths or None)
+    for result in results:
+        _say(describe(result))
+    return results
+
+
 @app.command()
 @handles_errors
 def transform(
     data_dir: DataDir = Path("data"),
     as_of: AsOf = None,
     horizon_days: Horizon = DEFAULT_HORIZON_DAYS,
+    engine: EngineOption = Engine.duckdb,
+    spark_master: SparkMaster = "local[*]",
+    spark_conf: SparkConf = None,
 ) -> None:
     """Build silver and the gold marts (into the gold build file) with dbt."""
+    from guestloyalty.operations import spark_stages
     from guestloyalty.operations.pipeline import pipeline_lock, stage_transform
 
-    settings = _settings(data_dir, as_of=as_of, horizon_days=horizon_days)
+    settings = _settings(
+        data_dir,
+        as_of=as_of,
+        horizon_days=horizon_days,
+        engine=engine,
+        spark_master=spark_master,
+        spark_conf=spark_conf,
+    )
     layout = Layout(data_dir)
     with pipeline_lock(layout):
-        details = stage_transform(layout, settings)
+        if settings.engine == "spark":
+            run_id = dt.datetime.now(dt.UTC).strftime("transform-%Y%m%dT%H%M%S-%f")
+            details = spark_stages.stage_transform(layout, settings, run_id=run_id)
+        else:
+            details = stage_transform(layout, settings)
     _say(f"dbt: {details['dbt_nodes_passed']} nodes passed; run `guestloyalty train` next")
 
 
@@ -303,13 +393,28 @@ def train(
     data_dir: DataDir = Path("data"),
     horizon_days: Horizon = DEFAULT_HORIZON_DAYS,
     seed: Seed = 42,
+    engine: EngineOption = Engine.duckdb,
+    spark_master: SparkMaster = "local[*]",
+    spark_conf: SparkConf = None,
 ) -> None:
     """Train churn and CLV models on the labeled feature snapshots and register them."""
+    from guestloyalty.operations import spark_stages
     from guestloyalty.operations.pipeline import pipeline_lock, stage_train
 
     layout = Layout(data_dir)
+    settings = _settings(
+        data_dir,
+        horizon_days=horizon_days,
+        seed=seed,
+        engine=engine,
+        spark_master=spark_master,
+        spark_conf=spark_conf,
+    )
     with pipeline_lock(layout):
-        details = stage_train(layout, _settings(data_dir, horizon_days=horizon_days, seed=seed))
+        if settings.engine == "spark":
+            details = spark_stages.stage_train(layout, settings)
+        else:
+            details = stage_train(layout, settings)
     _say(json.dumps(details, indent=2, default=str))
 
 
@@ -319,8 +424,12 @@ def score(
     data_dir: DataDir = Path("data"),
     as_of: AsOf = None,
     horizon_days: Horizon = DEFAULT_HORIZON_DAYS,
+    engine: EngineOption = Engine.duckdb,
+    spark_master: SparkMaster = "local[*]",
+    spark_conf: SparkConf = None,
 ) -> None:
     """Score every guest at as_of with the promoted models, then publish gold."""
+    from guestloyalty.operations import spark_stages
     from guestloyalty.operations.pipeline import (
         RunReport,
         pipeline_lock,
@@ -330,12 +439,24 @@ def score(
     )
 
     layout = Layout(data_dir)
-    settings = _settings(data_dir, as_of=as_of, horizon_days=horizon_days)
+    settings = _settings(
+        data_dir,
+        as_of=as_of,
+        horizon_days=horizon_days,
+        engine=engine,
+        spark_master=spark_master,
+        spark_conf=spark_conf,
+    )
     run = RunReport(run_id="score")
     with pipeline_lock(layout):
-        scored = stage_score(layout, settings)
-        stage_post_scoring(layout, settings)
-        stage_publish(layout, run)
+        if settings.engine == "spark":
+            scored = spark_stages.stage_score(layout, settings)
+            spark_stages.stage_post_scoring(layout, settings)
+            run.gold_path = Path(str(spark_stages.stage_publish(layout, settings)["gold_dir"]))
+        else:
+            scored = stage_score(layout, settings)
+            stage_post_scoring(layout, settings)
+            stage_publish(layout, run)
     _say(f"scored {scored['guests_scored']:,} guests; gold published at {run.gold_path}")
     if scored.get("drift_warnings") not in (None, "none"):
         _say(f"warning: feature drift (PSI > 0.2): {scored['drift_warnings']}")
@@ -395,6 +516,9 @@ def pipeline(
         ),
     ] = False,
     trust_landing_mappings: TrustLanding = False,
+    engine: EngineOption = Engine.duckdb,
+    spark_master: SparkMaster = "local[*]",
+    spark_conf: SparkConf = None,
 ) -> None:
     """Run every stage: (generate) ingest, transform, train, score, publish gold.
 
@@ -411,7 +535,14 @@ def pipeline(
         horizon_days=horizon_days,
         seed=seed,
         trust_landing_mappings=trust_landing_mappings,
+        engine=engine,
+        spark_master=spark_master,
+        spark_conf=spark_conf,
     )
+    if settings.engine == "spark":
+        from guestloyalty.warehouse.spark import require_pyspark
+
+        require_pyspark()
     with StageProgress() as progress:
         run = run_pipeline(
             layout,
@@ -422,10 +553,23 @@ def pipeline(
             wait=wait,
             accept_changes=accept_changes,
         )
-    for line in run_summary(layout, run):
+    for line in run_summary(layout, run) if settings.engine == "duckdb" else _spark_summary(run):
         _say(line)
     if run.status == "partial":
         raise typer.Exit(PARTIAL_EXIT_CODE)
+
+
+def _spark_summary(run: Any) -> list[str]:
+    total = sum(run.stage_seconds.values())
+    publish = run.details.get("publish", {})
+    tables = publish.get("gold_tables", {})
+    return [
+        f"pipeline {run.status} in {total:.1f}s (run {run.run_id}, engine spark)",
+        "  stages   "
+        + ", ".join(f"{stage} {seconds:.1f}s" for stage, seconds in run.stage_seconds.items()),
+        f"  gold     schema {publish.get('gold_schema')}: {sum(tables.values()):,} rows in "
+        f"{len(tables)} tables ({run.gold_path})",
+    ]
 
 
 @app.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -85,6 +86,20 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     data_dir: Path = Path("data")
+    engine: Literal["duckdb", "spark"] = Field(
+        default="duckdb",
+        description="Where bronze, silver and gold live and dbt runs: DuckDB files, or Spark "
+        "tables under <data>/spark (the spark extra; guestloyalty.warehouse.spark).",
+    )
+    spark_master: str = Field(
+        default="local[*]",
+        description="Spark master of --engine spark: local[*] (every core of this machine), "
+        "local[N], or a cluster URL (spark://host:7077, yarn).",
+    )
+    spark_conf: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra Spark settings of --engine spark (spark.sql.shuffle.partitions ...).",
+    )
     as_of: dt.date | None = Field(
         default=None, description="Cut-off date; default: the latest event date in the data."
     )

@@ -105,6 +105,7 @@ def run_dbt(
     os.environ["GUESTLOYALTY_GOLD_BUILD_PATH"] = str(layout.gold_build_path.resolve())
     caller_key = os.environ.get(HASH_KEY_ENV)
     os.environ[HASH_KEY_ENV] = hash_key(layout, settings)
+    target = _engine_target(layout, settings)
 
     from dbt.cli.main import dbtRunner
 
@@ -113,6 +114,7 @@ def run_dbt(
     args = [
         command,
         *selection.split(),
+        *target,
         "--project-dir",
         str(project),
         "--profiles-dir",
@@ -129,7 +131,8 @@ def run_dbt(
     try:
         result = dbtRunner(callbacks=dbt_callbacks()).invoke(args)
     finally:
-        _release_duckdb()
+        if settings.engine == "duckdb":
+            _release_duckdb()
         if caller_key is None:
             os.environ.pop(HASH_KEY_ENV, None)
         else:
@@ -161,6 +164,24 @@ def run_dbt(
             f"dbt {command} failed ({len(failures)} node(s)):\n  " + "\n  ".join(failures)
         )
     return DbtResult(selection, passed, len(failures), failures)
+
+
+SPARK_GOLD_SCHEMA_ENV = "GUESTLOYALTY_SPARK_GOLD_SCHEMA"
+
+
+def _engine_target(layout: Layout, settings: Settings) -> list[str]:
+    """dbt's ``--target`` for the engine; on Spark the process's session is started first
+    (dbt-spark's ``method: session`` picks it up) and gold goes to the run's build schema."""
+    if settings.engine == "duckdb":
+        return []
+    from guestloyalty.warehouse import spark
+
+    spark.session(layout, master=settings.spark_master, conf=settings.spark_conf)
+    try:
+        os.environ[SPARK_GOLD_SCHEMA_ENV] = spark.gold_build_schema(layout)
+    except Exception:  # noqa: BLE001 - silver alone needs no gold build
+        os.environ[SPARK_GOLD_SCHEMA_ENV] = "gold_unset"
+    return ["--target", "spark"]
 
 
 def keep_run_results(layout: Layout, name: str) -> Path | None:

@@ -29,6 +29,7 @@ def _declared() -> list[Requirement]:
     lines = [
         *project["project"]["dependencies"],
         *project["project"]["optional-dependencies"]["dev"],
+        *project["project"]["optional-dependencies"]["spark"],
         *project["build-system"]["requires"],
     ]
     return [Requirement(line) for line in lines]

@@ -88,7 +88,7 @@ labelled_nodes as (
         -- labels sort by system (most profiles first, profile-less ids last), then id; the
         -- 4-character prefix is cut off again in int_guest_identity_map
         concat(
-            cast(100 + coalesce(system_ranks.system_rank, 899) as varchar), '|',
+            cast(100 + coalesce(system_ranks.system_rank, 899) as string), '|',
             case
                 when count(*) over (partition by nodes.source_guest_id) = 1
                     then nodes.source_guest_id

@@ -161,18 +161,18 @@ tiered as (
             partition by composite.guest_id order by tiers.min_score desc
         ) as tier_order
     from composite
-    inner join tiers on round(composite.loyalty_score, 1) >= tiers.min_score
+    inner join tiers on {{ guestloyalty.round_to("composite.loyalty_score", 1) }} >= tiers.min_score
 ),
 
 final as (
     select
         composite.guest_id,
-        round(composite.engagement_score, 1) as engagement_score,
-        round(composite.loyalty_component_score, 1) as loyalty_component_score,
-        round(composite.value_score, 1) as value_score,
-        round(composite.satisfaction_score, 1) as satisfaction_score,
-        round(composite.advocacy_score, 1) as advocacy_score,
-        round(composite.loyalty_score, 1) as loyalty_score,
+        {{ guestloyalty.round_to("composite.engagement_score", 1) }} as engagement_score,
+        {{ guestloyalty.round_to("composite.loyalty_component_score", 1) }} as loyalty_component_score,
+        {{ guestloyalty.round_to("composite.value_score", 1) }} as value_score,
+        {{ guestloyalty.round_to("composite.satisfaction_score", 1) }} as satisfaction_score,
+        {{ guestloyalty.round_to("composite.advocacy_score", 1) }} as advocacy_score,
+        {{ guestloyalty.round_to("composite.loyalty_score", 1) }} as loyalty_score,
         tiered.score_tier,
         context.as_of_date
     from composite

@@ -67,8 +67,8 @@ final as (
         scored.frequency_score,
         scored.monetary_score,
         concat(
-            cast(scored.recency_score as varchar), cast(scored.frequency_score as varchar),
-            cast(scored.monetary_score as varchar)
+            cast(scored.recency_score as string), cast(scored.frequency_score as string),
+            cast(scored.monetary_score as string)
         ) as rfm_cell,
         case
             when scored.recency_score >= 4 and scored.frequency_score >= 4

@@ -25,7 +25,7 @@ final as (
         case
             when first_name is not null and last_name is not null and birth_date is not null
                 then {{ keyed_hash("concat(lower(first_name), '|', lower(last_name), '|', "
-                    ~ "cast(birth_date as varchar))") }}
+                    ~ "cast(birth_date as string))") }}
         end as name_birth_date_hash,
         birth_date,
         city,

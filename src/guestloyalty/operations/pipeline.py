@@ -365,6 +365,11 @@ def run_pipeline(
                     report,
                     lambda: stage_generate(layout, guests=guests, seed=settings.seed),
                 )
+            if settings.engine == "spark":
+                _spark_stages(layout, settings, run, report, accept_changes=accept_changes)
+                _log_run(layout, run, started, message=_run_message(run))
+                _timed(run, "publish", report, lambda: _spark_publish(layout, settings, run))
+                return run
             _timed(
                 run,
                 "ingest",
@@ -412,6 +417,58 @@ def run_pipeline(
                 ) from error
             raise
     return run
+
+
+def _spark_stages(
+    layout: Layout,
+    settings: Settings,
+    run: RunReport,
+    report: Reporter,
+    *,
+    accept_changes: bool,
+) -> None:
+    """The stages up to the gate on the Spark engine (operations.spark_stages)."""
+    from guestloyalty.operations import spark_stages as spark
+
+    _timed(run, "ingest", report, lambda: spark.stage_ingest(layout, settings, report=report))
+    _timed(
+        run,
+        "transform",
+        report,
+        lambda: spark.stage_transform(layout, settings, run_id=run.run_id),
+    )
+    try:
+        _timed(run, "train", report, lambda: spark.stage_train(layout, settings))
+    except TrainingError as error:
+        run.scores_missing = _first_line(error)
+        report(f"[train] no model: {run.scores_missing}")
+    if run.scores_missing is None:
+        _timed(run, "score", report, lambda: spark.stage_score(layout, settings))
+    else:
+        reason = run.scores_missing
+        _timed(run, "score", report, lambda: spark.stage_no_scores(layout, settings, reason))
+    _timed(run, "post_scoring", report, lambda: spark.stage_post_scoring(layout, settings))
+    _timed(
+        run,
+        "gate",
+        report,
+        lambda: stage_gate(
+            spark.gate_inputs(layout, settings),
+            settings,
+            accept_changes=accept_changes,
+            scores_missing=run.scores_missing,
+        ),
+    )
+    run.accepted_changes = list(run.details["gate"].get("changes", []))  # type: ignore[union-attr]
+    run.status = "succeeded" if run.scores_missing is None else "partial"
+
+
+def _spark_publish(layout: Layout, settings: Settings, run: RunReport) -> dict[str, object]:
+    from guestloyalty.operations.spark_stages import stage_publish
+
+    details = stage_publish(layout, settings)
+    run.gold_path = Path(str(details["gold_dir"]))
+    return details
 
 
 def _run_message(run: RunReport) -> str:
@@ -498,10 +555,17 @@ def _close_interrupted_runs(layout: Layout) -> list[str]:
 
 
 def _published_run_ids(layout: Layout) -> set[str]:
+    spark_ids: set[str] = set()
+    with contextlib.suppress(Exception):
+        from guestloyalty.operations.spark_stages import published_run_ids
+
+        spark_ids = published_run_ids(layout)
     with contextlib.suppress(Exception):
         with connect(layout.gold_path, read_only=True) as con:
-            return {row[0] for row in con.execute("select run_id from run_log").fetchall()}
-    return set()
+            return spark_ids | {
+                row[0] for row in con.execute("select run_id from run_log").fetchall()
+            }
+    return spark_ids
 
 
 def _log_run(layout: Layout, run: RunReport, started: dt.datetime, *, message: str = "") -> None:

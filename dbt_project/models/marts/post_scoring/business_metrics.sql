@@ -34,8 +34,8 @@ stays_by_month as (
         {{ dbt.date_trunc('month', 'stays.check_in_date') }} as month_start,
         count(*) as stays,
         sum(coalesce(stays.nights, 0)) as room_nights,
-        round(sum(stays.total_revenue), 2) as revenue,
-        round(sum(case when stays.nights > 0 then stays.room_revenue end), 2)
+        {{ guestloyalty.round_to("sum(stays.total_revenue)", 2) }} as revenue,
+        {{ guestloyalty.round_to("sum(case when stays.nights > 0 then stays.room_revenue end)", 2) }}
             as rated_room_revenue,
         sum(case when stays.nights > 0 and stays.room_revenue is not null
             then stays.nights end) as rated_nights,
@@ -81,7 +81,7 @@ final as (
         coalesce(stays_by_month.stays, 0) as stays,
         coalesce(stays_by_month.room_nights, 0) as room_nights,
         coalesce(stays_by_month.revenue, 0) as revenue,
-        round(stays_by_month.rated_room_revenue / nullif(stays_by_month.rated_nights, 0), 2)
+        {{ guestloyalty.round_to("stays_by_month.rated_room_revenue / nullif(stays_by_month.rated_nights, 0)", 2) }}
             as average_daily_rate,
         stays_by_month.repeat_stays * 1.0 / nullif(stays_by_month.stays, 0)
             as repeat_guest_share,
@@ -96,8 +96,8 @@ final as (
                 <= {{ add_days('context.as_of_date', 1) }}
                 then coalesce(stays_by_month.guests_without_return, 0)
         end as churned_guests,
-        round(stays_by_month.avg_clv_horizon, 2) as avg_clv_horizon,
-        round(stays_by_month.avg_clv_horizon, 2) as avg_clv_12m
+        {{ guestloyalty.round_to("stays_by_month.avg_clv_horizon", 2) }} as avg_clv_horizon,
+        {{ guestloyalty.round_to("stays_by_month.avg_clv_horizon", 2) }} as avg_clv_12m
     from months
     cross join context
     left join stays_by_month

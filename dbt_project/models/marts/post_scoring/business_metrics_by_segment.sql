@@ -32,8 +32,8 @@ stay_figures as (
         count(distinct stays.guest_id) as guests,
         count(*) as stays,
         sum(coalesce(stays.nights, 0)) as room_nights,
-        round(sum(stays.total_revenue), 2) as revenue,
-        round(sum(case when stays.nights > 0 then stays.room_revenue end), 2)
+        {{ guestloyalty.round_to("sum(stays.total_revenue)", 2) }} as revenue,
+        {{ guestloyalty.round_to("sum(case when stays.nights > 0 then stays.room_revenue end)", 2) }}
             as rated_room_revenue,
         sum(case when stays.nights > 0 and stays.room_revenue is not null
             then stays.nights end) as rated_nights,
@@ -72,16 +72,16 @@ final as (
         coalesce(stay_figures.stays, 0) as stays,
         coalesce(stay_figures.room_nights, 0) as room_nights,
         coalesce(stay_figures.revenue, 0) as revenue,
-        round(stay_figures.rated_room_revenue / nullif(stay_figures.rated_nights, 0), 2)
+        {{ guestloyalty.round_to("stay_figures.rated_room_revenue / nullif(stay_figures.rated_nights, 0)", 2) }}
             as average_daily_rate,
         stay_figures.repeat_stays * 1.0 / nullif(stay_figures.stays, 0) as repeat_stay_share,
         coalesce(booking_figures.bookings, 0) as bookings,
         booking_figures.cancellations * 1.0 / nullif(booking_figures.bookings, 0)
             as cancellation_rate,
         booking_figures.no_shows * 1.0 / nullif(booking_figures.bookings, 0) as no_show_rate,
-        round(stay_figures.avg_churn_probability, 4) as avg_churn_probability,
-        round(stay_figures.avg_clv_horizon, 2) as avg_clv_horizon,
-        round(stay_figures.avg_clv_horizon, 2) as avg_clv_12m,
+        {{ guestloyalty.round_to("stay_figures.avg_churn_probability", 4) }} as avg_churn_probability,
+        {{ guestloyalty.round_to("stay_figures.avg_clv_horizon", 2) }} as avg_clv_horizon,
+        {{ guestloyalty.round_to("stay_figures.avg_clv_horizon", 2) }} as avg_clv_12m,
         context.as_of_date
     from cells
     cross join context

@@ -112,8 +112,8 @@ metric_tests as (
         now_values.property_id,
         now_values.metric,
         now_values.metric_value,
-        round(avg(history.metric_value), 9) as history_mean,
-        round(stddev_samp(history.metric_value), 9) as history_sd,
+        {{ guestloyalty.round_to("avg(history.metric_value)", 9) }} as history_mean,
+        {{ guestloyalty.round_to("stddev_samp(history.metric_value)", 9) }} as history_sd,
         count(history.metric_value) as history_months
     from metric_values as now_values
     inner join latest_month on now_values.month_start = latest_month.month_start
@@ -156,7 +156,7 @@ sentences as (
         {{ dbt.concat([
             "cast(cast(insight_value as bigint) as " ~ dbt.type_string() ~ ")",
             "' guests are '", "subject",
-            "' ('", "cast(round(100 * baseline_value, 1) as " ~ dbt.type_string() ~ ")",
+            "' ('", "cast(" ~ guestloyalty.round_to("100 * baseline_value", 1) ~ " as " ~ dbt.type_string() ~ ")",
             "'% of the scored guests)'"
         ]) }} as sentence
     from stage_counts
@@ -201,12 +201,12 @@ sentences as (
             "replace(metric_moves.subject, '_', ' ')", "' at '", "metric_moves.detail",
             "' in '",
             "substring(cast(latest_month.month_start as " ~ dbt.type_string() ~ "), 1, 7)",
-            "': '", "cast(round(metric_moves.insight_value, 2) as " ~ dbt.type_string() ~ ")",
+            "': '", "cast(" ~ guestloyalty.round_to("metric_moves.insight_value", 2) ~ " as " ~ dbt.type_string() ~ ")",
             "case when metric_moves.insight_value > metric_moves.baseline_value then ', above' "
             ~ "else ', below' end",
             "' its 12-month mean of '",
-            "cast(round(metric_moves.baseline_value, 2) as " ~ dbt.type_string() ~ ")",
-            "' (z = '", "cast(round(metric_moves.z_score, 1) as " ~ dbt.type_string() ~ ")",
+            "cast(" ~ guestloyalty.round_to("metric_moves.baseline_value", 2) ~ " as " ~ dbt.type_string() ~ ")",
+            "' (z = '", "cast(" ~ guestloyalty.round_to("metric_moves.z_score", 1) ~ " as " ~ dbt.type_string() ~ ")",
             "')'"
         ]) }} as sentence
     from metric_moves
@@ -223,9 +223,9 @@ final as (
         sentences.subject,
         sentences.detail,
         -- rounded: parallel sums may differ in the last bit between identical runs
-        round(sentences.insight_value, 6) as insight_value,
-        round(sentences.baseline_value, 6) as baseline_value,
-        round(sentences.z_score, 4) as z_score,
+        {{ guestloyalty.round_to("sentences.insight_value", 6) }} as insight_value,
+        {{ guestloyalty.round_to("sentences.baseline_value", 6) }} as baseline_value,
+        {{ guestloyalty.round_to("sentences.z_score", 4) }} as z_score,
         sentences.sentence,
         context.as_of_date
     from sentences

@@ -19,7 +19,7 @@
         "source_system",
         "guest_id",
         "event_type",
-        "cast(occurred_at as varchar)",
+        "cast(occurred_at as string)",
         "campaign_id"
     ]),
     rules=[

@@ -26,8 +26,8 @@
         "source_system",
         "guest_id",
         "transaction_type",
-        "cast(occurred_at as varchar)",
-        "cast(points as varchar)",
+        "cast(occurred_at as string)",
+        "cast(points as string)",
         "tier",
         "stay_id"
     ]),

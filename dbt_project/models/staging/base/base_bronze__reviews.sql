@@ -23,10 +23,10 @@
     surrogate_key=('review_id', [
         "source_system",
         "guest_id",
-        "cast(submitted_at as varchar)",
+        "cast(submitted_at as string)",
         "stay_id",
-        "cast(nps as varchar)",
-        "cast(rating as varchar)",
+        "cast(nps as string)",
+        "cast(rating as string)",
         "review_source"
     ]),
     rules=[

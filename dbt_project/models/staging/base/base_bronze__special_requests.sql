@@ -20,7 +20,7 @@
         "source_system",
         "booking_id",
         "request_type",
-        "cast(created_at as varchar)",
+        "cast(created_at as string)",
         "request_text"
     ]),
     rules=[

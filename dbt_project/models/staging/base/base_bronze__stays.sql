@@ -49,9 +49,9 @@
     surrogate_key=('stay_id', [
         "source_system",
         "guest_id",
-        "cast(check_in_date as varchar)",
+        "cast(check_in_date as string)",
         "property_id",
-        "cast(total_revenue as varchar)"
+        "cast(total_revenue as string)"
     ]),
     rules=[
         ('guest_id_blank', "guest_id is null"),

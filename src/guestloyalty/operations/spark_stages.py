@@ -1,0 +1,223 @@
+"""The pipeline's stages on the Spark engine (``--engine spark``).
+
+Ingest reads landing with Spark into bronze tables; dbt builds the same models on dbt-spark
+(``method: session``, this process's SparkSession); the Python stages (sentiment, train,
+score, gate) run the same code as on DuckDB over working copies of the Spark tables each
+reads, streamed in as Arrow record batches, and write their tables back into the gold build
+schema; publish copies the state tables in and switches the ``GOLD`` pointer
+(``guestloyalty.warehouse.spark``: what Spark guarantees and why a pointer).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from guestloyalty.config import Settings
+from guestloyalty.errors import NoDataError
+from guestloyalty.warehouse import Layout, copy_state_into
+from guestloyalty.warehouse import spark as warehouse
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pyspark.sql import SparkSession
+
+S = warehouse.SILVER_SCHEMA
+#: The silver relations each Python stage reads (scoring/sentiment.py, models/baseline.py,
+#: operations/gate.py), and the gold tables.
+SENTIMENT_SILVER = (
+    "int_run_context",
+    "int_stays_enriched",
+    "int_reviews_resolved",
+    "stg_bronze__reviews",
+    "int_bookings_enriched",
+    "int_special_requests_resolved",
+    "stg_bronze__special_requests",
+)
+MODEL_SILVER = ("int_stays_enriched",)
+MODEL_GOLD = ("guest_feature_snapshots", "run_context")
+GATE_GOLD = ("run_context", "guest_scores", "business_metrics", "quarantine_rules")
+GATE_SILVER = ("base_bronze__stays", "quarantine")
+SENTIMENT_TABLES = ("review_sentiment", "topic_mentions")
+SCORE_TABLES = (
+    "guest_scores",
+    "guest_score_explanations",
+    "typical_feature_values",
+    "feature_drift",
+    "segment_profiles",
+)
+
+
+def spark_session(layout: Layout, settings: Settings) -> SparkSession:
+    return warehouse.session(layout, master=settings.spark_master, conf=settings.spark_conf)
+
+
+def stage_ingest(
+    layout: Layout, settings: Settings, *, report: Callable[[str], None] | None = None
+) -> dict:
+    from guestloyalty.ingest import raise_for_failures
+    from guestloyalty.ingest.spark import ingest_paths
+
+    if not any(path.is_file() for path in layout.landing_dir.rglob("*")):
+        raise NoDataError(
+            f"no landing files under {layout.landing_dir}: run `guestloyalty generate` or "
+            "drop exports into landing/<entity>/"
+        )
+    results = ingest_paths(spark_session(layout, settings), layout)
+    refused = [result for result in results if result.error is not None]
+    if report is not None and len(refused) > 1:
+        for result in refused:
+            report(f"refused: {result.error}")
+    raise_for_failures(results)
+    loaded: dict[str, int] = {}
+    for result in results:
+        if result.entity is not None:
+            loaded[result.entity] = loaded.get(result.entity, 0) + result.rows
+    return loaded
+
+
+def stage_transform(layout: Layout, settings: Settings, *, run_id: str) -> dict[str, object]:
+    """A fresh gold build schema, dbt silver, the sentiment stage, dbt pre-scoring gold."""
+    from guestloyalty.scoring.sentiment import score_sentiment
+    from guestloyalty.transform import (
+        PRE_SCORING_GOLD,
+        PRE_SCORING_SILVER,
+        keep_run_results,
+        run_dbt,
+    )
+
+    spark = spark_session(layout, settings)
+    from guestloyalty.ingest.spark import ensure_bronze_tables
+
+    ensure_bronze_tables(spark)
+    build = warehouse.start_gold_build(spark, layout, run_id)
+    silver = run_dbt(layout, settings, selection=PRE_SCORING_SILVER)
+    keep_run_results(layout, "silver")
+    started = time.perf_counter()
+    scratch = warehouse.scratch_layout(layout)
+    warehouse.copy_to_duckdb(
+        spark, {name: f"{S}.{name}" for name in SENTIMENT_SILVER}, scratch.silver_path
+    )
+    scored = score_sentiment(scratch, settings)
+    warehouse.copy_to_spark(spark, scratch.gold_build_path, list(SENTIMENT_TABLES), build)
+    sentiment_seconds = round(time.perf_counter() - started, 2)
+    gold = run_dbt(layout, settings, selection=PRE_SCORING_GOLD)
+    return {
+        "gold_schema": build,
+        "dbt_nodes_passed": silver.passed + gold.passed,
+        "sentiment_seconds": sentiment_seconds,
+        **scored.details(),
+    }
+
+
+def _model_inputs(spark: SparkSession, layout: Layout) -> warehouse.ScratchLayout:
+    build = warehouse.gold_build_schema(layout)
+    scratch = warehouse.scratch_layout(layout)
+    warehouse.copy_to_duckdb(
+        spark, {name: f"{S}.{name}" for name in MODEL_SILVER}, scratch.silver_path
+    )
+    warehouse.copy_to_duckdb(
+        spark, {name: f"{build}.{name}" for name in MODEL_GOLD}, scratch.gold_build_path
+    )
+    return scratch
+
+
+def stage_train(layout: Layout, settings: Settings) -> dict[str, object]:
+    """Training stays in Python on the sampled set, reading the snapshots Spark built."""
+    from guestloyalty.training.train import train_models
+
+    scratch = _model_inputs(spark_session(layout, settings), layout)
+    return train_models(scratch, settings).details()
+
+
+def stage_score(layout: Layout, settings: Settings) -> dict[str, object]:
+    """Score the current snapshot (streamed from Spark as Arrow batches); the score tables
+    go back into the gold build schema as Spark tables."""
+    from guestloyalty.scoring.score import score_current
+
+    spark = spark_session(layout, settings)
+    scratch = _model_inputs(spark, layout)
+    details = score_current(scratch, settings).details()
+    warehouse.copy_to_spark(
+        spark, scratch.gold_build_path, list(SCORE_TABLES), warehouse.gold_build_schema(layout)
+    )
+    return details
+
+
+def stage_no_scores(layout: Layout, settings: Settings, reason: str) -> dict[str, object]:
+    from guestloyalty.scoring.score import write_empty_scores
+
+    spark = spark_session(layout, settings)
+    scratch = warehouse.scratch_layout(layout)
+    write_empty_scores(scratch)
+    warehouse.copy_to_spark(
+        spark, scratch.gold_build_path, list(SCORE_TABLES), warehouse.gold_build_schema(layout)
+    )
+    return {"guests_scored": 0, "scores_missing": reason}
+
+
+def stage_post_scoring(layout: Layout, settings: Settings) -> dict[str, int]:
+    from guestloyalty.transform import POST_SCORING, run_dbt
+
+    spark_session(layout, settings)
+    return {"dbt_nodes_passed": run_dbt(layout, settings, selection=POST_SCORING).passed}
+
+
+def gate_inputs(layout: Layout, settings: Settings) -> warehouse.ScratchLayout:
+    """Copies of what the plausibility gate compares: the build's and the published gold's
+    figures (and the silver tables its messages name), for ``pipeline.stage_gate``."""
+    spark = spark_session(layout, settings)
+    scratch = warehouse.scratch_layout(layout)
+    build = warehouse.gold_build_schema(layout)
+    warehouse.copy_to_duckdb(
+        spark, {name: f"{build}.{name}" for name in GATE_GOLD}, scratch.gold_build_path
+    )
+    published = warehouse.published_gold_schema_or_none(layout)
+    if published is not None:
+        warehouse.copy_to_duckdb(
+            spark, {name: f"{published}.{name}" for name in GATE_GOLD}, scratch.gold_path
+        )
+        warehouse.copy_to_duckdb(
+            spark, {name: f"{S}.{name}" for name in GATE_SILVER}, scratch.silver_path
+        )
+    return scratch
+
+
+def stage_publish(layout: Layout, settings: Settings) -> dict[str, object]:
+    """State tables into the build schema, then the pointer switch."""
+    import duckdb
+
+    spark = spark_session(layout, settings)
+    build = warehouse.gold_build_schema(layout)
+    scratch = warehouse.scratch_layout(layout)
+    with duckdb.connect(str(scratch.gold_build_path)) as con:
+        copied = copy_state_into(layout, con)
+    warehouse.copy_to_spark(spark, scratch.gold_build_path, copied, build)
+    counts = {
+        name: spark.table(f"{build}.{name}").count() for name in warehouse.table_names(spark, build)
+    }
+    warehouse.publish_gold(spark, layout)
+    return {
+        "gold_schema": build,
+        "gold_dir": str(warehouse.warehouse_dir(layout) / f"{build}.db"),
+        "gold_tables": counts,
+        "state_tables": len(copied),
+    }
+
+
+def published_run_ids(layout: Layout) -> set[str]:
+    """run_id of the published Spark gold's run log (read from its Parquet files, no session)."""
+    schema = warehouse.published_gold_schema_or_none(layout)
+    if schema is None:
+        return set()
+    path = warehouse.warehouse_dir(layout) / f"{schema}.db" / "run_log"
+    if not path.exists():
+        return set()
+    import duckdb
+
+    with duckdb.connect() as con:
+        rows = con.execute(
+            "select run_id from read_parquet(?)", [str(path / "*.parquet")]
+        ).fetchall()
+    return {row[0] for row in rows}

@@ -1,0 +1,422 @@
+"""The Spark engine's layers: one SparkSession per process over a data directory.
+
+Everything Spark writes lives under ``<data>/spark/``:
+
+    warehouse/             ``spark.sql.warehouse.dir``: one folder per schema, one Parquet
+                           folder per table (bronze.db/stays/, silver.db/..., gold_<v>.db/...)
+    metastore_db/          the catalog (Hive metastore in embedded Derby: one process at a
+                           time, which the pipeline lock already guarantees)
+    BUILD                  name of the gold schema the run in progress builds into
+    GOLD                   name of the published gold schema (see :func:`publish_gold`)
+
+Tables are Parquet, not Delta: Delta Lake's jars are not part of pyspark (they would be
+fetched from Maven at start-up, and nothing here downloads at run time), and Delta's ACID
+commits are per table, so publishing a whole gold consistently needs the pointer below
+anyway.
+
+**What Spark guarantees, and how gold is published.** Spark SQL has no multi-statement or
+multi-table transactions. With Parquet tables in the Hive metastore, one DDL statement on
+one table is atomic in the metastore, but rewriting a table (drop + create as select, or
+``insert overwrite``) is not: a reader in between sees no table or a partial set of files.
+So a run never rewrites published tables: each run builds into a schema of its own
+(``gold_<run>``), and publishing replaces one small pointer file (``GOLD``) with
+``os.replace``, which POSIX makes atomic. A reader resolves the pointer once
+(:func:`published_gold_schema`) and reads every table of that one version; a run that
+fails before the rename leaves the pointer, and so gold, as it was. The previous version
+is kept after a publish (a reader that resolved it just before keeps reading it); older
+ones are dropped.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from guestloyalty.errors import ConfigError, NoDataError
+from guestloyalty.faults import fault_point
+from guestloyalty.warehouse import Layout, fsync_dir
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from pyspark.sql import DataFrame, SparkSession
+
+#: Spark schemas of the layers (the gold build schema is per run: ``gold_<run>``).
+BRONZE_SCHEMA = "bronze"
+SILVER_SCHEMA = "silver"
+GOLD_PREFIX = "gold_"
+DEFAULT_MASTER = "local[*]"
+#: Shuffle partitions by default: Spark's 200 is tuned for clusters; on one machine a few per
+#: core keep small stages from paying for 200 tasks. Override with --spark-conf.
+DEFAULT_SHUFFLE_PARTITIONS = 8
+_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+#: Spark's own log: errors only (a failed statement is raised as an exception anyway).
+_LOG4J = """rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n
+# the metastore logs "already exists" for every create ... if not exists
+logger.hms.name = org.apache.hadoop.hive.metastore.RetryingHMSHandler
+logger.hms.level = off
+"""
+
+
+def spark_dir(layout: Layout) -> Path:
+    return layout.data_dir / "spark"
+
+
+def warehouse_dir(layout: Layout) -> Path:
+    return spark_dir(layout) / "warehouse"
+
+
+def _pointer(layout: Layout, name: str) -> Path:
+    return spark_dir(layout) / name
+
+
+def require_pyspark() -> None:
+    """pyspark is an optional extra: one line that says how to get it."""
+    try:
+        import dbt.adapters.spark  # noqa: F401
+        import pyspark  # noqa: F401
+    except ImportError as error:
+        raise ConfigError(
+            f"--engine spark needs the spark extra ({error.name} is missing): "
+            'pip install "guestloyalty[spark]" (Java 17 or later must be installed)'
+        ) from None
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        raise ConfigError("--engine spark needs Java 17 or later: install a JDK or set JAVA_HOME")
+
+
+def session(
+    layout: Layout,
+    *,
+    master: str = DEFAULT_MASTER,
+    conf: dict[str, str] | None = None,
+) -> SparkSession:
+    """The process's SparkSession over ``layout`` (created on first call, then reused).
+
+    The catalog and the warehouse are per data directory and fixed when the session starts,
+    so a process works on one data directory; asking for another one is an error.
+    """
+    require_pyspark()
+    from pyspark.sql import SparkSession
+
+    root = spark_dir(layout).resolve()
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        current = active.conf.get("spark.sql.warehouse.dir", "")
+        if current.removeprefix("file:").rstrip("/") != str(root / "warehouse"):
+            raise ConfigError(
+                f"this process's Spark session works on {current}, not {root / 'warehouse'}: "
+                "one data directory per process on the Spark engine"
+            )
+        return active
+    root.mkdir(parents=True, exist_ok=True)
+    metastore = root / "metastore_db"
+    log_config = root / "log4j2.properties"
+    log_config.write_text(_LOG4J)
+    import logging
+
+    # pyspark logs every failed statement's full plan as JSON; the error itself is raised
+    logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
+    settings = {
+        "spark.app.name": "guestloyalty",
+        "spark.sql.warehouse.dir": str(root / "warehouse"),
+        "spark.sql.catalogImplementation": "hive",
+        "spark.hadoop.javax.jdo.option.ConnectionURL": (
+            f"jdbc:derby:;databaseName={metastore};create=true"
+        ),
+        "spark.hadoop.datanucleus.schema.autoCreateAll": "true",
+        "spark.hadoop.hive.metastore.schema.verification": "false",
+        "spark.driver.extraJavaOptions": (
+            f"-Dderby.system.home={root} -Dlog4j2.configurationFile=file:{log_config}"
+        ),
+        "spark.sql.session.timeZone": "UTC",
+        # DuckDB's semantics: a failed cast or a division by zero is null, not an error
+        "spark.sql.ansi.enabled": "false",
+        "spark.sql.shuffle.partitions": str(DEFAULT_SHUFFLE_PARTITIONS),
+        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.driver.memory": os.environ.get("GUESTLOYALTY_SPARK_DRIVER_MEMORY", "2g"),
+        **(conf or {}),
+    }
+    # the Python workers that stream Arrow batches back run this interpreter (pyspark reads
+    # PYSPARK_PYTHON when the context starts; its default is whatever `python3` is first)
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.master(master)
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    spark = builder.enableHiveSupport().getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    for schema in (BRONZE_SCHEMA, SILVER_SCHEMA):
+        if not spark.catalog.databaseExists(schema):
+            spark.sql(f"create database {schema}")
+    return spark
+
+
+def table_names(spark: SparkSession, schema: str) -> list[str]:
+    """Tables (not views) of ``schema``, sorted; none when the schema does not exist."""
+    if not spark.catalog.databaseExists(schema):
+        return []
+    return sorted(
+        table.name for table in spark.catalog.listTables(schema) if table.tableType != "VIEW"
+    )
+
+
+def has_table(spark: SparkSession, schema: str, table: str) -> bool:
+    return spark.catalog.tableExists(f"{schema}.{table}")
+
+
+# -- gold versions ------------------------------------------------------------------------
+
+
+def _read_pointer(layout: Layout, name: str) -> str | None:
+    path = _pointer(layout, name)
+    if not path.exists():
+        return None
+    value = path.read_text().strip()
+    if not _NAME.match(value):
+        raise ConfigError(f"{path}: {value!r} is not a schema name; remove the file")
+    return value
+
+
+def _write_pointer(layout: Layout, name: str, value: str) -> None:
+    path = _pointer(layout, name)
+    temporary = path.with_name(f".{name}.tmp")
+    with open(temporary, "w") as handle:
+        handle.write(value + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    fsync_dir(path.parent)
+
+
+def published_gold_schema(layout: Layout) -> str:
+    """The schema of the published gold (resolve once, then read every table from it)."""
+    schema = _read_pointer(layout, "GOLD")
+    if schema is None:
+        raise NoDataError(
+            f"no published Spark gold under {spark_dir(layout)}: run "
+            "`guestloyalty pipeline --engine spark` first"
+        )
+    return schema
+
+
+def published_gold_schema_or_none(layout: Layout) -> str | None:
+    return _read_pointer(layout, "GOLD")
+
+
+def published_table_path(layout: Layout, table: str, *, schema: str | None = None) -> Path:
+    """The Parquet folder of a published gold table: readers need no Spark session (DuckDB:
+    ``read_parquet('<folder>/*.parquet')``, pyarrow: ``pyarrow.parquet.read_table``)."""
+    schema = schema or published_gold_schema(layout)
+    return warehouse_dir(layout) / f"{schema}.db" / table
+
+
+def gold_build_schema(layout: Layout) -> str:
+    """The schema the run in progress builds gold into."""
+    schema = _read_pointer(layout, "BUILD")
+    if schema is None:
+        raise NoDataError(
+            f"no Spark gold build under {spark_dir(layout)}: run "
+            "`guestloyalty transform --engine spark` first"
+        )
+    return schema
+
+
+def start_gold_build(spark: SparkSession, layout: Layout, run_id: str) -> str:
+    """A fresh, empty build schema for this run; drops builds that were never published."""
+    published = _read_pointer(layout, "GOLD")
+    name = GOLD_PREFIX + re.sub(r"[^a-z0-9]+", "_", run_id.lower()).strip("_")
+    for schema in _gold_schemas(spark):
+        if schema not in (published, _read_pointer(layout, "PREVIOUS")):
+            spark.sql(f"drop database if exists {schema} cascade")
+    spark.sql(f"create database {name}")
+    _write_pointer(layout, "BUILD", name)
+    return name
+
+
+def _gold_schemas(spark: SparkSession) -> list[str]:
+    return sorted(
+        db.name for db in spark.catalog.listDatabases() if db.name.startswith(GOLD_PREFIX)
+    )
+
+
+def publish_gold(spark: SparkSession, layout: Layout) -> str:
+    """Make the build schema the published gold in one atomic step (the pointer rename)."""
+    build = gold_build_schema(layout)
+    previous = _read_pointer(layout, "GOLD")
+    fault_point("publish:before_rename")
+    if previous is not None:
+        _write_pointer(layout, "PREVIOUS", previous)
+    _write_pointer(layout, "GOLD", build)
+    fault_point("publish:after_rename")
+    _pointer(layout, "BUILD").unlink(missing_ok=True)
+    keep = {build, previous}
+    for schema in _gold_schemas(spark):
+        if schema not in keep:
+            spark.sql(f"drop database if exists {schema} cascade")
+    return build
+
+
+# -- Arrow in and out ---------------------------------------------------------------------
+
+
+def to_arrow(frame: DataFrame) -> pa.Table:
+    """A Spark DataFrame as one Arrow table (Spark sends it as Arrow record batches)."""
+    return frame.toArrow()
+
+
+def write_arrow(
+    spark: SparkSession, table: pa.Table, name: str, *, partitions: int | None = None
+) -> None:
+    """Replace the Spark table ``name`` (schema.table) with an Arrow table, as Parquet."""
+    frame = spark.createDataFrame(table) if table.num_rows else _empty_frame(spark, table)
+    if partitions:
+        frame = frame.repartition(partitions)
+    frame.write.mode("overwrite").format("parquet").saveAsTable(name)
+
+
+def _empty_frame(spark: SparkSession, table: pa.Table) -> DataFrame:
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return spark.createDataFrame([], from_arrow_schema(table.schema))
+
+
+# -- the Python stages' working copy ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScratchLayout(Layout):
+    """A layout whose silver, gold build and published gold are DuckDB working copies.
+
+    The Python stages (sentiment, train, score, gate) read and write DuckDB; on the Spark
+    engine they run unchanged against copies of the few Spark tables each one reads, streamed
+    in as Arrow record batches (:func:`copy_to_duckdb`), and what they write goes back as
+    Spark tables (:func:`copy_to_spark`). State (registry, score history, run log) and model
+    artifacts stay where they are.
+    """
+
+    scratch_dir: Path = Path("scratch")
+
+    @property
+    def silver_path(self) -> Path:
+        return self.scratch_dir / "silver.duckdb"
+
+    @property
+    def gold_build_path(self) -> Path:
+        return self.scratch_dir / "gold_build.duckdb"
+
+    @property
+    def gold_path(self) -> Path:
+        return self.scratch_dir / "gold.duckdb"
+
+
+def scratch_layout(layout: Layout) -> ScratchLayout:
+    """An empty working copy under ``<data>/spark/scratch`` (what a crashed run left is gone)."""
+    scratch = spark_dir(layout) / "scratch"
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    scratch.mkdir(parents=True)
+    return ScratchLayout(layout.data_dir, scratch_dir=scratch)
+
+
+def arrow_batches(frame: DataFrame) -> pa.RecordBatchReader:
+    """A Spark DataFrame as a stream of Arrow record batches, one partition at a time: the
+    driver never holds the whole table (``spark.sql.execution.arrow.maxRecordsPerBatch`` rows
+    per batch). What ``DataFrame.__arrow_c_stream__`` does, with the session's time zone on
+    timestamp columns (pyspark 4.3's own stream fails on them)."""
+    import pyarrow as pa
+    from pyspark.sql.pandas.types import to_arrow_schema
+    from pyspark.sql.types import BinaryType, StructField, StructType
+
+    def serialized(batches):  # noqa: ANN001, ANN202 - runs in Spark's Python workers
+        import pyarrow as pa
+
+        for batch in batches:
+            sink = pa.BufferOutputStream()
+            with pa.ipc.new_stream(sink, batch.schema) as writer:
+                writer.write_batch(batch)
+            yield pa.RecordBatch.from_arrays([pa.array([sink.getvalue().to_pybytes()])], ["ipc"])
+
+    schema = to_arrow_schema(
+        frame.schema, timezone=frame.sparkSession.conf.get("spark.sql.session.timeZone")
+    )
+    blobs = frame.mapInArrow(serialized, StructType([StructField("ipc", BinaryType(), False)]))
+
+    def batches():  # noqa: ANN202
+        for row in blobs.toLocalIterator():
+            with pa.ipc.open_stream(row.ipc) as reader:
+                for batch in reader:
+                    yield batch.cast(schema) if not batch.schema.equals(schema) else batch
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
+
+
+def copy_to_duckdb(spark: SparkSession, tables: dict[str, str], path: Path) -> list[str]:
+    """Copy Spark tables (``{duckdb name: spark schema.table}``) into the DuckDB file
+    ``path``, batch by batch; tables Spark does not have are left out. Returns those copied."""
+    import duckdb
+
+    copied = []
+    with duckdb.connect(str(path)) as con:
+        for name, source in tables.items():
+            schema, _, table = source.partition(".")
+            if not has_table(spark, schema, table) and not _is_view(spark, schema, table):
+                continue
+            reader = _naive_timestamps(arrow_batches(spark.table(source)))  # noqa: F841
+            con.execute(f'create or replace table "{name}" as select * from reader')
+            copied.append(name)
+    return copied
+
+
+def _is_view(spark: SparkSession, schema: str, table: str) -> bool:
+    return spark.catalog.databaseExists(schema) and any(
+        t.name == table for t in spark.catalog.listTables(schema)
+    )
+
+
+def _naive_timestamps(reader: pa.RecordBatchReader) -> pa.RecordBatchReader:
+    """Spark sends timestamps as UTC instants (its session time zone is UTC); DuckDB's tables
+    hold them as plain timestamps: drop the zone, keep the wall time in UTC."""
+    import pyarrow as pa
+
+    schema = pa.schema(
+        [
+            field.with_type(pa.timestamp(field.type.unit))
+            if pa.types.is_timestamp(field.type) and field.type.tz is not None
+            else field
+            for field in reader.schema
+        ]
+    )
+    if schema.equals(reader.schema):
+        return reader
+    return pa.RecordBatchReader.from_batches(schema, (batch.cast(schema) for batch in reader))
+
+
+def copy_to_spark(spark: SparkSession, path: Path, tables: list[str], schema: str) -> list[str]:
+    """Write DuckDB tables of ``path`` as Spark tables ``schema.<name>`` (replacing them);
+    tables the file does not have are left out. Returns those written."""
+    import duckdb
+
+    written = []
+    with duckdb.connect(str(path), read_only=True) as con:
+        present = {
+            row[0] for row in con.execute("select table_name from duckdb_tables()").fetchall()
+        }
+        for name in tables:
+            if name not in present:
+                continue
+            write_arrow(
+                spark, con.sql(f'select * from "{name}"').to_arrow_table(), f"{schema}.{name}"
+            )
+            written.append(name)
+    return written
