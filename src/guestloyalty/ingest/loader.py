@@ -300,6 +300,23 @@ def raise_for_failures(results: list[IngestResult]) -> None:
     raise error
 
 
+def rows_by_entity(
+    results: list[IngestResult], *, report: Callable[[str], None] | None = None
+) -> dict[str, int]:
+    """Rows loaded per entity; every refused file on ``report`` (when several were), then
+    the first refusal raised (:func:`raise_for_failures`)."""
+    refused = [result for result in results if result.error is not None]
+    if report is not None and len(refused) > 1:
+        for result in refused:
+            report(f"refused: {result.error}")
+    raise_for_failures(results)
+    loaded: dict[str, int] = {}
+    for result in results:
+        if result.entity is not None:
+            loaded[result.entity] = loaded.get(result.entity, 0) + result.rows
+    return loaded
+
+
 def load_file(
     con: duckdb.DuckDBPyConnection,
     layout: Layout,

@@ -162,7 +162,7 @@ def stage_ingest(
     report: Reporter | None = None,
 ) -> dict[str, object]:
     """Load landing into bronze; every refused file gets its line on ``report``."""
-    from guestloyalty.ingest import ingest_paths, raise_for_failures
+    from guestloyalty.ingest import ingest_paths, rows_by_entity
 
     if not paths and not landing_has_files(layout):
         if _bronze_has_rows(layout):
@@ -172,16 +172,7 @@ def stage_ingest(
             "drop exports into landing/<entity>/"
         )
     results = ingest_paths(layout, paths, trust_landing_mappings=trust_landing_mappings)
-    refused = [result for result in results if result.error is not None]
-    if report is not None and len(refused) > 1:
-        for result in refused:
-            report(f"refused: {result.error}")
-    raise_for_failures(results)
-    loaded: dict[str, int] = {}
-    for result in results:
-        if result.entity is not None:
-            loaded[result.entity] = loaded.get(result.entity, 0) + result.rows
-    return dict(loaded)
+    return dict(rows_by_entity(results, report=report))
 
 
 def _bronze_has_rows(layout: Layout) -> bool:

@@ -56,7 +56,7 @@ def spark_session(layout: Layout, settings: Settings) -> SparkSession:
 def stage_ingest(
     layout: Layout, settings: Settings, *, report: Callable[[str], None] | None = None
 ) -> dict:
-    from guestloyalty.ingest import raise_for_failures
+    from guestloyalty.ingest import rows_by_entity
     from guestloyalty.ingest.spark import ingest_paths
 
     if not any(path.is_file() for path in layout.landing_dir.rglob("*")):
@@ -65,16 +65,7 @@ def stage_ingest(
             "drop exports into landing/<entity>/"
         )
     results = ingest_paths(spark_session(layout, settings), layout)
-    refused = [result for result in results if result.error is not None]
-    if report is not None and len(refused) > 1:
-        for result in refused:
-            report(f"refused: {result.error}")
-    raise_for_failures(results)
-    loaded: dict[str, int] = {}
-    for result in results:
-        if result.entity is not None:
-            loaded[result.entity] = loaded.get(result.entity, 0) + result.rows
-    return loaded
+    return rows_by_entity(results, report=report)
 
 
 def stage_transform(layout: Layout, settings: Settings, *, run_id: str) -> dict[str, object]:

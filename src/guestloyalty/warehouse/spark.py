@@ -141,6 +141,10 @@ def session(
         "spark.sql.session.timeZone": "UTC",
         # DuckDB's semantics: a failed cast or a division by zero is null, not an error
         "spark.sql.ansi.enabled": "false",
+        # DuckDB divides decimals in double precision; Spark keeps a decimal and, by default,
+        # cuts its scale to 6 digits when the exact type would not fit (1.512367 for
+        # 1.5123674911660778): keep the digits instead (a result past 38 digits is null)
+        "spark.sql.decimalOperations.allowPrecisionLoss": "false",
         "spark.sql.shuffle.partitions": str(DEFAULT_SHUFFLE_PARTITIONS),
         "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
         "spark.ui.enabled": "false",
