@@ -12,77 +12,21 @@
 with
 context as (select * from {{ ref('run_context') }}),
 
-members as (select * from {{ ref('int_campaign_members_resolved') }}),
+member_outcomes as (select * from {{ ref('campaign_member_outcomes') }}),
 
-stays as (select guest_id, check_in_date, total_revenue from {{ ref('int_stays_enriched') }}),
-
-touchpoints as (select * from {{ ref('int_campaign_touchpoints') }}),
-
-started_members as (
-    select members.*
-    from members
-    cross join context
-    where members.campaign_start_date <= context.as_of_date
-),
-
-member_stays as (
-    select
-        started_members.campaign_id,
-        started_members.guest_id,
-        count(stays.check_in_date) as stays_in_window,
-        coalesce(sum(stays.total_revenue), 0) as revenue_in_window
-    from started_members
-    cross join context
-    left join stays
-        on started_members.guest_id = stays.guest_id
-        and stays.check_in_date >= started_members.campaign_start_date
-        and stays.check_in_date < started_members.campaign_end_date
-        and stays.check_in_date <= context.as_of_date
-    group by started_members.campaign_id, started_members.guest_id
-),
-
-member_responses as (
-    select
-        started_members.campaign_id,
-        started_members.guest_id,
-        max(case when touchpoints.is_response then 1 else 0 end) as responded
-    from started_members
-    cross join context
-    inner join touchpoints
-        on started_members.guest_id = touchpoints.guest_id
-        and started_members.campaign_id = touchpoints.campaign_id
-        and touchpoints.occurred_date <= context.as_of_date
-    group by started_members.campaign_id, started_members.guest_id
-),
-
-member_outcomes as (
-    select
-        started_members.campaign_id,
-        started_members.assigned_group,
-        coalesce(member_responses.responded, 0) as responded,
-        case when member_stays.stays_in_window > 0 then 1.0 else 0.0 end as returned,
-        cast(member_stays.stays_in_window as double) as stays_in_window,
-        member_stays.revenue_in_window
-    from started_members
-    inner join member_stays
-        on started_members.campaign_id = member_stays.campaign_id
-        and started_members.guest_id = member_stays.guest_id
-    left join member_responses
-        on started_members.campaign_id = member_responses.campaign_id
-        and started_members.guest_id = member_responses.guest_id
-),
+started_members as (select * from {{ ref('int_campaign_members_resolved') }}),
 
 groups as (
     select
         campaign_id,
         assigned_group,
         count(*) as guests,
-        sum(responded) as responders,
-        sum(returned) as returned_guests,
-        avg(returned) as return_rate,
+        sum(case when has_responded then 1 else 0 end) as responders,
+        sum(case when has_returned then 1 else 0 end) as returned_guests,
+        avg(case when has_returned then 1.0 else 0.0 end) as return_rate,
         sum(stays_in_window) as stays,
-        avg(stays_in_window) as stays_per_guest,
-        coalesce(var_samp(stays_in_window), 0) as stays_variance,
+        avg(cast(stays_in_window as double)) as stays_per_guest,
+        coalesce(var_samp(cast(stays_in_window as double)), 0) as stays_variance,
         sum(revenue_in_window) as revenue,
         avg(revenue_in_window) as revenue_per_guest,
         coalesce(var_samp(revenue_in_window), 0) as revenue_variance
@@ -92,17 +36,19 @@ groups as (
 
 campaigns as (
     select
-        campaign_id,
-        min(campaign_name) as campaign_name,
-        min(offer_id) as offer_id,
-        min(selected_from) as selected_from,
-        min(currency) as currency,
-        min(offer_cost) as offer_cost,
-        min(window_days) as window_days,
-        min(campaign_start_date) as campaign_start_date,
-        min(campaign_end_date) as campaign_end_date
+        started_members.campaign_id,
+        min(started_members.campaign_name) as campaign_name,
+        min(started_members.offer_id) as offer_id,
+        min(started_members.selected_from) as selected_from,
+        min(started_members.currency) as currency,
+        min(started_members.offer_cost) as offer_cost,
+        min(started_members.window_days) as window_days,
+        min(started_members.campaign_start_date) as campaign_start_date,
+        min(started_members.campaign_end_date) as campaign_end_date
     from started_members
-    group by campaign_id
+    cross join context
+    where started_members.campaign_start_date <= context.as_of_date
+    group by started_members.campaign_id
 ),
 
 compared as (
