@@ -813,9 +813,7 @@ def campaign_simulate(
     value or at random, with 95% intervals."""
     from guestloyalty.campaigns.simulate import simulate_budgets
 
-    result = simulate_budgets(
-        Layout(data_dir), budget or [1000], cost=cost, draws=draws, seed=seed
-    )
+    result = simulate_budgets(Layout(data_dir), budget or [1000], cost=cost, draws=draws, seed=seed)
     if as_json:
         typer.echo(
             json.dumps(

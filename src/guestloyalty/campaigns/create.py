@@ -141,14 +141,17 @@ def create_campaign(
         raise CampaignError(f"--holdout must be within 0..1 (got {holdout})")
     if budget is not None and budget < 1:
         raise CampaignError(f"--budget must be at least 1 (got {budget})")
-    members_file, contacts_file = members_path(layout, campaign_id), contacts_path(layout, campaign_id)
+    members_file, contacts_file = (
+        members_path(layout, campaign_id),
+        contacts_path(layout, campaign_id),
+    )
     if members_file.exists() or contacts_file.exists():
-        raise CampaignError(
-            f"campaign {campaign_id} exists already ({members_file if members_file.exists() else contacts_file}); "
-            "choose another name"
-        )
+        taken = members_file if members_file.exists() else contacts_file
+        raise CampaignError(f"campaign {campaign_id} exists already ({taken}); choose another name")
     if not layout.gold_path.exists():
-        raise CampaignError(f"{layout.gold_path}: no published gold; run `guestloyalty pipeline` first")
+        raise CampaignError(
+            f"{layout.gold_path}: no published gold; run `guestloyalty pipeline` first"
+        )
     notes: list[str] = []
     with connect(layout.gold_path, read_only=True) as con:
         rows = _candidates(con, source)
@@ -169,16 +172,19 @@ def create_campaign(
             order = np.argsort(-net, kind="stable")
             order = order[net[order] > 0] if budget is None else order[:budget]
             contactable = [kept[i] for i in order]
+            qini = model.scores_.get(model.learner_, float("nan"))
             notes.append(
                 f"targeting by expected incremental value minus cost (uplift learner "
-                f"{model.learner_}, held-out campaign Qini {model.scores_.get(model.learner_, float('nan')):.3f})"
+                f"{model.learner_}, held-out campaign Qini {qini:.3f})"
             )
         elif budget is not None:
             contactable = contactable[:budget]
     if targeting == "risk":
         notes.append(f"targeting by risk: {source} in its own order")
     if not contactable:
-        raise CampaignError(f"{source}: no guest we may contact on a marketing channel; nothing written")
+        raise CampaignError(
+            f"{source}: no guest we may contact on a marketing channel; nothing written"
+        )
     ids = [r[0] for r in contactable]
     treated = assign_groups(ids, campaign_id=campaign_id, holdout=holdout, seed=seed)
     assigned_at = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(0, 0))

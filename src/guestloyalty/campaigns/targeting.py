@@ -50,7 +50,9 @@ def _features_sql(alias: str) -> str:
 
 def training_rows(con: duckdb.DuckDBPyConnection) -> Training:
     """Members of closed campaign windows joined to their point-in-time features."""
-    tables = {row[0] for row in con.execute("select table_name from information_schema.tables").fetchall()}
+    tables = {
+        row[0] for row in con.execute("select table_name from information_schema.tables").fetchall()
+    }
     if "campaign_member_outcomes" not in tables:
         raise NoCampaignHistoryError(
             "gold has no campaign_member_outcomes: run the pipeline with this version first"
@@ -88,9 +90,11 @@ def training_rows(con: duckdb.DuckDBPyConnection) -> Training:
         order by matched.campaign_id, matched.guest_id
     """
     table = con.sql(sql).to_arrow_table()
-    X = np.column_stack(
-        [table.column(name).to_numpy(zero_copy_only=False) for name in FEATURES]
-    ) if table.num_rows else np.zeros((0, len(FEATURES)))
+    X = (
+        np.column_stack([table.column(name).to_numpy(zero_copy_only=False) for name in FEATURES])
+        if table.num_rows
+        else np.zeros((0, len(FEATURES)))
+    )
     return Training(
         X=np.asarray(X, dtype=np.float64),
         treatment=table.column("treatment").to_numpy(zero_copy_only=False).astype(np.int64),
@@ -164,9 +168,11 @@ def current_guests(con: duckdb.DuckDBPyConnection) -> Current:
         order by features.guest_id
     """
     table = con.sql(sql).to_arrow_table()
-    X = np.column_stack(
-        [table.column(name).to_numpy(zero_copy_only=False) for name in FEATURES]
-    ) if table.num_rows else np.zeros((0, len(FEATURES)))
+    X = (
+        np.column_stack([table.column(name).to_numpy(zero_copy_only=False) for name in FEATURES])
+        if table.num_rows
+        else np.zeros((0, len(FEATURES)))
+    )
 
     def column(name: str) -> np.ndarray:
         return np.nan_to_num(table.column(name).to_numpy(zero_copy_only=False).astype(np.float64))

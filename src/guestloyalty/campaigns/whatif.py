@@ -60,7 +60,9 @@ def strategy_scores(
 
 def top(score: np.ndarray, budget: int) -> np.ndarray:
     """Indexes of the ``budget`` highest scores (ties: earlier rows first)."""
-    order = np.argsort(-np.nan_to_num(np.asarray(score, dtype=np.float64), nan=-np.inf), kind="stable")
+    order = np.argsort(
+        -np.nan_to_num(np.asarray(score, dtype=np.float64), nan=-np.inf), kind="stable"
+    )
     return order[: max(0, min(budget, len(order)))]
 
 

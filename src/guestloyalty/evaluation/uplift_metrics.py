@@ -45,9 +45,7 @@ def qini_curve(
     n_treated = np.cumsum(t)[thresholds]
     n_all = thresholds + 1
     n_control = n_all - n_treated
-    ratio = np.divide(
-        n_treated, n_control, out=np.zeros_like(n_treated), where=n_control != 0
-    )
+    ratio = np.divide(n_treated, n_control, out=np.zeros_like(n_treated), where=n_control != 0)
     values = np.cumsum(y_treated)[thresholds] - np.cumsum(y_control)[thresholds] * ratio
     n_all = n_all.astype(np.float64)
     if n_all.size == 0 or values[0] != 0 or n_all[0] != 0:

@@ -1,10 +1,10 @@
 """Past retention campaigns with randomized holdouts and a heterogeneous true effect.
 
-Every ``CAMPAIGN_SPACING_MONTHS`` over the world's last two years (:func:`plan_campaigns`; the
-windows close before its end) the hotel e-mails a retention offer to a random part of the guests it may contact
-(marketing consent and e-mail opt-in, a stay in the two years before) and holds a random
-share of them out. Each person answers an offer in one way (:data:`RESPONSE_TYPES`), fixed by
-who they are at the campaign's date:
+Every ``CAMPAIGN_SPACING_MONTHS`` over the world's last two years (:func:`plan_campaigns`;
+the windows close before its end) the hotel e-mails a retention offer to a random part of
+the guests it may contact (marketing consent and e-mail opt-in, a stay in the two years
+before) and holds a random share of them out. Each person answers an offer in one way
+(:data:`RESPONSE_TYPES`), fixed by who they are at the campaign's date:
 
 - ``lost_cause``: dropped out already (or a one-off traveller): the offer changes nothing;
 - ``sleeping_dog``: low engagement; contacting them raises their hazard: with
@@ -77,7 +77,9 @@ def plan_campaigns(seed: int, start_day: int, end_day: int) -> list[CampaignPlan
     ``CAMPAIGN_SPACING_MONTHS`` before that), so each member has point-in-time features at
     the campaign's start; ``RECENT_CAMPAIGNS`` more run in the last months, measured only.
     """
-    days = [_month_start(end_day - 365, CAMPAIGN_SPACING_MONTHS * k) for k in range(LABELED_CAMPAIGNS)]
+    days = [
+        _month_start(end_day - 365, CAMPAIGN_SPACING_MONTHS * k) for k in range(LABELED_CAMPAIGNS)
+    ]
     days += [
         _month_start(end_day - WINDOW_DAYS - END_MARGIN_DAYS, CAMPAIGN_SPACING_MONTHS * k)
         for k in range(RECENT_CAMPAIGNS)
@@ -102,7 +104,9 @@ def response_of(
     sleeping = ~gone & (people.engagement < SLEEPING_DOG_ENGAGEMENT)
     sure = ~gone & ~sleeping & (people.trip_rate >= SURE_THING_TRIPS)
     kind = np.select([gone, sleeping, sure], [2, 3, 1], 0).astype(np.int8)
-    persuade = np.where(kind == 0, PERSUADE_BASE + PERSUADE_BY_PRICE * people.price_sensitivity, 0.0)
+    persuade = np.where(
+        kind == 0, PERSUADE_BASE + PERSUADE_BY_PRICE * people.price_sensitivity, 0.0
+    )
     deter = np.where(kind == 3, DETER_PROBABILITY, 0.0)
     return kind, persuade, deter
 

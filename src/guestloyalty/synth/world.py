@@ -40,8 +40,8 @@ from guestloyalty.synth.campaigns import (
 )
 from guestloyalty.synth.catalog import Catalog, load_catalog
 from guestloyalty.synth.change import Change
-from guestloyalty.synth.engagement import EVENT_TYPES, build_events, campaign_ids
 from guestloyalty.synth.engagement import _CODE as _EVENT_CODE
+from guestloyalty.synth.engagement import EVENT_TYPES, build_events, campaign_ids
 from guestloyalty.synth.guests import draw_people
 from guestloyalty.synth.identity import build_profiles, draw_identities, profile_ids, route_trips
 from guestloyalty.synth.loyalty import build_loyalty
@@ -549,7 +549,13 @@ def build_chunk(spec: WorldSpec, chunk: int, cat: Catalog | None = None) -> Worl
             for entity, frame in frames.items()
         }
     truth = _truth(
-        people, identities, trips, fates, spec, end_day, truth_columns(people, fates, campaigns, end_day)
+        people,
+        identities,
+        trips,
+        fates,
+        spec,
+        end_day,
+        truth_columns(people, fates, campaigns, end_day),
     )
     return World(frames=frames, truth=truth)
 
