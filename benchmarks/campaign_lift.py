@@ -31,8 +31,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from guestloyalty.campaigns.create import MARKETING_CHANNELS
-from guestloyalty.campaigns.targeting import current_guests, fit_uplift
+from guestloyalty.campaigns.targeting import contactable_ids, current_guests, fit_uplift
 from guestloyalty.synth.truth import read_truth
 from guestloyalty.warehouse import Layout, connect
 
@@ -71,13 +70,7 @@ def measure(layout: Layout, seed: int) -> dict[str, object]:
         ).pl()
         model, rows = fit_uplift(con, random_state=seed)
         current = current_guests(con)
-        allowed = {
-            row[0]
-            for row in con.execute(
-                "select guest_id from next_best_action where may_contact and channel in "
-                f"({', '.join(repr(c) for c in MARKETING_CHANNELS)})"
-            ).fetchall()
-        }
+        allowed = contactable_ids(con)
     campaigns = measured.join(true_effects(truth), on="campaign_id", how="left").with_columns(
         covered=(pl.col("lift_lower_95") <= pl.col("true_effect"))
         & (pl.col("true_effect") <= pl.col("lift_upper_95"))

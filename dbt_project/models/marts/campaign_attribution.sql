@@ -57,46 +57,47 @@ touched as (
     from conversions
     inner join touchpoints
         on conversions.guest_id = touchpoints.guest_id
-        and touchpoints.occurred_date <= conversions.converted_date
-        and touchpoints.occurred_date
-            >= {{ add_days('conversions.converted_date',
-                           -var('attribution_lookback_days', 30)) }}
+        and conversions.converted_date >= touchpoints.occurred_date
+        and {{ add_days('conversions.converted_date', -var('attribution_lookback_days', 30)) }}
+            <= touchpoints.occurred_date
 ),
 
 ranked as (
     select
         touched.*,
         row_number() over (
-            partition by stay_id order by occurred_at desc, event_id desc
+            partition by touched.stay_id order by touched.occurred_at desc, touched.event_id desc
         ) as rank_from_last,
-        row_number() over (partition by stay_id order by occurred_at, event_id)
-            as rank_from_first,
-        count(*) over (partition by stay_id) as touchpoints,
-        power(0.5, days_before_booking * 1.0 / {{ var('attribution_half_life_days', 7) }})
-            as decay
+        row_number() over (
+            partition by touched.stay_id order by touched.occurred_at, touched.event_id
+        ) as rank_from_first,
+        count(*) over (partition by touched.stay_id) as touchpoints,
+        power(
+            0.5, touched.days_before_booking * 1.0 / {{ var('attribution_half_life_days', 7) }}
+        ) as decay
     from touched
 ),
 
 decayed as (
     select
         ranked.*,
-        decay / sum(decay) over (partition by stay_id) as decay_weight
+        ranked.decay / sum(ranked.decay) over (partition by ranked.stay_id) as decay_weight
     from ranked
 ),
 
 weighted as (
     select decayed.*, 'last_touch' as attribution_model, 1.0 as weight
     from decayed
-    where rank_from_last = 1
+    where decayed.rank_from_last = 1
     union all
     select decayed.*, 'first_touch' as attribution_model, 1.0 as weight
     from decayed
-    where rank_from_first = 1
+    where decayed.rank_from_first = 1
     union all
-    select decayed.*, 'linear' as attribution_model, 1.0 / touchpoints as weight
+    select decayed.*, 'linear' as attribution_model, 1.0 / decayed.touchpoints as weight
     from decayed
     union all
-    select decayed.*, 'time_decay' as attribution_model, decay_weight as weight
+    select decayed.*, 'time_decay' as attribution_model, decayed.decay_weight as weight
     from decayed
 ),
 

@@ -31,9 +31,9 @@ member_stays as (
     cross join context
     left join stays
         on started_members.guest_id = stays.guest_id
-        and stays.check_in_date >= started_members.campaign_start_date
-        and stays.check_in_date < started_members.campaign_end_date
-        and stays.check_in_date <= context.as_of_date
+        and started_members.campaign_start_date <= stays.check_in_date
+        and started_members.campaign_end_date > stays.check_in_date
+        and context.as_of_date >= stays.check_in_date
     group by started_members.campaign_id, started_members.guest_id
 ),
 
@@ -47,7 +47,7 @@ member_responses as (
     inner join touchpoints
         on started_members.guest_id = touchpoints.guest_id
         and started_members.campaign_id = touchpoints.campaign_id
-        and touchpoints.occurred_date <= context.as_of_date
+        and context.as_of_date >= touchpoints.occurred_date
     group by started_members.campaign_id, started_members.guest_id
 ),
 

@@ -29,13 +29,13 @@ from pathlib import Path
 import numpy as np
 
 from guestloyalty.campaigns.assignment import assign_groups
+from guestloyalty.campaigns.targeting import MARKETING_CHANNELS
 from guestloyalty.contracts import CampaignMember
 from guestloyalty.errors import GuestLoyaltyError
 from guestloyalty.warehouse import Layout, connect
 
 SOURCES = ("at_risk_guests", "next_best_action")
 TARGETING = ("risk", "uplift")
-MARKETING_CHANNELS = ("email", "sms", "push")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 DEFAULT_WINDOW_DAYS = 60
 
@@ -159,6 +159,7 @@ def create_campaign(
             raise CampaignError(f"--offer {offer_id}: not in offer_catalog")
         as_of = con.execute("select as_of_date from run_context").fetchone()[0]
         contactable = [r for r in rows if r[1] and r[2] in MARKETING_CHANNELS]
+        not_contactable = len(rows) - len(contactable)
         if targeting == "uplift" and contactable:
             from guestloyalty.campaigns.targeting import current_guests, fit_uplift
 
@@ -226,7 +227,7 @@ def create_campaign(
         selected_from=source,
         targeting=targeting,
         listed=len(rows),
-        not_contactable=len(rows) - len([r for r in rows if r[1] and r[2] in MARKETING_CHANNELS]),
+        not_contactable=not_contactable,
         treatment=int(treated.sum()),
         control=int((~treated).sum()),
         assigned_at=assigned_at,

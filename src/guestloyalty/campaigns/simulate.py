@@ -12,8 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from guestloyalty.campaigns.create import MARKETING_CHANNELS
-from guestloyalty.campaigns.targeting import bootstrap_uplift, current_guests, fit_uplift
+from guestloyalty.campaigns.targeting import (
+    bootstrap_uplift,
+    contactable_ids,
+    current_guests,
+    fit_uplift,
+)
 from guestloyalty.campaigns.whatif import WhatIf, simulate
 from guestloyalty.errors import NoDataError
 from guestloyalty.warehouse import Layout, connect
@@ -45,13 +49,7 @@ def simulate_budgets(
     with connect(layout.gold_path, read_only=True) as con:
         model, rows = fit_uplift(con, random_state=seed)
         current = current_guests(con)
-        allowed = {
-            row[0]
-            for row in con.execute(
-                "select guest_id from next_best_action where may_contact and channel in "
-                f"({', '.join(repr(c) for c in MARKETING_CHANNELS)})"
-            ).fetchall()
-        }
+        allowed = contactable_ids(con)
     keep = np.array([g in allowed for g in current.guest_id], dtype=bool)
     X = current.X[keep]
     uplift = model.predict(X)

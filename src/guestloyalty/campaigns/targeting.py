@@ -19,6 +19,7 @@ import numpy as np
 from guestloyalty.errors import GuestLoyaltyError
 from guestloyalty.models.features import FEATURES
 from guestloyalty.models.uplift import UpliftModel
+from guestloyalty.serving.nba import MARKETING_CHANNELS
 
 if TYPE_CHECKING:
     import duckdb
@@ -140,6 +141,14 @@ def bootstrap_uplift(
         )
         out[b] = refit.predict(X)
     return out
+
+
+def contactable_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Guests we may contact on a marketing channel today (next_best_action chooses one
+    only with the guest's consent)."""
+    channels = ", ".join(f"'{channel}'" for channel in MARKETING_CHANNELS)
+    sql = f"select guest_id from next_best_action where may_contact and channel in ({channels})"
+    return {row[0] for row in con.execute(sql).fetchall()}
 
 
 @dataclass(frozen=True)

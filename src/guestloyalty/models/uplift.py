@@ -37,12 +37,17 @@ LEARNERS: tuple[str, ...] = (
 DEFAULT_LEARNERS: tuple[str, ...] = LEARNERS[:4]
 
 
-def _logistic(c: float = 1.0):  # noqa: ANN202 - a scikit-learn estimator
-    from sklearn.linear_model import LogisticRegression
+def _scaled(estimator):  # noqa: ANN001, ANN202 - scikit-learn estimators
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    return make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=500))
+    return make_pipeline(StandardScaler(), estimator)
+
+
+def _logistic(c: float = 1.0):  # noqa: ANN202
+    from sklearn.linear_model import LogisticRegression
+
+    return _scaled(LogisticRegression(C=c, max_iter=500))
 
 
 def _boosting(seed: int):  # noqa: ANN202
@@ -60,10 +65,8 @@ def _boosting(seed: int):  # noqa: ANN202
 
 def _ridge():  # noqa: ANN202
     from sklearn.linear_model import Ridge
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
-    return make_pipeline(StandardScaler(), Ridge(alpha=10.0))
+    return _scaled(Ridge(alpha=10.0))
 
 
 def _boosting_regressor(seed: int):  # noqa: ANN202

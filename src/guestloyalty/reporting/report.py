@@ -193,15 +193,12 @@ def _campaigns(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
 def _what_if(layout: Layout, data: ReportData) -> None:
     """What 10% of the contactable guests in offers would bring, by targeting."""
     from guestloyalty.campaigns.simulate import simulate_budgets
+    from guestloyalty.campaigns.targeting import contactable_ids
     from guestloyalty.errors import GuestLoyaltyError
 
     try:
         with connect(layout.gold_path, read_only=True) as con:
-            contactable = con.sql(
-                "select count(*) from next_best_action where may_contact "
-                "and channel in ('email', 'sms', 'push')"
-            ).fetchall()[0][0]
-        budget = max(1, int(contactable) // 10)
+            budget = max(1, len(contactable_ids(con)) // 10)
         result = simulate_budgets(layout, [budget], draws=3)
     except (GuestLoyaltyError, duckdb.Error) as error:
         data.what_if_note = f"No what-if: {error}"
