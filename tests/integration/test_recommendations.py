@@ -164,5 +164,5 @@ def test_guests_to_offer_lists_only_that_item(small_run, gold):
     assert result.exit_code == 0, result.output
     import json
 
-    rows = json.loads(result.output)
-    assert rows and {row["item_id"] for row in rows} == {item_id}
+    rows = json.loads(result.output.splitlines()[0])
+    assert rows and {(row["item_kind"], row["item_id"]) for row in rows} == {("offer", item_id)}

@@ -64,17 +64,18 @@ def judge_choice(
     last: np.ndarray,
     popularity: np.ndarray,
     columns: np.ndarray,
+    *,
+    baselines: bool = True,
 ) -> dict[str, dict[str, float]]:
-    """hit@3 and NDCG@5 of the model's ranking of ``columns`` and of both baselines, for the
-    guests whose next item is known (``target`` >= 0)."""
+    """hit@3 and NDCG@5 of the model's ranking of ``columns`` and (``baselines``) of both
+    baselines, for the guests whose next item is known (``target`` >= 0)."""
     known = target >= 0
     y = target[known]
     model = columns[np.argsort(-scores[known][:, columns], axis=1, kind="stable")][:, :5]
-    rankings = {
-        "model": model,
-        "most_popular": most_popular(popularity, columns, int(known.sum()), top=5),
-        "last_time": last_time(last[known], popularity, columns, top=5),
-    }
+    rankings = {"model": model}
+    if baselines:
+        rankings["most_popular"] = most_popular(popularity, columns, int(known.sum()), top=5)
+        rankings["last_time"] = last_time(last[known], popularity, columns, top=5)
     return {
         name: {"hit_at_3": hit_at(r, y, 3), "ndcg_at_5": ndcg_at(r, y, 5), "guests": float(len(y))}
         for name, r in rankings.items()
@@ -82,12 +83,12 @@ def judge_choice(
 
 
 def judge_extra(
-    score: np.ndarray, bought: np.ndarray, last: np.ndarray
+    score: np.ndarray, bought: np.ndarray, last: np.ndarray, *, baselines: bool = True
 ) -> dict[str, dict[str, float]]:
     """AUC of buying one extra on the next stay: the model's score, and "bought it last
     time" as the baseline (most popular ranks everyone the same: AUC 0.5)."""
     base = {"base_rate": float(np.mean(bought)) if len(bought) else float("nan")}
-    return {
-        "model": {"auc": metrics.roc_auc(bought, score), **base},
-        "last_time": {"auc": metrics.roc_auc(bought, last.astype(np.float64)), **base},
-    }
+    out = {"model": {"auc": metrics.roc_auc(bought, score), **base}}
+    if baselines:
+        out["last_time"] = {"auc": metrics.roc_auc(bought, last.astype(np.float64)), **base}
+    return out

@@ -41,10 +41,11 @@ SINGLE_CHOICE: tuple[str, ...] = ("property", "room_type")
 
 DEFAULT_PRIOR_WEIGHT = 1.0
 DEFAULT_HALF_LIFE_DAYS = 730.0
-PRIOR_WEIGHTS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+PRIOR_WEIGHTS: tuple[float, ...] = (0.5, 2.0, 8.0, 32.0)
 HALF_LIVES: tuple[float, ...] = (365.0, 1095.0, math.inf)
-#: Fewer validation guests than this and the defaults stand.
+#: Fewer validation guests than this and the defaults stand; more than the maximum, a sample.
 MIN_VALIDATION_GUESTS = 200
+MAX_VALIDATION_GUESTS = 50_000
 _CHUNK = 262_144
 
 
@@ -146,6 +147,31 @@ def fit(
     )
 
 
+def weighted_counts(data: Interactions, half_life_days: float) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Guests x items weighted counts and each guest's weighted stays, for one half-life."""
+    weights = stay_weights(data.stay_age_days, half_life_days)
+    x = guest_item_counts(data, weights)
+    return x, np.bincount(data.stay_guest, weights=weights, minlength=data.n_guests)
+
+
+def evidence(
+    model: CooccurrenceModel,
+    counts: tuple[sp.csr_matrix, np.ndarray],
+    rows: np.ndarray,
+    columns: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For ``rows`` (guests) and ``columns`` (items): own weighted counts ``x``, weighted
+    stays ``n`` and the neighbours' rates ``cf`` (popularity for a guest without stays);
+    ``counts`` from :func:`weighted_counts`."""
+    x = counts[0][rows]
+    n = counts[1][rows]
+    total = np.asarray(x.sum(axis=1)).ravel()
+    h = sp.diags(np.where(total > 0, 1.0 / np.maximum(total, 1e-300), 0.0)) @ x
+    cf = np.asarray(h @ model.transition[:, columns].astype(np.float64))
+    cf[total == 0] = model.popularity[columns]
+    return x[:, columns].toarray(), n, cf
+
+
 def predict(
     model: CooccurrenceModel,
     data: Interactions,
@@ -166,22 +192,14 @@ def predict(
         ],
         dtype=np.float64,
     ).reshape(-1, 2)
-    transition = model.transition.astype(np.float64)
     for half_life in np.unique(settings[:, 1]):
         columns = np.flatnonzero(settings[:, 1] == half_life)
         k = settings[columns, 0]
-        weights = stay_weights(data.stay_age_days, float(half_life))
-        x = guest_item_counts(data, weights)
-        n = np.bincount(data.stay_guest, weights=weights, minlength=data.n_guests)
+        counts = weighted_counts(data, float(half_life))
         for start in range(0, len(rows), _CHUNK):
             part = rows[start : start + _CHUNK]
-            xs = x[part]
-            total = np.asarray(xs.sum(axis=1)).ravel()
-            h = sp.diags(np.where(total > 0, 1.0 / np.maximum(total, 1e-300), 0.0)) @ xs
-            cf = np.asarray(h @ transition[:, columns])
-            cf[total == 0] = model.popularity[columns]
-            own = xs[:, columns].toarray()
-            out[start : start + len(part), columns] = (own + k * cf) / (n[part][:, None] + k)
+            own, n, cf = evidence(model, counts, part, columns)
+            out[start : start + len(part), columns] = (own + k * cf) / (n[:, None] + k)
     return out
 
 
@@ -217,17 +235,15 @@ def select_blend(
     and every grid figure.
     """
     base = fit(history)
+    columns = np.arange(history.n_items)
     results: dict[str, float] = {}
     best: dict[str, tuple[float, float, float]] = {}
     for half_life in half_lives:
+        counts = weighted_counts(history, half_life)
+        own, n, cf = evidence(base, counts, np.asarray(guests), columns)
         for k in prior_weights:
-            model = CooccurrenceModel(
-                transition=base.transition,
-                popularity=base.popularity,
-                prior_weight=k,
-                half_life_days=half_life,
-            )
-            for kind, value in objective(predict(model, history, guests=guests)).items():
+            scores = ((own + k * cf) / (n[:, None] + k)).astype(np.float32)
+            for kind, value in objective(scores).items():
                 results[f"{kind}:k={k:g},half_life={half_life:g}"] = value
                 if np.isfinite(value) and value > best.get(kind, (-math.inf, 0.0, 0.0))[0] + 1e-9:
                     best[kind] = (value, k, half_life)
@@ -256,6 +272,13 @@ class NextStays:
 
     def __len__(self) -> int:
         return len(self.guests)
+
+    def sample(self, size: int, *, seed: int = 0) -> NextStays:
+        """At most ``size`` of these guests, drawn without replacement (same seed, same set)."""
+        if len(self) <= size:
+            return self
+        keep = np.sort(np.random.default_rng(seed).choice(len(self), size, replace=False))
+        return NextStays(**{name: getattr(self, name)[keep] for name in self.__dataclass_fields__})
 
 
 def first_column(rows: sp.csr_matrix, columns: np.ndarray) -> np.ndarray:

@@ -178,7 +178,7 @@ class StayData:
     """Everything the stage read, as arrays: history and (for a backtest) the next stays."""
 
     as_of: dt.date
-    guest_ids: np.ndarray  # object, one per guest code
+    guest_ids: pl.Series  # Utf8, one per guest code
     history: recommend.Interactions
     history_checkout_age: np.ndarray  # days from check-out to as_of, per history stay
     targets: recommend.Interactions  # the first stay after as_of (backtest), per guest
@@ -225,7 +225,7 @@ def load_stays(con, as_of: dt.date, *, until: dt.date | None = None) -> StayData
 
     # stay_row follows guest_id: run-length ids are the guest codes, in guest_id order
     guest_codes = stays["guest_id"].rle_id().to_numpy().astype(np.int64)
-    guest_ids = np.asarray(stays["guest_id"].unique(maintain_order=True).to_list(), dtype=object)
+    guest_ids = stays["guest_id"].unique(maintain_order=True)
     is_target = stays["is_target"].to_numpy().astype(bool)
     items = items.with_columns(key=pl.col("item_kind") + pl.lit("\x1f") + pl.col("item_id"))
     history_keys = (
@@ -419,6 +419,7 @@ def tune(
     nxt = recommend.next_stays(earlier, history.subset_stays(after))
     if len(nxt) < recommend.MIN_VALIDATION_GUESTS:
         return {}, {}
+    nxt = nxt.sample(recommend.MAX_VALIDATION_GUESTS)
     base = recommend.fit(earlier)
 
     def objective(scores: np.ndarray) -> dict[str, float]:
@@ -454,15 +455,18 @@ def judge(
     ):
         columns = history.columns(kind)
         if len(columns) and np.any(target >= 0):
-            figures = ranking.judge_choice(scores, target, last, model.popularity, columns)
-            out[kind] = figures if baselines else {"model": figures["model"]}
+            out[kind] = ranking.judge_choice(
+                scores, target, last, model.popularity, columns, baselines=baselines
+            )
     extra_cols = history.columns("extra")
-    aucs: dict[str, list[float]] = {"model": [], "last_time": []}
+    aucs: dict[str, list[float]] = {"model": [], "last_time": []} if baselines else {"model": []}
     for j, column in enumerate(extra_cols):
         bought = nxt.extras[:, j]
         if bought.all() or not bought.any():
             continue
-        figures = ranking.judge_extra(scores[:, column], bought, nxt.last_extras[:, j])
+        figures = ranking.judge_extra(
+            scores[:, column], bought, nxt.last_extras[:, j], baselines=baselines
+        )
         out[f"extra:{history.item_id[column]}"] = figures
         for name in aucs:
             aucs[name].append(figures[name]["auc"])
@@ -494,7 +498,7 @@ def top_properties(data: StayData, scores: np.ndarray, catalog: Catalog) -> pl.D
     last = recommend.first_column(data.history.stay_items[last_row], columns)
     frame = pl.DataFrame(
         {
-            "guest_id": data.guest_ids.astype(str),
+            "guest_id": data.guest_ids,
             "property_id": data.history.item_id[best],
             "last_property_id": data.history.item_id[np.maximum(last, 0)],
             "stays": stays,
@@ -513,7 +517,7 @@ def top_properties(data: StayData, scores: np.ndarray, catalog: Catalog) -> pl.D
 
 def _guest_codes(data: StayData, guest_ids: pl.Series) -> np.ndarray:
     """Codes of ``guest_ids`` (-1 for guests without a stay)."""
-    lookup = pl.DataFrame({"guest_id": data.guest_ids.astype(str)}).with_row_index("code")
+    lookup = pl.DataFrame({"guest_id": data.guest_ids}).with_row_index("code")
     found = pl.DataFrame({"guest_id": guest_ids.cast(pl.Utf8)}).join(
         lookup, on="guest_id", how="left", maintain_order="left"
     )
@@ -557,7 +561,12 @@ def recommendation_table(
     stays = np.bincount(hist.stay_guest, minlength=hist.n_guests)
     has_history = stays > 0
     popularity = np.maximum(model.popularity, 1e-12)
-    parts: list[dict[str, np.ndarray]] = []
+    # candidate slots [guest, round, kind]: round r holds each kind's (r + 1)-th best
+    shape = (hist.n_guests, PER_KIND, len(recommend.KINDS))
+    slot_item = np.zeros(shape, dtype=np.int64)
+    slot_source = np.full(shape, -1, dtype=np.int64)
+    slot_score = np.zeros(shape, dtype=np.float64)
+    slot_ok = np.zeros(shape, dtype=bool)
 
     def add(
         kind: str,
@@ -568,18 +577,12 @@ def recommendation_table(
         score: np.ndarray,
         source: np.ndarray,
     ) -> None:
-        guests = np.repeat(np.arange(hist.n_guests), order.shape[1])
-        keep = ok.ravel() & has_history[guests]
-        parts.append(
-            {
-                "guest": guests[keep],
-                "round": np.tile(np.arange(order.shape[1]), hist.n_guests)[keep],
-                "kind": np.full(int(keep.sum()), recommend.KINDS.index(kind)),
-                "item": item.ravel()[keep],
-                "score": score.ravel()[keep],
-                "source": source.ravel()[keep],  # the item column whose history explains it
-            }
-        )
+        del cols
+        k, width = recommend.KINDS.index(kind), order.shape[1]
+        slot_item[:, :width, k] = item
+        slot_source[:, :width, k] = source  # the item column whose history explains it
+        slot_score[:, :width, k] = score
+        slot_ok[:, :width, k] = ok & has_history[:, None]
 
     # property: every known property but those with an unresolved complaint
     prop_cols = hist.columns("property")
@@ -601,7 +604,7 @@ def recommendation_table(
             chosen,
         )
 
-    # room type: upgrades on the guest's usual room only
+    # room type: upgrades on the guest's usual room, likelier than on the average stay
     room_cols = hist.columns("room_type")
     usual_order = np.full(hist.n_guests, np.iinfo(np.int64).max)
     room_rank = np.array([catalog.room_order.get(hist.item_id[c], -1) for c in room_cols])
@@ -612,6 +615,7 @@ def recommendation_table(
         usual_order = np.where(seen & (room_rank[usual] >= 0), room_rank[usual], usual_order)
         upsell = (room_rank[None, :] > usual_order[:, None]) & (room_rank[None, :] >= 0)
         values = scores[:, room_cols]
+        upsell &= values > popularity[room_cols]  # likelier than on the average stay
         order, ok = _top(values, upsell, PER_KIND)
         chosen = room_cols[order]
         add(
@@ -681,22 +685,25 @@ def recommendation_table(
     else:
         offers = catalog.offers
 
-    if not parts:
-        return _empty_table(), {}
-    cand = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     # an offer is the sellable form of the item it follows: that item is not listed twice
-    offered = cand["kind"] == recommend.KINDS.index("offer")
-    key = cand["guest"].astype(np.int64) * hist.n_items + cand["source"]
-    twice = ~offered & np.isin(key, key[offered])
-    cand = {name: values[~twice] for name, values in cand.items()}
-    order = np.lexsort((cand["kind"], cand["round"], cand["guest"]))
-    cand = {key: values[order] for key, values in cand.items()}
-    first = np.r_[True, cand["guest"][1:] != cand["guest"][:-1]]
-    start = np.maximum.accumulate(np.where(first, np.arange(len(first)), 0))
-    rank = np.arange(len(first)) - start + 1
-    keep = rank <= top_n
-    cand = {key: values[keep] for key, values in cand.items()}
-    rank = rank[keep]
+    offer = recommend.KINDS.index("offer")
+    offer_source = np.where(slot_ok[:, :, offer], slot_source[:, :, offer], -2)
+    twice = (slot_source[:, :, :, None] == offer_source[:, None, None, :]).any(axis=3)
+    twice[:, :, offer] = False
+    slot_ok &= ~twice
+    flat_ok = slot_ok.reshape(hist.n_guests, -1)  # (round, kind) order within each guest
+    flat_rank = np.cumsum(flat_ok, axis=1)
+    guest, slot = np.nonzero(flat_ok & (flat_rank <= top_n))
+    if len(guest) == 0:
+        return _empty_table(), {}
+    cand = {
+        "guest": guest,
+        "kind": slot % len(recommend.KINDS),
+        "item": slot_item.reshape(hist.n_guests, -1)[guest, slot],
+        "score": slot_score.reshape(hist.n_guests, -1)[guest, slot],
+        "source": slot_source.reshape(hist.n_guests, -1)[guest, slot],
+    }
+    rank = flat_rank[guest, slot]
     return _with_reasons(data, cand, rank, counts, stays, catalog, offers, version)
 
 
@@ -729,24 +736,16 @@ def _with_reasons(
     """The rows, each with its reason in words (one vectorised pass, no per-guest loop)."""
     hist = data.history
     guest, source = cand["guest"], cand["source"]
-    kind = np.asarray(recommend.KINDS, dtype=object)[cand["kind"]]
-    is_offer = kind == "offer"
-    source_name = np.array(
-        [catalog.names.get((k, i), i) for k, i in zip(hist.item_kind, hist.item_id, strict=True)],
-        dtype=object,
-    )
-    item_id = hist.item_id[np.where(is_offer, 0, cand["item"])].astype(object)
-    item_name = source_name[np.where(is_offer, 0, cand["item"])]
-    if offers.height and is_offer.any():
-        offer_ids = offers["offer_id"].to_numpy().astype(object)
-        offer_names = offers["offer_name"].to_numpy().astype(object)
-        item_id = np.where(is_offer, offer_ids[np.where(is_offer, cand["item"], 0)], item_id)
-        item_name = np.where(is_offer, offer_names[np.where(is_offer, cand["item"], 0)], item_name)
-    own = (
-        np.asarray(counts[guest, source]).ravel().astype(np.int64)
-        if len(guest)
-        else np.array([], np.int64)
-    )
+    is_offer = cand["kind"] == recommend.KINDS.index("offer")
+    # every string comes from a small lookup, gathered by index (no per-row Python strings)
+    source_names = [
+        catalog.names.get((k, i), i) for k, i in zip(hist.item_kind, hist.item_id, strict=True)
+    ]
+    lookup_ids = pl.Series([*hist.item_id.tolist(), *offers["offer_id"].to_list()], dtype=pl.Utf8)
+    lookup_names = pl.Series([*source_names, *offers["offer_name"].to_list()], dtype=pl.Utf8)
+    item_index = np.where(is_offer, hist.n_items + cand["item"], cand["item"])
+    own = counts[:, np.unique(source)].toarray().astype(np.int32)
+    own = own[guest, np.searchsorted(np.unique(source), source)].astype(np.int64)
 
     # stays at properties of the same kind as the recommended one
     prop_cols = hist.columns("property")
@@ -764,70 +763,70 @@ def _with_reasons(
         per_kind = np.asarray(counts[:, prop_cols] @ onehot)
         has_kind = kind_of_col[source] >= 0
         same_kind[has_kind] = per_kind[guest[has_kind], kind_of_col[source][has_kind]]
-    kind_label = np.where(
-        kind_of_col[source] >= 0,
-        np.asarray(kind_names + [""], dtype=object)[kind_of_col[source]],
-        "",
-    )
+    label_index = np.where(kind_of_col[source] >= 0, kind_of_col[source], len(kind_names))
 
     frame = pl.DataFrame(
         {
-            "guest_id": pl.Series(data.guest_ids[guest].astype(str), dtype=pl.Utf8),
+            "guest_id": data.guest_ids.gather(guest),
             "rank": pl.Series(rank.astype(np.int32)),
-            "item_kind": pl.Series(kind.astype(str)),
-            "item_id": pl.Series(item_id.astype(str)),
-            "item_name": pl.Series(item_name.astype(str)),
+            "item_kind": pl.Series(list(recommend.KINDS), dtype=pl.Utf8).gather(cand["kind"]),
+            "item_id": lookup_ids.gather(item_index),
+            "item_name": lookup_names.gather(item_index),
             "score": pl.Series(np.round(cand["score"].astype(np.float64), 6)),
-            "source_kind": pl.Series(hist.item_kind[source].astype(str)),
-            "source_name": pl.Series(source_name[source].astype(str)),
+            "source_kind": pl.Series(hist.item_kind.tolist(), dtype=pl.Utf8).gather(source),
+            "source_name": pl.Series(source_names, dtype=pl.Utf8).gather(source),
             "own": pl.Series(own),
             "stays": pl.Series(stays[guest].astype(np.int64)),
             "same_kind": pl.Series(same_kind),
-            "kind_label": pl.Series(kind_label.astype(str)),
+            "kind_label": pl.Series([*kind_names, ""], dtype=pl.Utf8).gather(label_index),
         }
     )
     own_, n_, name = pl.col("own"), pl.col("stays"), pl.col("source_name")
     pct = (pl.col("score") * 100).round(0).cast(pl.Int64).cast(pl.Utf8)
     like_yours = pl.lit("guests with stays like yours ")
+
     prop, room = pl.col("source_kind") == "property", pl.col("source_kind") == "room_type"
-    one = n_ == 1
-    reason = (
-        pl.when(prop & (own_ > 0) & one)
-        .then(pl.format("their stay was at {}", name))
-        .when(prop & (own_ > 0))
-        .then(pl.format("{} of {} stays at {}", own_, n_, name))
-        .when(prop & (pl.col("same_kind") > 0) & one)
-        .then(
+    one, owned, kind_seen = n_ == 1, own_ > 0, pl.col("same_kind") > 0
+    same_kind, label = pl.col("same_kind"), pl.col("kind_label")
+    # (condition, sentence): the first that holds; each sentence is formatted only for its rows
+    cases = [
+        (prop & owned & one, pl.format("their stay was at {}", name)),
+        (prop & owned, pl.format("{} of {} stays at {}", own_, n_, name)),
+        (
+            prop & kind_seen & one,
+            pl.format("their stay was at a {} hotel; {}book {}", label, like_yours, name),
+        ),
+        (
+            prop & kind_seen,
             pl.format(
-                "their stay was at a {} hotel; guests with stays like yours book {}",
-                pl.col("kind_label"),
-                name,
-            )
-        )
-        .when(prop & (pl.col("same_kind") > 0))
-        .then(
-            pl.format(
-                "{} of {} stays at {} hotels; guests with stays like yours book {}",
-                pl.col("same_kind"),
-                n_,
-                pl.col("kind_label"),
-                name,
-            )
-        )
-        .when(prop)
-        .then(like_yours + pl.format("book {}", name))
-        .when(room & (own_ > 0) & one)
-        .then(pl.format("stayed in a {}; {}% likely on the next stay", name, pct))
-        .when(room & (own_ > 0))
-        .then(pl.format("{} of {} stays in a {}; {}% likely on the next stay", own_, n_, name, pct))
-        .when(room)
-        .then(like_yours + pl.format("take a {}: {}% likely on the next stay", name, pct))
-        .when((own_ > 0) & one)
-        .then(pl.format("{} on their stay; {}% likely on the next one", name, pct))
-        .when(own_ > 0)
-        .then(pl.format("{} on {} of {} stays; {}% likely on the next stay", name, own_, n_, pct))
-        .otherwise(like_yours + pl.format("take {}: {}% likely on the next stay", name, pct))
-    )
+                "{} of {} stays at {} hotels; {}book {}", same_kind, n_, label, like_yours, name
+            ),
+        ),
+        (prop, pl.format("{}book {}", like_yours, name)),
+        (room & owned & one, pl.format("stayed in a {}; {}% likely on the next stay", name, pct)),
+        (
+            room & owned,
+            pl.format("{} of {} stays in a {}; {}% likely on the next stay", own_, n_, name, pct),
+        ),
+        (room, pl.format("{}take a {}: {}% likely on the next stay", like_yours, name, pct)),
+        (owned & one, pl.format("{} on their stay; {}% likely on the next one", name, pct)),
+        (
+            owned,
+            pl.format("{} on {} of {} stays; {}% likely on the next stay", name, own_, n_, pct),
+        ),
+        (pl.lit(True), pl.format("{}take {}: {}% likely on the next stay", like_yours, name, pct)),
+    ]
+    which = pl.lit(len(cases) - 1)
+    for number, (condition, _) in reversed(list(enumerate(cases))):
+        which = pl.when(condition).then(pl.lit(number)).otherwise(which)
+    frame = frame.with_row_index("row").with_columns(case=which)
+    frame = pl.concat(
+        [
+            frame.filter(pl.col("case") == number).with_columns(reason=sentence)
+            for number, (_, sentence) in enumerate(cases)
+        ]
+    ).sort("row")
+    reason = pl.col("reason")
     out = frame.select(
         "guest_id",
         "rank",
