@@ -238,7 +238,7 @@ def _stay_stage(
 
 
 def _next_stay_model(stage: StayStage, choice: selection.Choice) -> str | None:
-    """The hazard model behind ``p_no_stay_horizon`` / ``expected_next_stay_date``."""
+    """The hazard model behind ``p_no_stay_horizon`` / ``next_stay_date_if_return``."""
     names = list(stage.final.hazard)
     if not names:
         return None
