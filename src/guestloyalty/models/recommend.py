@@ -42,7 +42,7 @@ SINGLE_CHOICE: tuple[str, ...] = ("property", "room_type")
 DEFAULT_PRIOR_WEIGHT = 1.0
 DEFAULT_HALF_LIFE_DAYS = 730.0
 PRIOR_WEIGHTS: tuple[float, ...] = (0.5, 2.0, 8.0, 32.0)
-HALF_LIVES: tuple[float, ...] = (365.0, 1095.0, math.inf)
+HALF_LIVES: tuple[float, ...] = (365.0, math.inf)
 #: Fewer validation guests than this and the defaults stand; more than the maximum, a sample.
 MIN_VALIDATION_GUESTS = 200
 MAX_VALIDATION_GUESTS = 50_000
@@ -150,7 +150,7 @@ def fit(
 def weighted_counts(data: Interactions, half_life_days: float) -> tuple[sp.csr_matrix, np.ndarray]:
     """Guests x items weighted counts and each guest's weighted stays, for one half-life."""
     weights = stay_weights(data.stay_age_days, half_life_days)
-    x = guest_item_counts(data, weights)
+    x = guest_item_counts(data, weights, dtype=np.float32)
     return x, np.bincount(data.stay_guest, weights=weights, minlength=data.n_guests)
 
 
@@ -167,7 +167,7 @@ def evidence(
     n = counts[1][rows]
     total = np.asarray(x.sum(axis=1)).ravel()
     h = sp.diags(np.where(total > 0, 1.0 / np.maximum(total, 1e-300), 0.0)) @ x
-    cf = np.asarray(h @ model.transition[:, columns].astype(np.float64))
+    cf = np.asarray(h @ model.transition[:, columns].astype(np.float32))
     cf[total == 0] = model.popularity[columns]
     return x[:, columns].toarray(), n, cf
 
