@@ -38,7 +38,7 @@ Artifact formats (every one is readable without xgboost or scikit-learn):
 
 The manifest's ``churn_source`` / ``clv_source`` (``classifier``, ``btyd``, ``survival``,
 ``blend``) say which candidate scoring applies to each task, ``next_stay_model`` which hazard
-model gives ``p_no_stay_horizon`` and ``expected_next_stay_date``, and ``selection`` the
+model gives ``p_no_stay_horizon`` and ``next_stay_date_if_return``, and ``selection`` the
 rolling-origin backtest that chose them (``training.selection``).
 
 In ``mode = "btyd"`` (too little labeled history) there is no ``churn.json`` / ``clv.json``:

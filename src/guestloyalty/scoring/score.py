@@ -69,7 +69,7 @@ create or replace table guest_scores (
     clv_btyd double,
     p_alive_btyd double,
     p_no_stay_horizon double,
-    predicted_next_stay_date date,
+    next_stay_date_if_return date,
     reason_1 varchar,
     reason_2 varchar,
     reason_3 varchar,
@@ -658,7 +658,7 @@ def scores_table(scored: Scored, *, as_of: dt.date, scored_at: dt.datetime) -> p
             "p_no_stay_horizon": nullable(
                 np.full(n, np.nan) if scored.p_no_stay_horizon is None else scored.p_no_stay_horizon
             ),
-            "predicted_next_stay_date": _next_stay_dates(scored.next_stay_days, as_of, n),
+            "next_stay_date_if_return": _next_stay_dates(scored.next_stay_days, as_of, n),
             **reason_cols,
             "model_version": pa.array([scored.model_version] * n, pa.string()),
             "model_mode": pa.array([scored.mode] * n, pa.string()),

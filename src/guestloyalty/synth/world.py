@@ -38,7 +38,7 @@ from guestloyalty.synth.campaigns import (
     run_campaigns,
     truth_columns,
 )
-from guestloyalty.synth.catalog import Catalog, load_catalog
+from guestloyalty.synth.catalog import KINDS, Catalog, load_catalog
 from guestloyalty.synth.change import Change
 from guestloyalty.synth.engagement import _CODE as _EVENT_CODE
 from guestloyalty.synth.engagement import EVENT_TYPES, build_events, campaign_ids
@@ -55,7 +55,12 @@ from guestloyalty.synth.reviews import (
     review_text,
 )
 from guestloyalty.synth.stays import _year_of, nps_from_satisfaction, simulate_trips
-from guestloyalty.synth.truth import CAMPAIGN_COLUMNS, CHANGE_COLUMNS, TRUTH_COLUMNS
+from guestloyalty.synth.truth import (
+    CAMPAIGN_COLUMNS,
+    CHANGE_COLUMNS,
+    TASTE_COLUMNS,
+    TRUTH_COLUMNS,
+)
 
 CHUNK_PEOPLE = 100_000
 _GENERATED = re.compile(r"[a-z_]+-\d{5}\.(parquet|csv)")
@@ -555,6 +560,7 @@ def build_chunk(spec: WorldSpec, chunk: int, cat: Catalog | None = None) -> Worl
         fates,
         spec,
         end_day,
+        cat,
         truth_columns(people, fates, campaigns, end_day),
     )
     return World(frames=frames, truth=truth)
@@ -574,9 +580,18 @@ def _contract_order(entity: str, frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _truth(  # noqa: ANN001
-    people, identities, trips, fates, spec: WorldSpec, end_day: int, campaign_truth: dict
+    people,
+    identities,
+    trips,
+    fates,
+    spec: WorldSpec,
+    end_day: int,
+    cat: Catalog,
+    campaign_truth: dict,
 ) -> pl.DataFrame:
     n = len(people)
+    # The preferred kind gets KIND_LOYALTY on top of the purpose mix: the largest probability.
+    preferred_kind = np.argmax(people.kind_probs, axis=1)
     path = np.flatnonzero((trips.phase == 0) & ~(trips.cancelled | trips.no_show))
     path = path[np.lexsort((trips.time[path], trips.person[path]))]
     path = path[trips.time[path] < end_day + 1]
@@ -615,6 +630,10 @@ def _truth(  # noqa: ANN001
             "shock_trip_factor": spec.change.trip_factor(people.purpose),
             "hazard_days": hazard_days,
             "hazard_values": hazard_values,
+            "preferred_property_kind": pl.Series(KINDS).gather(preferred_kind),
+            "preferred_property_id": pl.Series(cat.property_id).gather(
+                people.home_property[np.arange(n), preferred_kind]
+            ),
             **campaign_truth,
         }
     )
@@ -631,7 +650,7 @@ def _truth(  # noqa: ANN001
         is_primary_profile=pl.lit(False),
     )
     return pl.concat([primary, secondary]).select(
-        *TRUTH_COLUMNS, *CHANGE_COLUMNS, *CAMPAIGN_COLUMNS
+        *TRUTH_COLUMNS, *CHANGE_COLUMNS, *TASTE_COLUMNS, *CAMPAIGN_COLUMNS
     )
 
 
