@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -112,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, default=None, help="keep the data dirs here")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--timeout", type=int, default=3600)
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure a kept data dir that has gold again"
+    )
     args = parser.parse_args(argv)
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
@@ -119,9 +123,12 @@ def main(argv: list[str] | None = None) -> int:
     for seed in args.seeds:
         base = args.keep or Path(tempfile.mkdtemp(prefix="campaign_lift_"))
         data = base / f"seed{seed}"
-        run("generate", "--data-dir", str(data), "--guests", str(args.guests), "--seed",
-            str(seed), timeout=args.timeout)  # fmt: skip
-        run("pipeline", "--data-dir", str(data), "--no-generate", timeout=args.timeout)
+        if not (args.reuse and Layout(data).gold_path.exists()):
+            if data.exists():
+                shutil.rmtree(data)
+            run("generate", "--data-dir", str(data), "--guests", str(args.guests), "--seed",
+                str(seed), timeout=args.timeout)  # fmt: skip
+            run("pipeline", "--data-dir", str(data), "--no-generate", timeout=args.timeout)
         result = measure(Layout(data), seed)
         results.append(result)
         covered = sum(c["covered"] for c in result["campaigns"])

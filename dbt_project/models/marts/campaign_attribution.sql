@@ -10,7 +10,8 @@
     linear       every touchpoint the same share
     time_decay   shares halving every var('attribution_half_life_days') before the booking
   Attribution credits whatever was touched; only campaign_results (randomized holdout)
-  measures what a campaign changed.
+  measures what a campaign changed. Weights are rounded to 9 decimals and revenue to 6, so
+  that identical runs give identical gold whatever order a parallel sum took.
 #}
 with
 context as (select * from {{ ref('run_context') }}),
@@ -111,9 +112,9 @@ final as (
         event_type,
         touchpoints,
         days_before_booking,
-        weight,
+        round(weight, 9) as weight,
         total_revenue as stay_revenue,
-        weight * total_revenue as attributed_revenue,
+        round(weight * total_revenue, 6) as attributed_revenue,
         converted_date,
         occurred_at as touched_at
     from weighted

@@ -8,6 +8,8 @@
   95% intervals), offer cost (treatment guests x offer_cost) and ROI = (incremental revenue -
   cost) / cost. significance is 'not significant' when the lift's interval spans 0. Campaigns
   that start after as_of are left out; is_window_complete is false while the window is open.
+  Rates and lifts are rounded to 9 decimals, stays to 6, money to cents: identical runs give
+  identical gold whatever order a parallel average took.
 #}
 with
 context as (select * from {{ ref('run_context') }}),
@@ -94,17 +96,19 @@ final as (
         groups.guests,
         groups.responders,
         groups.returned_guests,
-        groups.return_rate,
+        round(groups.return_rate, 9) as return_rate,
         groups.stays,
         round(groups.revenue, 2) as revenue,
-        compared.lift,
-        compared.lift - 1.96 * compared.lift_standard_error as lift_lower_95,
-        compared.lift + 1.96 * compared.lift_standard_error as lift_upper_95,
-        compared.incremental_stays,
-        compared.incremental_stays - 1.96 * compared.incremental_stays_standard_error
-            as incremental_stays_lower_95,
-        compared.incremental_stays + 1.96 * compared.incremental_stays_standard_error
-            as incremental_stays_upper_95,
+        round(compared.lift, 9) as lift,
+        round(compared.lift - 1.96 * compared.lift_standard_error, 9) as lift_lower_95,
+        round(compared.lift + 1.96 * compared.lift_standard_error, 9) as lift_upper_95,
+        round(compared.incremental_stays, 6) as incremental_stays,
+        round(
+            compared.incremental_stays - 1.96 * compared.incremental_stays_standard_error, 6
+        ) as incremental_stays_lower_95,
+        round(
+            compared.incremental_stays + 1.96 * compared.incremental_stays_standard_error, 6
+        ) as incremental_stays_upper_95,
         round(compared.incremental_revenue, 2) as incremental_revenue,
         round(
             compared.incremental_revenue - 1.96 * compared.incremental_revenue_standard_error, 2
@@ -118,8 +122,10 @@ final as (
         end as offer_cost,
         case
             when compared.lift is not null and campaigns.offer_cost > 0
-                then (compared.incremental_revenue - groups.guests * campaigns.offer_cost)
-                    / (groups.guests * campaigns.offer_cost)
+                then round(
+                    (compared.incremental_revenue - groups.guests * campaigns.offer_cost)
+                    / (groups.guests * campaigns.offer_cost), 6
+                )
         end as roi,
         campaigns.window_days,
         campaigns.campaign_end_date <= {{ add_days('context.as_of_date', 1) }}
