@@ -52,6 +52,7 @@ create or replace table guest_scores (
     churn_probability double not null,
     churn_risk varchar not null,
     lifecycle_stage varchar not null,
+    slipping_reason varchar,
     previous_lifecycle_stage varchar,
     expected_next_stay_date date,
     lapses_on date,
@@ -402,6 +403,8 @@ def with_lifecycle(
         lost_p_alive=cut.lost_p_alive,
         p_alive_drop=cut.p_alive_drop,
         rhythm_prior_stays=cut.rhythm_prior_stays,
+        bad_experience_days=cut.bad_experience_days,
+        quiet_days=cut.quiet_days,
     )
 
     def column(name: str) -> np.ndarray:
@@ -437,9 +440,13 @@ def with_lifecycle(
             prior_stays=thresholds.rhythm_prior_stays,
         ),
         has_upcoming_booking=column("upcoming_bookings"),
-        bad_experience=lifecycle.bad_experience(
-            service_failures=column("service_failures_count"), last_nps=column("last_nps")
+        bad_experience=lifecycle.recent_bad_experience(
+            days_since_last_stay=column("days_since_last_stay"),
+            days_since_last_service_failure=column("days_since_last_service_failure"),
+            last_nps=column("last_nps"),
+            within_days=thresholds.bad_experience_days,
         ),
+        days_since_last_engagement=column("days_since_last_engagement"),
         previous_p_alive=None if previous is None else previous.p_alive,
         previous_stage=None if previous is None else previous.stage,
         days_since_previous_run=None if previous is None else previous.days_before,
@@ -463,6 +470,7 @@ def _lifecycle_columns(scored: Scored, as_of: dt.date) -> dict[str, pa.Array]:
             next_stay_in_days=np.full(n, np.nan),
             lapses_in_days=np.full(n, np.nan),
             days_overdue=np.zeros(n, dtype=np.int64),
+            slipping_reason=np.full(n, None, dtype=object),
         )
     at_risk = scored.value_at_risk if scored.value_at_risk is not None else np.zeros(n)
 
@@ -474,6 +482,7 @@ def _lifecycle_columns(scored: Scored, as_of: dt.date) -> dict[str, pa.Array]:
 
     return {
         "lifecycle_stage": _strings(life.stage),
+        "slipping_reason": _strings(life.slipping_reason),
         "previous_lifecycle_stage": _strings(
             scored.previous_stage
             if scored.previous_stage is not None
