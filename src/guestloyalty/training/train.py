@@ -432,6 +432,20 @@ def _train_xgboost(
     note = f"{choice.note}; classifier gate: {gate_note}"
     if split.calib_is_valid:
         note += "; only 2 labeled snapshots: calibration and validation share the latest one"
+    # The recipe is validated; the boosters scoring applies are refitted one snapshot fresher.
+    refit = churn.refit_split(split)
+    if refit is split or "classifier" not in (choice.churn, choice.clv):
+        refit = split
+    else:
+        churn_booster = churn.train_churn(refit, seed=settings.seed, threads=settings.model_threads)
+        calibration = churn.fit_calibration(
+            churn.raw_churn(churn_booster, refit.calib), refit.calib.churned
+        )
+        clv_booster = clv.train_clv(refit, seed=settings.seed, threads=settings.model_threads)
+        note += (
+            f"; boosters refitted for scoring with {_date(split.calib_snapshot)} in training, "
+            f"stopped and calibrated on {_date(refit.calib_snapshot)}"
+        )
 
     # Tier cut-offs and drift reference from the promoted models' own view of the data.
     current_b = current.with_columns(
@@ -458,7 +472,7 @@ def _train_xgboost(
     mode = "xgboost" if choice.churn == "classifier" else choice.churn
 
     version = registry.new_version()
-    train_snapshots = [str(_date(d)) for d in np.unique(split.train.snapshot_date)]
+    train_snapshots = [str(_date(d)) for d in np.unique(refit.train.snapshot_date)]
     valid_snapshot = _date(split.valid_snapshot)
     files = {
         "churn.json": bytes(churn_booster.save_raw("json")),
@@ -486,7 +500,7 @@ def _train_xgboost(
             "clv_best_iteration": clv_booster.best_iteration,
             "horizon_days": settings.horizon_days,
             "valid_snapshot": str(valid_snapshot),
-            "calib_snapshot": str(_date(split.calib_snapshot)),
+            "calib_snapshot": str(_date(refit.calib_snapshot)),
             "metrics": {
                 "churn": churn_scores,
                 "clv": clv_scores,
@@ -500,14 +514,14 @@ def _train_xgboost(
         "features": list(model_features),
         "train_snapshots": train_snapshots,
         "valid_snapshot": valid_snapshot,
-        "train_rows": len(split.train),
+        "train_rows": len(refit.train),
         "valid_rows": len(split.valid),
         "training_seconds": seconds,
         "trained_at": _now(),
         "is_promoted": True,
         "note": note,
     }
-    window = {"calib_snapshot": str(_date(split.calib_snapshot))}
+    window = {"calib_snapshot": str(_date(refit.calib_snapshot))}
     churn_row = {
         **common,
         "model_name": "churn",
