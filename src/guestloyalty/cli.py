@@ -326,6 +326,7 @@ def score(
         pipeline_lock,
         stage_post_scoring,
         stage_publish,
+        stage_recommend,
         stage_score,
     )
 
@@ -334,6 +335,7 @@ def score(
     run = RunReport(run_id="score")
     with pipeline_lock(layout):
         scored = stage_score(layout, settings)
+        stage_recommend(layout, settings)
         stage_post_scoring(layout, settings)
         stage_publish(layout, run)
     _say(f"scored {scored['guests_scored']:,} guests; gold published at {run.gold_path}")

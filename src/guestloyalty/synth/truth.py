@@ -39,6 +39,9 @@ TRUTH_COLUMNS: tuple[str, ...] = (
 #: The world's shock (:mod:`guestloyalty.synth.change`), the same on every row; optional when
 #: reading (a truth file written before them has no shock).
 CHANGE_COLUMNS: tuple[str, ...] = ("shock_start", "shock_end", "shock_trip_factor")
+#: What the person likes (property kind they mostly travel to, and their favourite property of
+#: that kind), for judging recommendations; optional when reading, like the shock.
+TASTE_COLUMNS: tuple[str, ...] = ("preferred_property_kind", "preferred_property_id")
 
 
 class TruthError(GuestLoyaltyError):

@@ -31,7 +31,7 @@ from guestloyalty.errors import GuestLoyaltyError
 from guestloyalty.synth import dirty as dirt
 from guestloyalty.synth import params as P
 from guestloyalty.synth.bookings import FAILURES, REQUEST_TEXT, REQUESTS, build_folios
-from guestloyalty.synth.catalog import Catalog, load_catalog
+from guestloyalty.synth.catalog import KINDS, Catalog, load_catalog
 from guestloyalty.synth.change import Change
 from guestloyalty.synth.engagement import EVENT_TYPES, build_events, campaign_ids
 from guestloyalty.synth.guests import draw_people
@@ -47,7 +47,7 @@ from guestloyalty.synth.reviews import (
     review_text,
 )
 from guestloyalty.synth.stays import _year_of, nps_from_satisfaction, simulate_trips
-from guestloyalty.synth.truth import CHANGE_COLUMNS, TRUTH_COLUMNS
+from guestloyalty.synth.truth import CHANGE_COLUMNS, TASTE_COLUMNS, TRUTH_COLUMNS
 
 CHUNK_PEOPLE = 100_000
 _GENERATED = re.compile(r"[a-z_]+-\d{5}\.(parquet|csv)")
@@ -508,7 +508,7 @@ def build_chunk(spec: WorldSpec, chunk: int, cat: Catalog | None = None) -> Worl
             entity: dirt.inject(dirty_rng, entity, frame, spec.dirty_rate)
             for entity, frame in frames.items()
         }
-    truth = _truth(people, identities, trips, fates, spec, end_day)
+    truth = _truth(people, identities, trips, fates, spec, end_day, cat)
     return World(frames=frames, truth=truth)
 
 
@@ -525,8 +525,12 @@ def _contract_order(entity: str, frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(columns)
 
 
-def _truth(people, identities, trips, fates, spec: WorldSpec, end_day: int) -> pl.DataFrame:  # noqa: ANN001
+def _truth(
+    people, identities, trips, fates, spec: WorldSpec, end_day: int, cat: Catalog
+) -> pl.DataFrame:  # noqa: ANN001
     n = len(people)
+    # The preferred kind gets KIND_LOYALTY on top of the purpose mix: the largest probability.
+    preferred_kind = np.argmax(people.kind_probs, axis=1)
     path = np.flatnonzero((trips.phase == 0) & ~(trips.cancelled | trips.no_show))
     path = path[np.lexsort((trips.time[path], trips.person[path]))]
     path = path[trips.time[path] < end_day + 1]
@@ -565,6 +569,10 @@ def _truth(people, identities, trips, fates, spec: WorldSpec, end_day: int) -> p
             "shock_trip_factor": spec.change.trip_factor(people.purpose),
             "hazard_days": hazard_days,
             "hazard_values": hazard_values,
+            "preferred_property_kind": pl.Series(KINDS).gather(preferred_kind),
+            "preferred_property_id": pl.Series(cat.property_id).gather(
+                people.home_property[np.arange(n), preferred_kind]
+            ),
         }
     )
     primary = base.with_columns(
@@ -579,7 +587,7 @@ def _truth(people, identities, trips, fates, spec: WorldSpec, end_day: int) -> p
         source_system=pl.Series(["pms", "crm", "ota"]).gather(system),
         is_primary_profile=pl.lit(False),
     )
-    return pl.concat([primary, secondary]).select(*TRUTH_COLUMNS, *CHANGE_COLUMNS)
+    return pl.concat([primary, secondary]).select(*TRUTH_COLUMNS, *CHANGE_COLUMNS, *TASTE_COLUMNS)
 
 
 def _split(values: pl.Series, offsets: np.ndarray) -> pl.Series:
