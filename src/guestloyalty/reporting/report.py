@@ -533,12 +533,14 @@ def _predict_validation(layout, settings, bundle, snapshot_text) -> Validation |
         base_churn = np.nan_to_num(full.column("btyd_p_no_stay").astype(np.float64), nan=1.0)
         base_clv = np.nan_to_num(full.column("btyd_expected_spend").astype(np.float64), nan=0.0)
     if bundle.manifest.get("mode", "xgboost") == "xgboost":
-        booster, calibration, names = score.load_churn(bundle)
+        booster, calibration, names = score.load_churn(bundle, validated=True)
         probability = churn.apply_calibration(
             calibration, churn.raw_churn(booster, full.select(names))
         )
-        clv_booster, clv_names = score.load_clv(bundle)
-        value = clv.predict_clv(clv_booster, full.select(clv_names))
+        clv_booster, clv_names, blend = score.load_clv(bundle, validated=True)
+        value = clv.apply_blend(
+            clv.predict_clv(clv_booster, full.select(clv_names)), probability, blend
+        )
         source = "promoted model"
     elif base_churn is not None:
         probability, value, source = base_churn, base_clv, "buy-till-you-die (promoted)"
