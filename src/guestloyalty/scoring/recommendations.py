@@ -603,17 +603,17 @@ def recommendation_table(
     def add(
         kind: str,
         cols: np.ndarray,
-        order: np.ndarray,
-        ok: np.ndarray,
-        item: np.ndarray,
-        score: np.ndarray,
-        source: np.ndarray,
+        rank_by: np.ndarray,
+        allowed: np.ndarray,
+        values: np.ndarray,
     ) -> None:
-        del cols
+        """The best PER_KIND allowed of ``cols`` (by ``rank_by``) into the kind's slots; an
+        offer's item is its row in ``offers``, anything else its item column."""
+        order, ok = _top(rank_by, allowed, PER_KIND)
         k, width = recommend.KINDS.index(kind), order.shape[1]
-        slot_item[:, :width, k] = item
-        slot_source[:, :width, k] = source  # the item column whose history explains it
-        slot_score[:, :width, k] = score
+        slot_item[:, :width, k] = order if kind == "offer" else cols[order]
+        slot_source[:, :width, k] = cols[order]  # the item column whose history explains it
+        slot_score[:, :width, k] = np.take_along_axis(values, order, axis=1)
         slot_ok[:, :width, k] = ok & has_history[:, None]
 
     # property: every known property but those with an unresolved complaint
@@ -624,17 +624,7 @@ def recommendation_table(
             data, catalog.complaints, "guest_id", "property_id", prop_index, len(prop_cols)
         )
         values = scores[:, prop_cols]
-        order, ok = _top(values, ~blocked, PER_KIND)
-        chosen = prop_cols[order]
-        add(
-            "property",
-            prop_cols,
-            order,
-            ok,
-            chosen,
-            np.take_along_axis(values, order, axis=1),
-            chosen,
-        )
+        add("property", prop_cols, values, ~blocked, values)
 
     # room type: upgrades on the guest's usual room, likelier than on the average stay
     room_cols = hist.columns("room_type")
@@ -648,34 +638,14 @@ def recommendation_table(
         upsell = (room_rank[None, :] > usual_order[:, None]) & (room_rank[None, :] >= 0)
         values = scores[:, room_cols]
         upsell &= values > popularity[room_cols]  # likelier than on the average stay
-        order, ok = _top(values, upsell, PER_KIND)
-        chosen = room_cols[order]
-        add(
-            "room_type",
-            room_cols,
-            order,
-            ok,
-            chosen,
-            np.take_along_axis(values, order, axis=1),
-            chosen,
-        )
+        add("room_type", room_cols, values, upsell, values)
 
     # extras: more likely than on the average stay, by lift
     extra_cols = hist.columns("extra")
     if len(extra_cols):
         values = scores[:, extra_cols]
         lift = values / popularity[extra_cols]
-        order, ok = _top(lift, lift > 1.0, PER_KIND)
-        chosen = extra_cols[order]
-        add(
-            "extra",
-            extra_cols,
-            order,
-            ok,
-            chosen,
-            np.take_along_axis(values, order, axis=1),
-            chosen,
-        )
+        add("extra", extra_cols, lift, lift > 1.0, values)
 
     # offers: consent, not redeemed, following an item the guest is likely to take
     column_of = {(hist.item_kind[c], hist.item_id[c]): c for c in range(hist.n_items)}
@@ -704,18 +674,7 @@ def recommendation_table(
         if is_room.any():
             follow_rank = np.array([catalog.room_order.get(hist.item_id[c], -1) for c in follows])
             allowed &= ~is_room[None, :] | (follow_rank[None, :] > usual_order[:, None])
-        order, ok = _top(lift, allowed, PER_KIND)
-        add(
-            "offer",
-            follows,
-            order,
-            ok,
-            order,
-            np.take_along_axis(values, order, axis=1),
-            follows[order],
-        )
-    else:
-        offers = catalog.offers
+        add("offer", follows, lift, allowed, values)
 
     # an offer is the sellable form of the item it follows: that item is not listed twice
     offer = recommend.KINDS.index("offer")
