@@ -22,6 +22,7 @@ RANKS: dict[str, int] = {
     "contracts": 1,
     "faults": 1,
     "warehouse": 2,
+    "dbt_plugin": 2,
     "synth": 3,
     "ingest": 3,
     "transform": 3,
