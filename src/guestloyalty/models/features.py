@@ -29,6 +29,7 @@ FEATURES: tuple[str, ...] = (
     "relative_daily_rate",
     "upgrade_share",
     "service_failures_count",
+    "days_since_last_service_failure",
     "days_since_last_stay",
     "days_since_first_stay",
     "mean_days_between_stays",

@@ -494,6 +494,9 @@ def score_one_guest(
             calibration = _read_json(bundle, "calibration.json")
             probability = light.calibrate(raw, calibration) if calibration else raw
             clv = max(_ensemble(bundle, "clv").predict([values[n] for n in clv_names]), 0.0)
+            blend = manifest.get("clv_blend")
+            if isinstance(blend, dict):
+                clv = light.blend_with_churn(clv, probability, float(blend["mean_return_revenue"]))
             contributions = churn_model.contributions(churn_row)[: len(churn_names)]
             reason_names, reason_values = churn_names, churn_row
         else:  # buy-till-you-die fallback: its own outputs, reasons from recency/frequency/spend
