@@ -565,6 +565,8 @@ def recommendation_table(
 ) -> tuple[pa.Table, dict[str, int]]:
     """Every guest's list (guest x rank) with score and reason, and the rows per kind."""
     hist = data.history
+    if hist.n_guests == 0:  # e.g. a stays-only export: nothing to recommend from
+        return _empty_table(), {}
     counts = recommend.guest_item_counts(hist)
     stays = np.bincount(hist.stay_guest, minlength=hist.n_guests)
     has_history = stays > 0
