@@ -14,6 +14,7 @@ from guestloyalty.contracts import CONTRACTS
 from guestloyalty.synth import params as P
 from guestloyalty.synth.dirty import as_text, inject
 from guestloyalty.synth.truth import (
+    CAMPAIGN_COLUMNS,
     CHANGE_COLUMNS,
     TASTE_COLUMNS,
     TRUTH_COLUMNS,
@@ -143,7 +144,12 @@ def test_duplicate_profiles_carry_some_of_their_persons_stays(world):
 
 
 def test_truth_maps_every_profile_and_has_its_columns(world):
-    assert world.truth.columns == [*TRUTH_COLUMNS, *CHANGE_COLUMNS, *TASTE_COLUMNS]
+    assert world.truth.columns == [
+        *TRUTH_COLUMNS,
+        *CHANGE_COLUMNS,
+        *TASTE_COLUMNS,
+        *CAMPAIGN_COLUMNS,
+    ]
     assert set(world.frames["guests"]["guest_id"]) == set(world.truth["guest_id"])
     dropped = world.truth.filter(pl.col("dropout_date").is_not_null())
     assert (dropped["dropout_date"] >= dropped["disengaged_date"]).all()

@@ -31,8 +31,16 @@ from guestloyalty.errors import GuestLoyaltyError
 from guestloyalty.synth import dirty as dirt
 from guestloyalty.synth import params as P
 from guestloyalty.synth.bookings import FAILURES, REQUEST_TEXT, REQUESTS, build_folios
+from guestloyalty.synth.campaigns import (
+    campaign_events,
+    members_frame,
+    plan_campaigns,
+    run_campaigns,
+    truth_columns,
+)
 from guestloyalty.synth.catalog import KINDS, Catalog, load_catalog
 from guestloyalty.synth.change import Change
+from guestloyalty.synth.engagement import _CODE as _EVENT_CODE
 from guestloyalty.synth.engagement import EVENT_TYPES, build_events, campaign_ids
 from guestloyalty.synth.guests import draw_people
 from guestloyalty.synth.identity import build_profiles, draw_identities, profile_ids, route_trips
@@ -47,7 +55,12 @@ from guestloyalty.synth.reviews import (
     review_text,
 )
 from guestloyalty.synth.stays import _year_of, nps_from_satisfaction, simulate_trips
-from guestloyalty.synth.truth import CHANGE_COLUMNS, TASTE_COLUMNS, TRUTH_COLUMNS
+from guestloyalty.synth.truth import (
+    CAMPAIGN_COLUMNS,
+    CHANGE_COLUMNS,
+    TASTE_COLUMNS,
+    TRUTH_COLUMNS,
+)
 
 CHUNK_PEOPLE = 100_000
 _GENERATED = re.compile(r"[a-z_]+-\d{5}\.(parquet|csv)")
@@ -211,6 +224,12 @@ def build_chunk(spec: WorldSpec, chunk: int, cat: Catalog | None = None) -> Worl
     trips, fates = simulate_trips(
         rng, cat, people, until_day=end_day + 1 + FUTURE_DAYS, change=change
     )
+    # past retention campaigns with holdouts: their effect is in the trips (own stream)
+    campaign_rng = np.random.default_rng([spec.seed, chunk, 2])
+    campaigns = run_campaigns(
+        campaign_rng, cat, people, fates, trips, plan_campaigns(spec.seed, start_day, end_day)
+    )
+    trips = campaigns.trips
     folios = build_folios(rng, cat, people, trips)
     o = folios.order
     person = trips.person[o]
@@ -406,6 +425,19 @@ def build_chunk(spec: WorldSpec, chunk: int, cat: Catalog | None = None) -> Worl
         web_channel=cat.channel_code("direct_web"),
         app_channel=cat.channel_code("direct_app"),
     )
+    sent = campaign_events(campaign_rng, people, campaigns)
+    sent_code = np.array(
+        [int(p.campaign_id[4:]) * 10 + 5 for p in campaigns.plans] or [-1], dtype=np.int64
+    )[sent["campaign"]]
+    keep = (sent["time"] < end_day + 1) & (sent["time"] >= created[sent["person"]])
+    email = np.array([_EVENT_CODE[t] for t in ("email_send", "email_open", "email_click")])
+    for key, values in (
+        ("person", sent["person"]),
+        ("time", sent["time"]),
+        ("type", email[sent["kind"]].astype(np.int8)),
+        ("campaign", sent_code),
+    ):
+        events[key] = np.concatenate([events[key], values[keep]])
     # Sort numerically (second, person, type): much cheaper than sorting the text columns.
     seconds = np.floor(events["time"] * 86_400).astype(np.int64)
     order = np.lexsort((events["type"], events["person"], seconds))
@@ -491,6 +523,18 @@ def build_chunk(spec: WorldSpec, chunk: int, cat: Catalog | None = None) -> Worl
         }
     ).sort("guest_id", "preference_type")
 
+    member_person = campaigns.members["person"]
+    members = members_frame(
+        campaigns,
+        profile_ids(people.person[member_person], np.zeros(member_person.size, dtype=np.int64)),
+        _dt(
+            np.array([p.day for p in campaigns.plans] or [0], dtype=np.float64)[
+                campaigns.members["campaign"].astype(np.int64)
+            ]
+            + 0.3
+        ),
+    )
+
     frames = {
         "guests": guests,
         "bookings": bookings,
@@ -500,6 +544,7 @@ def build_chunk(spec: WorldSpec, chunk: int, cat: Catalog | None = None) -> Worl
         "reviews": reviews,
         "preferences": preferences,
         "special_requests": requests,
+        "campaign_members": members,
     }
     frames = {entity: _contract_order(entity, frame) for entity, frame in frames.items()}
     if spec.dirty_rate > 0:
@@ -508,7 +553,16 @@ def build_chunk(spec: WorldSpec, chunk: int, cat: Catalog | None = None) -> Worl
             entity: dirt.inject(dirty_rng, entity, frame, spec.dirty_rate)
             for entity, frame in frames.items()
         }
-    truth = _truth(people, identities, trips, fates, spec, end_day, cat)
+    truth = _truth(
+        people,
+        identities,
+        trips,
+        fates,
+        spec,
+        end_day,
+        cat,
+        truth_columns(people, fates, campaigns, end_day),
+    )
     return World(frames=frames, truth=truth)
 
 
@@ -525,9 +579,16 @@ def _contract_order(entity: str, frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(columns)
 
 
-def _truth(
-    people, identities, trips, fates, spec: WorldSpec, end_day: int, cat: Catalog
-) -> pl.DataFrame:  # noqa: ANN001
+def _truth(  # noqa: ANN001
+    people,
+    identities,
+    trips,
+    fates,
+    spec: WorldSpec,
+    end_day: int,
+    cat: Catalog,
+    campaign_truth: dict,
+) -> pl.DataFrame:
     n = len(people)
     # The preferred kind gets KIND_LOYALTY on top of the purpose mix: the largest probability.
     preferred_kind = np.argmax(people.kind_probs, axis=1)
@@ -573,6 +634,7 @@ def _truth(
             "preferred_property_id": pl.Series(cat.property_id).gather(
                 people.home_property[np.arange(n), preferred_kind]
             ),
+            **campaign_truth,
         }
     )
     primary = base.with_columns(
@@ -587,7 +649,9 @@ def _truth(
         source_system=pl.Series(["pms", "crm", "ota"]).gather(system),
         is_primary_profile=pl.lit(False),
     )
-    return pl.concat([primary, secondary]).select(*TRUTH_COLUMNS, *CHANGE_COLUMNS, *TASTE_COLUMNS)
+    return pl.concat([primary, secondary]).select(
+        *TRUTH_COLUMNS, *CHANGE_COLUMNS, *TASTE_COLUMNS, *CAMPAIGN_COLUMNS
+    )
 
 
 def _split(values: pl.Series, offsets: np.ndarray) -> pl.Series:
