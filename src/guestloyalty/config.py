@@ -69,11 +69,12 @@ class LifecycleSettings(BaseModel):
         "many days is lost (guests with no engagement on record: by their stays alone).",
     )
     at_risk_max_share: float = Field(
-        default=0.03,
+        default=0.02,
         gt=0.0,
         le=1.0,
         description="at_risk_guests holds at most this share of the customer base (new, "
-        "active, slipping, reactivated guests), most value at risk first.",
+        "active, slipping, reactivated guests), the strongest slipping_reason first, then "
+        "most value at risk.",
     )
     at_risk_lapsed_within_days: int = Field(
         default=90,
