@@ -165,8 +165,9 @@ def evidence(
     ``counts`` from :func:`weighted_counts`."""
     x = counts[0][rows]
     n = counts[1][rows]
-    total = np.asarray(x.sum(axis=1)).ravel()
-    h = sp.diags(np.where(total > 0, 1.0 / np.maximum(total, 1e-300), 0.0)) @ x
+    total = np.asarray(x.sum(axis=1), dtype=np.float64).ravel()
+    inverse = np.divide(1.0, total, out=np.zeros_like(total), where=total > 0)
+    h = sp.diags(inverse.astype(np.float32)) @ x
     cf = np.asarray(h @ model.transition[:, columns].astype(np.float32))
     cf[total == 0] = model.popularity[columns]
     return x[:, columns].toarray(), n, cf
