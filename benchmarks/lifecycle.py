@@ -91,6 +91,8 @@ def against_truth(con: duckdb.DuckDBPyConnection, truth: Path) -> dict[str, obje
             scores.lifecycle_stage,
             scores.as_of_date,
             at_risk.guest_id is not null as listed,
+            at_risk.at_risk_rank,
+            scores.slipping_reason,
             coalesce(truth.disengaged_date <= scores.as_of_date
                 and (truth.dropout_date is null or truth.dropout_date > scores.as_of_date),
                 false) as disengaging,
@@ -139,6 +141,37 @@ def against_truth(con: duckdb.DuckDBPyConnection, truth: Path) -> dict[str, obje
             "from judged group by 1 order by 1"
         ).fetchall()
     }
+    base_share = base or 0.0
+
+    def judged_rows(where: str) -> dict[str, object]:
+        guests, dis, drop, hits = con.sql(
+            "select count(*), avg(disengaging::int), avg(dropped::int), "
+            f"count(*) filter (where disengaging) from judged where {where}"
+        ).fetchall()[0]
+        return {
+            "guests": guests,
+            "lift": dis / base_share if dis is not None and base_share else None,
+            "dropped": drop,
+            "recall": hits / disengaging_total if disengaging_total else None,
+        }
+
+    # the list's head: what a smaller cap (at_risk_max_share of the customer base) keeps
+    customers = con.sql(
+        "select count(*) from judged where lifecycle_stage in "
+        "('new', 'active', 'slipping', 'reactivated')"
+    ).fetchall()[0][0]
+    head = {
+        f"{share:.0%}": judged_rows(f"at_risk_rank <= {max(1, int(share * customers))}")
+        for share in (0.01, 0.02, 0.03, 0.05, 0.10)
+        if int(share * customers) <= listed
+    }
+    reasons = {
+        reason: judged_rows(f"slipping_reason = '{reason}'")
+        for (reason,) in con.sql(
+            "select distinct slipping_reason from judged where slipping_reason is not null "
+            "order by 1"
+        ).fetchall()
+    }
     return {
         "at_risk_guests": listed,
         "guests_with_a_stay_in_two_years": recent,
@@ -152,6 +185,8 @@ def against_truth(con: duckdb.DuckDBPyConnection, truth: Path) -> dict[str, obje
         "days_to_dropout_median": to_dropout_median,
         "world_end": str(world_end),
         "stages": stages,
+        "list_head_by_cap": head,
+        "slipping_reasons": reasons,
     }
 
 
@@ -182,13 +217,23 @@ def main() -> None:
     if "truth" in result:
         t = result["truth"]
         for key, value in t.items():
-            if key != "stages":
+            if key not in ("stages", "list_head_by_cap", "slipping_reasons"):
                 print(f"  {key:40s} {value if not isinstance(value, float) else round(value, 4)}")
         for stage, row in t["stages"].items():
             print(
                 f"  truth {stage:12s} {row['guests']:8,d}: disengaging {row['disengaging']:.1%}, "
                 f"dropped {row['dropped']:.1%}"
             )
+        for label, group in (
+            ("cap", t["list_head_by_cap"]),
+            ("slipping", t["slipping_reasons"]),
+        ):
+            for name, row in group.items():
+                lift = "n/a" if row["lift"] is None else f"{row['lift']:.2f}x"
+                print(
+                    f"  {label} {name:24s} {row['guests']:8,d}: disengaging {lift} the base, "
+                    f"dropped {row['dropped']:.1%}, recall {row['recall']:.1%}"
+                )
 
 
 if __name__ == "__main__":

@@ -141,16 +141,31 @@
 {%- endmacro %}
 
 {#
-  Keyed hash of a normalised identifier: sha256(key || value), hex. The key comes from the
-  environment (GUESTLOYALTY_HASH_KEY, set by guestloyalty.transform), so the hashes cannot be
-  reversed by hashing a list of known emails without it. Null stays null.
+  Keyed hash of a normalised identifier: sha256(key || value), hex, so the hashes cannot be
+  reversed by hashing a list of known emails without the key. Null stays null. On DuckDB the
+  key is a connection variable set by the guestloyalty.dbt_plugin plugin (profiles.yml), never
+  rendered into SQL, so no compiled file, manifest or docs page holds it. Other engines render
+  it from the environment (GUESTLOYALTY_HASH_KEY, set by guestloyalty.transform).
 #}
 {% macro keyed_hash(expression) -%}
     case
         when ({{ expression }}) is not null
             then {{ adapter.dispatch('sha256_hex', 'guestloyalty')(
-                "concat('" ~ env_var('GUESTLOYALTY_HASH_KEY') ~ "', " ~ expression ~ ")") }}
+                "concat(" ~ adapter.dispatch('hash_key', 'guestloyalty')() ~ ", "
+                ~ expression ~ ")") }}
     end
+{%- endmacro %}
+
+{% macro default__hash_key() -%}
+    '{{ env_var('GUESTLOYALTY_HASH_KEY') }}'
+{%- endmacro %}
+
+{# Fails the model when the plugin did not run: concat would read a null key as ''. #}
+{% macro duckdb__hash_key() -%}
+    coalesce(
+        getvariable('guestloyalty_hash_key'),
+        error('the hash key is not set: run dbt through guestloyalty (guestloyalty.dbt_plugin)')
+    )
 {%- endmacro %}
 
 {% macro default__sha256_hex(expression) -%}

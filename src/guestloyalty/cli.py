@@ -435,6 +435,7 @@ def score(
         pipeline_lock,
         stage_post_scoring,
         stage_publish,
+        stage_recommend,
         stage_score,
     )
 
@@ -451,10 +452,12 @@ def score(
     with pipeline_lock(layout):
         if settings.engine == "spark":
             scored = spark_stages.stage_score(layout, settings)
+            spark_stages.stage_recommend(layout, settings)
             spark_stages.stage_post_scoring(layout, settings)
             run.gold_path = Path(str(spark_stages.stage_publish(layout, settings)["gold_dir"]))
         else:
             scored = stage_score(layout, settings)
+            stage_recommend(layout, settings)
             stage_post_scoring(layout, settings)
             stage_publish(layout, run)
     _say(f"scored {scored['guests_scored']:,} guests; gold published at {run.gold_path}")
@@ -846,6 +849,155 @@ def query_run(
         typer.echo(_table(columns, rows))
     if more:
         _say(f"(first {shown} rows shown; --limit N for more, --csv/--parquet FILE for all)")
+
+
+campaign_app = typer.Typer(
+    help="Campaigns with a randomized holdout: create the contact list, simulate targeting.",
+    no_args_is_help=True,
+)
+app.add_typer(campaign_app, name="campaign")
+
+
+@campaign_app.command("create")
+@handles_errors
+def campaign_create(
+    name: Annotated[str, typer.Argument(help="Campaign id (letters, digits, . _ -).")],
+    source: Annotated[
+        str,
+        typer.Option(
+            "--from", help="at_risk_guests, next_best_action or query:<name> (a guest_id list)."
+        ),
+    ],
+    data_dir: DataDir = Path("data"),
+    holdout: Annotated[
+        float, typer.Option("--holdout", min=0.0, max=0.99, help="Share held out (control).")
+    ] = 0.1,
+    offer: Annotated[
+        str | None, typer.Option("--offer", help="Offer id (offer_catalog) for every guest.")
+    ] = None,
+    seed: Seed = 0,
+    target: Annotated[
+        str,
+        typer.Option(
+            "--target",
+            help="risk: the list's own order; uplift: expected incremental value minus cost "
+            "(learned from past campaigns).",
+        ),
+    ] = "risk",
+    budget: Annotated[
+        int | None, typer.Option("--budget", min=1, help="At most this many guests.")
+    ] = None,
+    window_days: Annotated[
+        int, typer.Option("--window-days", min=1, max=730, help="Days a return counts.")
+    ] = 60,
+    cost: Annotated[
+        float | None, typer.Option("--cost", min=0.0, help="Cost of one offer sent.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Write a campaign's contact list (treatment only) and its members (both groups) to
+    landing/campaign_members/, for the next ingest to measure."""
+    from guestloyalty.campaigns.create import create_campaign
+
+    result = create_campaign(
+        Layout(data_dir),
+        name,
+        source=source,
+        holdout=holdout,
+        offer_id=offer,
+        seed=seed,
+        targeting=target,
+        budget=budget,
+        window_days=window_days,
+        offer_cost=cost,
+    )
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "campaign_id": result.campaign_id,
+                    "selected_from": result.selected_from,
+                    "targeting": result.targeting,
+                    "listed": result.listed,
+                    "not_contactable": result.not_contactable,
+                    "treatment": result.treatment,
+                    "control": result.control,
+                    "assigned_at": result.assigned_at.isoformat(),
+                    "members": str(result.members_path),
+                    "contacts": str(result.contacts_path),
+                    "notes": result.notes,
+                },
+                indent=2,
+            )
+        )
+        return
+    typer.echo(
+        f"campaign {result.campaign_id}: {result.treatment} to contact, {result.control} held "
+        f"out ({result.listed} listed by {result.selected_from}, {result.not_contactable} "
+        "without marketing consent left out)"
+    )
+    for note in result.notes:
+        typer.echo(f"  {note}")
+    typer.echo(f"  contact list: {result.contacts_path}")
+    typer.echo(f"  members (next ingest measures them): {result.members_path}")
+
+
+@campaign_app.command("simulate")
+@handles_errors
+def campaign_simulate(
+    data_dir: DataDir = Path("data"),
+    budget: Annotated[
+        list[int] | None, typer.Option("--budget", min=1, help="Offers to send; repeat.")
+    ] = None,
+    cost: Annotated[float, typer.Option("--cost", min=0.0, help="Cost of one offer.")] = 0.0,
+    draws: Annotated[
+        int, typer.Option("--draws", min=1, max=200, help="Model refits for the intervals.")
+    ] = 10,
+    seed: Seed = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """What-if for N offers: incremental stays and revenue by uplift x value, churn risk,
+    value or at random, with 95% intervals."""
+    from guestloyalty.campaigns.simulate import simulate_budgets
+
+    result = simulate_budgets(Layout(data_dir), budget or [1000], cost=cost, draws=draws, seed=seed)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "learner": result.learner,
+                    "qini_by_learner": result.qini_by_learner,
+                    "training_members": result.training_members,
+                    "campaigns": result.campaigns,
+                    "candidates": result.candidates,
+                    "rows": [row.as_dict() for row in result.rows],
+                },
+                indent=2,
+            )
+        )
+        return
+    _say(
+        f"uplift model: {result.learner} (held-out Qini by learner: "
+        + ", ".join(f"{k} {v:.3f}" for k, v in result.qini_by_learner.items())
+        + f"), from {result.training_members} members of {result.campaigns} campaigns; "
+        f"{result.candidates} guests we may contact"
+    )
+    columns = ["strategy", "offers", "incremental_stays", "95% interval", "incremental_revenue",
+               "95% interval ", "offer_cost", "net_value"]  # fmt: skip
+    rows = [
+        (
+            r.strategy,
+            r.offers,
+            r.incremental_stays,
+            f"{r.incremental_stays_lower_95:.1f} .. {r.incremental_stays_upper_95:.1f}",
+            r.incremental_revenue,
+            f"{r.incremental_revenue_lower_95:,.0f} .. {r.incremental_revenue_upper_95:,.0f}",
+            r.offer_cost,
+            r.net_value,
+        )
+        for r in result.rows
+    ]
+    typer.echo(_table(columns, rows))
 
 
 def _table(columns: list[str], rows: list[tuple[Any, ...]]) -> str:

@@ -57,12 +57,25 @@ class LifecycleSettings(BaseModel):
     rhythm_prior_stays: float = Field(
         default=1.0, ge=0.0, description="Pseudo-gaps of the typical gap in a guest's rhythm."
     )
+    bad_experience_days: int = Field(
+        default=120,
+        ge=0,
+        description="A guest whose latest stay had a service failure is slipping for this many "
+        "days after it without a booking (slipping_reason bad_experience).",
+    )
+    quiet_days: int = Field(
+        default=365,
+        ge=1,
+        description="A lapsed guest with no open, click, session or social action for this "
+        "many days is lost (guests with no engagement on record: by their stays alone).",
+    )
     at_risk_max_share: float = Field(
-        default=0.1,
+        default=0.02,
         gt=0.0,
         le=1.0,
         description="at_risk_guests holds at most this share of the customer base (new, "
-        "active, slipping, reactivated guests), most value at risk first.",
+        "active, slipping, reactivated guests), the strongest slipping_reason first, then "
+        "most value at risk.",
     )
     at_risk_lapsed_within_days: int = Field(
         default=90,

@@ -36,6 +36,7 @@ EngagementEventType = Literal[
 ]
 LoyaltyTransactionType = Literal["earn", "redeem", "expire", "adjust", "tier_change"]
 PreferenceType = Literal["room", "floor", "pillow", "dining", "amenity"]
+CampaignGroup = Literal["treatment", "control"]
 
 
 class EntityContract(BaseModel):
@@ -255,6 +256,31 @@ class SpecialRequest(EntityContract):
     created_at: dt.datetime | None = None
 
 
+class CampaignMember(EntityContract):
+    entity: ClassVar[str] = "campaign_members"
+    key: ClassVar[tuple[str, ...]] = ("campaign_id", "source_system", "guest_id")
+    description: ClassVar[str] = (
+        "Every guest selected for a campaign, in its treatment (contacted) or control "
+        "(randomized holdout, not contacted) group, with the campaign's window and offer."
+    )
+
+    campaign_id: str
+    guest_id: str
+    #: ``group`` is a reserved word in SQL: the column is ``assigned_group``.
+    assigned_group: CampaignGroup
+    assigned_at: dt.datetime
+    source_system: str | None = None
+    campaign_name: str | None = None
+    offer_id: str | None = None
+    #: Days after ``assigned_at`` in which a return or booking counts for the campaign.
+    window_days: int | None = None
+    #: What contacting one treatment guest costs (offer and send), in ``currency``.
+    offer_cost: float | None = None
+    currency: str | None = None
+    #: The list the guests came from (at_risk_guests, next_best_action, query:<name>, ...).
+    selected_from: str | None = None
+
+
 CONTRACTS: dict[str, type[EntityContract]] = {
     contract.entity: contract
     for contract in (
@@ -266,6 +292,7 @@ CONTRACTS: dict[str, type[EntityContract]] = {
         Review,
         Preference,
         SpecialRequest,
+        CampaignMember,
     )
 }
 

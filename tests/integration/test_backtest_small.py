@@ -130,3 +130,36 @@ def test_too_little_history_for_the_classifier_leaves_the_stay_models_and_the_ba
     if result.mode == "btyd":
         assert result.churn["model"]["auc"] == pytest.approx(result.churn["btyd"]["auc"])
     assert result.churn["model"]["auc"] > 0.6
+
+
+def test_recommendations_are_judged_on_the_next_stay_next_to_both_baselines(result):
+    recs = result.recommendations
+    for kind in ("property", "room_type"):
+        figures = recs[kind]
+        assert set(figures) == {"model", "most_popular", "last_time"}
+        best_baseline = max(figures["most_popular"]["hit_at_3"], figures["last_time"]["hit_at_3"])
+        assert figures["model"]["hit_at_3"] >= best_baseline - 0.02
+        assert 0.0 <= figures["model"]["ndcg_at_5"] <= 1.0
+    assert recs["property"]["model"]["hit_at_3"] > recs["property"]["last_time"]["hit_at_3"]
+    assert recs["extras"]["model"]["auc"] > recs["extras"]["last_time"]["auc"]
+
+
+def test_recommendation_figures_are_saved_with_the_others(result, world_copy):
+    with duckdb.connect(str(world_copy.state_path), read_only=True) as con:
+        tasks = {
+            row[0]
+            for row in con.execute(
+                "select distinct task from model_evaluation where evaluation_id = ?",
+                [result.evaluation_id],
+            ).fetchall()
+        }
+    assert {"recommend_property", "recommend_room_type", "recommend_extras"} <= tasks
+    assert "recommendations" in result.render()
+
+
+def test_top_property_kind_is_mostly_the_preferred_one(result, world_copy):
+    if not world_copy.truth_path.exists():
+        pytest.skip("this world has no truth file")
+    taste = result.recommendations["taste"]
+    assert taste["model"]["preferred_kind_share"] > 0.5
+    assert taste["model"]["returning_guests"] > 0

@@ -57,6 +57,19 @@ def _duckdb_files(data_dir: Path) -> list[Path]:
     return sorted(p for p in data_dir.rglob("*") if p.is_file() and ".duckdb" in p.name)
 
 
+def _other_files_holding(layout: Layout, needle: str) -> list[str]:
+    """Files of the data directory, DuckDB files and the key file aside, whose bytes hold
+    ``needle``: dbt's compiled SQL, manifest, run results and logs, the run log, models."""
+    return sorted(
+        str(path.relative_to(layout.data_dir))
+        for path in layout.data_dir.rglob("*")
+        if path.is_file()
+        and ".duckdb" not in path.name
+        and path != layout.hash_key_path
+        and needle.encode() in path.read_bytes()
+    )
+
+
 def _places_holding(path: Path, needle: str) -> list[str]:
     """Tables (and views) of one DuckDB file with ``needle`` in a row (or the view's SQL)."""
     found = []
@@ -113,6 +126,7 @@ def hostile_runs(base_world, tmp_path_factory):
         shutil.move(folder, outside / folder.name)
     clean = run_pipeline_cli(layout)
     scans["full"] = [p for f in _duckdb_files(layout.data_dir) for p in _places_holding(f, key)]
+    scans["other files"] = _other_files_holding(layout, key)
     return layout, trusted, untrusted, clean, scans
 
 
@@ -139,7 +153,8 @@ def test_the_hash_key_is_in_no_duckdb_file_after_the_runs(hostile_runs):
     assert clean.returncode == 0, clean.stderr[-2000:]
     files = {path.name for path in _duckdb_files(layout.data_dir)}
     assert {"bronze.duckdb", "silver.duckdb", "gold.duckdb", "state.duckdb"} <= files
-    assert scans == {"refused": [], "full": []}
+    assert scans == {"refused": [], "full": [], "other files": []}
+    assert (layout.data_dir / "dbt" / "target" / "manifest.json").exists()
 
 
 def test_no_hostile_row_reached_bronze(hostile_runs):

@@ -31,6 +31,7 @@ EVENT_DATES = {
     "reviews": "submitted_at",
     "special_requests": "created_at",
     "preferences": "updated_at",
+    "campaign_members": "assigned_at",
 }
 
 

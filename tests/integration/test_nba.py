@@ -91,16 +91,22 @@ def test_price_multipliers_in_range_and_follow_value_and_risk(gold):
 
 
 def test_at_risk_guests_are_slipping_or_lapsed_capped_and_ranked(gold, small_run):
-    stages, nulls, rows, base, ranked = gold.sql(
+    # the strongest sign first (bad_experience, return_probability_fell, then the rest), most
+    # value at risk first within each
+    stages, nulls, rows, base, ranked, reasons_known = gold.sql(
         "select list(distinct lifecycle_stage), count(*) filter (where may_contact is null), "
         "count(*), (select count(*) from guest_scores where lifecycle_stage in "
         "('new', 'active', 'slipping', 'reactivated')), "
-        "bool_and(value_at_risk_order = at_risk_rank) from ("
-        "  select *, row_number() over (order by value_at_risk desc, clv_horizon desc, guest_id)"
-        "  as value_at_risk_order from at_risk_guests)"
+        "bool_and(expected_order = at_risk_rank), "
+        "bool_and((slipping_reason is not null) = (lifecycle_stage = 'slipping')) from ("
+        "  select *, row_number() over (order by case slipping_reason "
+        "    when 'bad_experience' then 1 when 'return_probability_fell' then 2 else 3 end, "
+        "    value_at_risk desc, clv_horizon desc, guest_id) as expected_order "
+        "  from at_risk_guests)"
     ).fetchall()[0]
     assert set(stages or []) <= {"slipping", "lapsed"}
     assert nulls == 0
+    assert reasons_known
     assert 0 < rows <= max(1, int(base * small_run.settings.lifecycle.at_risk_max_share))
     assert ranked
 

@@ -125,5 +125,6 @@ KNOWN_AT = {
     "reviews": "submitted_at",
     "special_requests": "created_at",
     "preferences": "updated_at",
+    "campaign_members": "assigned_at",
     "guests": "created_at",
 }

@@ -63,8 +63,8 @@ def test_the_promoted_models_never_lose_to_the_baseline_where_they_were_judged(t
 
 def test_next_stay_columns_are_published(gold, small_run):
     as_of, total, dated, low, high, p_min, p_max = gold.sql(
-        "select max(as_of_date), count(*), count(predicted_next_stay_date), "
-        "min(predicted_next_stay_date), max(predicted_next_stay_date), "
+        "select max(as_of_date), count(*), count(next_stay_date_if_return), "
+        "min(next_stay_date_if_return), max(next_stay_date_if_return), "
         "min(p_no_stay_horizon), max(p_no_stay_horizon) from guest_scores"
     ).fetchall()[0]
     assert dated > 0.9 * total

@@ -58,6 +58,24 @@ def test_two_snapshots_share_calibration_and_validation():
     assert split.calib_is_valid
 
 
+def test_refit_split_trains_on_every_snapshot_but_the_latest_and_calibrates_on_it():
+    split = churn.time_split(_world(), max_rows=10_000, seed=1)
+    refit = churn.refit_split(split)
+    assert set(np.unique(refit.train.snapshot_date)) == {
+        *np.unique(split.train.snapshot_date),
+        split.calib_snapshot,
+    }
+    assert len(refit.train) == len(split.train) + len(split.calib)
+    assert refit.calib_snapshot == refit.valid_snapshot == split.valid_snapshot
+    assert refit.train.snapshot_date.max() < refit.calib_snapshot
+    assert np.array_equal(refit.train.churned[: len(split.train)], split.train.churned)
+
+
+def test_refit_split_keeps_a_two_snapshot_split():
+    split = churn.time_split(_world(snapshots=2), max_rows=10_000, seed=1)
+    assert churn.refit_split(split) is split
+
+
 def test_one_snapshot_is_an_error():
     with pytest.raises(TrainingError, match="2 labeled snapshots"):
         churn.time_split(_world(snapshots=1), max_rows=10_000, seed=1)

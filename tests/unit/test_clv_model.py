@@ -75,3 +75,58 @@ def test_average_precision_matches_sklearn():
     assert metrics.average_precision(y, score) == pytest.approx(
         sklearn_metrics.average_precision_score(y, score)
     )
+
+
+def _mostly_gone(seed: int = 0) -> FeatureFrame:
+    """Most guests never come back (who does follows recency and visits); spend is noisy."""
+    rng = np.random.default_rng(seed)
+    n, snapshots = 2000, 4
+    rows = n * snapshots
+    recency = rng.exponential(300, rows)
+    visits = rng.poisson(2, rows) + 1.0
+    spend = rng.lognormal(5, 0.8, rows)
+    back = rng.random(rows) < 1 / (1 + np.exp(1.0 + recency / 150 - 0.4 * visits))
+    future = back * rng.lognormal(np.log(spend), 0.8) * rng.poisson(1.0, rows).clip(1)
+    dates = np.repeat(
+        np.array(["2024-01-01", "2024-02-01", "2024-03-01", "2024-04-01"], dtype="datetime64[D]"), n
+    )
+    return FeatureFrame(
+        guest_id=np.array([f"G{i % n}" for i in range(rows)], dtype=object),
+        snapshot_date=dates,
+        X=np.column_stack([recency, visits, spend]).astype(np.float32),
+        feature_names=("days_since_last_stay", "stays_count", "avg_stay_revenue"),
+        churned=(~back).astype(np.float32),
+        future_revenue=future.astype(np.float32),
+    )
+
+
+def test_blend_with_churn_ranks_held_out_revenue_better_than_the_regression_alone():
+    from guestloyalty.models import churn
+
+    split = time_split(_mostly_gone(), max_rows=10_000, seed=1)
+    booster = churn.train_churn(split, seed=1)
+    calibration = churn.fit_calibration(churn.raw_churn(booster, split.calib), split.calib.churned)
+    probability = churn.apply_calibration(calibration, churn.raw_churn(booster, split.valid))
+    regression = clv.predict_clv(clv.train_clv(split, seed=1), split.valid)
+    blended = clv.blend_with_churn(regression, probability, clv.mean_return_revenue(split.calib))
+    actual = split.valid.future_revenue
+    assert blended.min() >= 0
+    assert metrics.spearman(actual, blended) > metrics.spearman(actual, regression) + 0.01
+    assert metrics.mae(actual, blended) < 1.05 * metrics.mae(actual, regression)
+
+
+def test_blend_with_churn_light_matches_batch_and_older_bundles_keep_the_regression():
+    from guestloyalty.serving import light
+
+    value = np.array([0.0, 10.0, 250.0, -3.0])
+    probability = np.array([0.5, 0.9, 0.1, 0.2])
+    batch = clv.apply_blend(value, probability, {"mean_return_revenue": 400.0})
+    single = [
+        light.blend_with_churn(float(v), float(p), 400.0)
+        for v, p in zip(value, probability, strict=True)
+    ]
+    assert batch.tolist() == pytest.approx(single)
+    assert batch[0] == 0.0 and batch[3] == 0.0
+    assert batch[2] == pytest.approx(np.sqrt(250.0 * 0.9 * 400.0))
+    assert clv.apply_blend(value, probability, None) is value
+    assert clv.mean_return_revenue(_mostly_gone()) > 0

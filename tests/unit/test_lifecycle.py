@@ -126,8 +126,53 @@ def test_value_at_risk_is_what_their_rhythm_would_bring_while_still_alive():
     assert value.tolist() == [500.0, 250.0, 0.0]
 
 
-def test_bad_experience():
-    bad = lifecycle.bad_experience(
-        service_failures=np.array([0.0, 1.0, NAN, 0.0]), last_nps=np.array([9.0, 9.0, 3.0, NAN])
+def test_recent_bad_experience_is_a_failure_at_the_latest_stay_within_the_window():
+    bad = lifecycle.recent_bad_experience(
+        # latest stay failed 60 d ago (twice: once with a detractor review); failed 200 d ago;
+        # failed, then a promoter review; an earlier stay failed (came back); never; unknown
+        days_since_last_stay=np.array([60.0, 60.0, 200.0, 60.0, 30.0, 60.0, NAN]),
+        days_since_last_service_failure=np.array([60.0, 60.0, 200.0, 60.0, 300.0, NAN, 60.0]),
+        last_nps=np.array([NAN, 3.0, NAN, 9.0, NAN, NAN, NAN]),
+        within_days=120,
     )
-    assert bad.tolist() == [False, True, True, False]
+    assert bad.tolist() == [True, True, False, False, False, False, False]
+
+
+def test_a_lapsed_guest_gone_quiet_is_lost():
+    one = lambda *values: np.array(values, dtype=np.float64)  # noqa: E731
+    out = lifecycle.assign(
+        # lapsed by the gap: quiet 400 d, quiet 100 d, no engagement on record; quiet but active
+        stays_count=one(4, 4, 4, 4),
+        days_since_last_stay=one(250, 250, 250, 80),
+        forecast=lifecycle.ReturnForecast(
+            expected_gap_days=one(100, 100, 100, 100), p_alive=one(0.9, 0.9, 0.9, 0.9)
+        ),
+        thresholds=T,
+        days_since_last_engagement=one(400, 100, NAN, 400),
+    )
+    assert out.stage.tolist() == ["lost", "lapsed", "lapsed", "active"]
+
+
+def test_slipping_reason_names_the_strongest_sign():
+    one = lambda *values: np.array(values, dtype=np.float64)  # noqa: E731
+    out = lifecycle.assign(
+        # overdue and unhappy; overdue only; P(alive) fell; in rhythm; unhappy but booked
+        stays_count=one(4, 4, 4, 4, 4),
+        days_since_last_stay=one(160, 160, 80, 80, 60),
+        forecast=lifecycle.ReturnForecast(
+            expected_gap_days=one(100, 100, 100, 100, 100), p_alive=one(0.9, 0.9, 0.5, 0.9, 0.9)
+        ),
+        thresholds=T,
+        has_upcoming_booking=one(0, 0, 0, 0, 1),
+        bad_experience=np.array([True, False, False, False, True]),
+        previous_p_alive=one(0.9, 0.9, 0.9, 0.9, 0.9),
+        days_since_previous_run=30,
+    )
+    assert out.stage.tolist() == ["slipping", "slipping", "slipping", "active", "active"]
+    assert out.slipping_reason.tolist() == [
+        "bad_experience",
+        "overdue",
+        "return_probability_fell",
+        None,
+        None,
+    ]

@@ -217,3 +217,29 @@ def test_a_mapped_file_keeps_its_whole_row_in_extra(hotel):
         "75",
         "Check-Out",
     )
+
+
+def test_an_e_mail_tools_ab_export_lands_as_campaign_members(tmp_path):
+    # made-up rows in the shape mappings/esp_campaign_members.yaml documents
+    export = tmp_path / "recipients.csv"
+    export.write_text(
+        "Campaign ID,Campaign Name,Contact ID,Variant,Send Date,Offer,Cost\n"
+        "SPRING-24,Spring win-back,G0000001,Test,2024-03-04 09:00,winback_rate,1.20\n"
+        "SPRING-24,Spring win-back,G0000002,Holdout,2024-03-04 09:00,winback_rate,1.20\n"
+        "SPRING-24,Spring win-back,G0000003,B,2024-03-04,winback_rate,1.20\n"
+    )
+    layout = Layout(tmp_path / "data")
+    mapping = load_mapping(MAPPINGS / "esp_campaign_members.yaml")
+    [result] = ingest_paths(layout, [export], mapping=mapping)
+    assert result.error is None and result.rows == 3
+    rows = _bronze(
+        layout,
+        "select guest_id, assigned_group, assigned_at, window_days, source_system "
+        "from campaign_members order by _row_number",
+    )
+    assert rows == [
+        ("G0000001", "treatment", "2024-03-04 09:00:00", "60", "crm"),
+        ("G0000002", "control", "2024-03-04 09:00:00", "60", "crm"),
+        # an unknown variant lands as received, for silver to quarantine
+        ("G0000003", "B", "2024-03-04", "60", "crm"),
+    ]

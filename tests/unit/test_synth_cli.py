@@ -24,8 +24,8 @@ def test_generate_writes_every_entity_and_the_truth(tmp_path):
     landing = tmp_path / "bronze" / "landing"
     assert sorted(p.name for p in landing.iterdir()) == sorted(
         [
-            "bookings", "engagement_events", "guests", "loyalty_transactions",
-            "preferences", "reviews", "special_requests", "stays",
+            "bookings", "campaign_members", "engagement_events", "guests",
+            "loyalty_transactions", "preferences", "reviews", "special_requests", "stays",
         ]
     )  # fmt: skip
     stays = pl.read_csv(next((landing / "stays").glob("*.csv")))

@@ -35,6 +35,10 @@ bronze_special_requests as (
     select 'special_requests' as entity, count(*) as bronze_rows from {{ bronze_source('special_requests') }}
 ),
 
+bronze_campaign_members as (
+    select 'campaign_members' as entity, count(*) as bronze_rows from {{ bronze_source('campaign_members') }}
+),
+
 silver_guests as (
     select 'guests' as entity, count(*) as silver_rows from {{ ref('stg_bronze__guests') }}
 ),
@@ -67,6 +71,10 @@ silver_special_requests as (
     select 'special_requests' as entity, count(*) as silver_rows from {{ ref('stg_bronze__special_requests') }}
 ),
 
+silver_campaign_members as (
+    select 'campaign_members' as entity, count(*) as silver_rows from {{ ref('stg_bronze__campaign_members') }}
+),
+
 quarantined as (
     select entity, count(*) as quarantined_rows from {{ ref('quarantine') }} group by entity
 ),
@@ -87,6 +95,8 @@ bronze_counts as (
     select * from bronze_preferences
     union all
     select * from bronze_special_requests
+    union all
+    select * from bronze_campaign_members
 ),
 
 silver_counts as (
@@ -105,6 +115,8 @@ silver_counts as (
     select * from silver_preferences
     union all
     select * from silver_special_requests
+    union all
+    select * from silver_campaign_members
 ),
 
 final as (

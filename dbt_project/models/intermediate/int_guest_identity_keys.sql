@@ -38,6 +38,8 @@ references_seen as (
     select source_system, guest_id
     from {{ ref('stg_bronze__special_requests') }}
     where guest_id is not null
+    union
+    select source_system, guest_id from {{ ref('stg_bronze__campaign_members') }}
 ),
 
 profile_systems as (

@@ -1,5 +1,6 @@
 {#
-  Processed stays on the resolved guest_id: nights, revenue split (room vs ancillary), ADR,
+  Processed stays on the resolved guest_id: nights, revenue split (room vs ancillary, and the
+  ancillary split as received: F&B, spa, other; null when the export has none), ADR,
   weekend nights, upgrades, service failures, the booking's channel, and the stay's place in
   the guest's history (sequence number, days since the previous stay).
 #}
@@ -39,6 +40,9 @@ resolved as (
         stays.nights,
         coalesce(stays.fnb_revenue, 0) + coalesce(stays.spa_revenue, 0)
             + coalesce(stays.other_revenue, 0) as ancillary_revenue,
+        stays.fnb_revenue,
+        stays.spa_revenue,
+        stays.other_revenue,
         coalesce(
             stays.room_revenue,
             stays.total_revenue - coalesce(stays.fnb_revenue, 0)
@@ -77,6 +81,9 @@ final as (
         cast({{ weekend_nights('check_in_date', 'nights') }} as integer) as weekend_nights,
         room_revenue,
         ancillary_revenue,
+        fnb_revenue,
+        spa_revenue,
+        other_revenue,
         total_revenue,
         case when nights > 0 then room_revenue / nights end as average_daily_rate,
         row_number() over (

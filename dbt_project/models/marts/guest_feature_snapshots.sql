@@ -231,6 +231,8 @@ property_visits as (
         ('upgrades', 'case when stays.is_upgraded then 1 else 0 end', 'history', 'sum'),
         ('service_failures', 'case when stays.had_service_failure then 1 else 0 end',
             'history', 'sum'),
+        ('last_failure_date', 'case when stays.had_service_failure then stays.check_in_date end',
+            'history', 'max'),
         ('last_stay_date', 'stays.check_in_date', 'history', 'max'),
         ('last_gap_key', pack_latest('stays.check_in_date', 'stays.days_since_previous_stay',
             1000000), 'history', 'max'),
@@ -376,6 +378,7 @@ cumulated_{{ part }} as (
         {{ running('stay_deltas.rated_nights', single=(part == 'single')) }} as rated_nights,
         {{ running('stay_deltas.upgrades', single=(part == 'single')) }} as upgrades,
         {{ running('stay_deltas.service_failures', single=(part == 'single')) }} as service_failures_count,
+        {{ running('stay_deltas.last_failure_date', 'max', single=(part == 'single')) }} as last_failure_date,
         {{ running('stay_deltas.last_stay_date', 'max', single=(part == 'single')) }} as last_stay_date,
         {{ running('stay_deltas.last_gap_key', 'max', single=(part == 'single')) }} as last_gap_key,
         {{ running('stay_deltas.stays_365d', single=(part == 'single')) }} as stays_last_365d,
@@ -478,6 +481,8 @@ final as (
             / nullif(market_rate.market_daily_rate, 0) as relative_daily_rate,
         cumulated.upgrades * 1.0 / cumulated.stays_count as upgrade_share,
         cumulated.service_failures_count,
+        {{ days_between('cumulated.last_failure_date', 'cumulated.snapshot_date') }}
+            as days_since_last_service_failure,
         {{ days_between('cumulated.last_stay_date', 'cumulated.snapshot_date') }}
             as days_since_last_stay,
         {{ days_between('cumulated.first_stay_date', 'cumulated.snapshot_date') }}

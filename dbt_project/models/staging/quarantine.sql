@@ -98,6 +98,18 @@ special_requests as (
     where failed_rule is not null
 ),
 
+campaign_members as (
+    select
+        'campaign_members' as entity,
+        _batch_id,
+        _source_file,
+        _row_number,
+        _loaded_at,
+        failed_rule
+    from {{ ref('base_bronze__campaign_members') }}
+    where failed_rule is not null
+),
+
 final as (
     select * from guests
     union all
@@ -114,6 +126,8 @@ final as (
     select * from preferences
     union all
     select * from special_requests
+    union all
+    select * from campaign_members
 )
 
 select * from final

@@ -11,6 +11,7 @@ import numpy as np
 
 from guestloyalty.evaluation import metrics
 from guestloyalty.models.churn import EARLY_STOPPING_ROUNDS, TimeSplit
+from guestloyalty.models.features import FeatureFrame
 
 CLV_PARAMS: dict[str, object] = {
     "objective": "reg:tweedie",
@@ -64,6 +65,39 @@ def predict_clv(booster, frame, *, matrix=None) -> np.ndarray:  # noqa: ANN001
         matrix = xgb.DMatrix(frame.X, feature_names=list(frame.feature_names), nthread=1)
     pred = booster.predict(matrix, iteration_range=(0, booster.best_iteration + 1))
     return np.maximum(pred.astype(np.float64), 0.0)
+
+
+def mean_return_revenue(frame: FeatureFrame) -> float:
+    """Mean horizon revenue of the guests who came back (a labeled frame's returners)."""
+    revenue = np.asarray(frame.future_revenue, dtype=np.float64)
+    back = revenue[revenue > 0]
+    return float(back.mean()) if len(back) else 0.0
+
+
+def blend_with_churn(
+    value: np.ndarray, churn_probability: np.ndarray, mean_return_revenue: float
+) -> np.ndarray:
+    """CLV as the geometric mean of two estimates of the horizon revenue: the Tweedie
+    regression's, and P(return) from the calibrated churn model times what a returning guest
+    spends on average (``mean_return_revenue``, from the calibration snapshot).
+
+    Where most guests never come back, ranking revenue is mostly ranking who returns, which
+    the churn model does better than the regression; the regression keeps who spends more.
+    Default world, backtest a horizon later (seeds 42 / 7): Spearman 0.486 -> 0.497 /
+    0.484 -> 0.494, top-10% capture 0.658 -> 0.664 / 0.665 -> 0.675, total 2.19 -> 2.29 M /
+    2.26 -> 2.35 M (actual 2.69 / 2.74 M), at a MAE 2 % higher (141.2 -> 144.7 / 145.4 -> 148.5).
+    """
+    value = np.maximum(np.asarray(value, dtype=np.float64), 0.0)
+    back = 1.0 - np.clip(np.asarray(churn_probability, dtype=np.float64), 0.0, 1.0)
+    return np.sqrt(value * back * max(float(mean_return_revenue), 0.0))
+
+
+def apply_blend(value: np.ndarray, churn_probability: np.ndarray, blend: object) -> np.ndarray:
+    """:func:`blend_with_churn` as a bundle's manifest ``clv_blend`` says (older bundles have
+    none: the regression alone)."""
+    if not isinstance(blend, dict):
+        return value
+    return blend_with_churn(value, churn_probability, float(blend["mean_return_revenue"]))
 
 
 def clv_metrics(actual: np.ndarray, predicted: np.ndarray) -> dict[str, float]:

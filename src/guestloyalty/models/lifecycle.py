@@ -9,13 +9,20 @@ from fixed day counts:
   a first-time guest has no rhythm of their own to slip from, so once the second stay is
   that overdue they are ``lapsed``);
 - ``active`` — stays in rhythm, or has a booking ahead;
-- ``slipping`` — still a customer but overdue against their own rhythm
-  (``slip_ratio`` x the expected gap), or their P(alive) fell since the last run by more
-  than ``p_alive_drop`` without a stay in between, or their latest experience was bad (a
-  service failure on record or a detractor latest review) and no booking followed;
+- ``slipping`` — still a customer but with a sign of drifting off, in order of strength
+  (the first that applies is the guest's ``slipping_reason``):
+
+  * ``bad_experience``: their latest stay had a service failure, it was at most
+    ``bad_experience_days`` ago, no booking followed and their latest review is not a
+    passive or promoter one (an unhappy guest drifts off within months, or not at all);
+  * ``return_probability_fell``: their P(alive) fell since the last run by more than
+    ``p_alive_drop`` without a stay in between;
+  * ``overdue``: overdue against their own rhythm (``slip_ratio`` x the expected gap);
 - ``lapsed`` — ``lapse_ratio`` x the expected gap without a stay, or P(alive) below
   ``lapsed_p_alive``;
-- ``lost`` — ``lost_ratio`` x the expected gap, or P(alive) below ``lost_p_alive``;
+- ``lost`` — ``lost_ratio`` x the expected gap, or P(alive) below ``lost_p_alive``, or
+  lapsed and gone quiet: no open, click, session or social action for ``quiet_days``
+  (guests with no engagement on record at all are judged by their stays alone);
 - ``reactivated`` — back after lapsing: the gap before the latest stay (or a booking made
   while lapsed) was a lapse by the rhythm before it, and the guest is not overdue again.
 
@@ -31,6 +38,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+#: Why a guest is ``slipping``, strongest sign first (an at-risk list works them in this order).
+SLIPPING_REASONS: tuple[str, ...] = ("bad_experience", "return_probability_fell", "overdue")
 STAGES: tuple[str, ...] = (
     "prospect",
     "new",
@@ -56,6 +65,8 @@ class Thresholds:
     lost_p_alive: float = 0.1
     p_alive_drop: float = 0.15
     rhythm_prior_stays: float = 1.0
+    bad_experience_days: float = 120.0
+    quiet_days: float = 365.0
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,7 @@ class Lifecycle:
     next_stay_in_days: np.ndarray  # expected next stay, days after as_of (< 0: overdue)
     lapses_in_days: np.ndarray  # lapsed from then on without a stay (< 0: already)
     days_overdue: np.ndarray  # int, >= 0
+    slipping_reason: np.ndarray  # object: one of SLIPPING_REASONS for slipping guests, else None
 
 
 def typical_gap_days(
@@ -154,6 +166,7 @@ def assign(
     gap_before_last: np.ndarray | None = None,
     has_upcoming_booking: np.ndarray | None = None,
     bad_experience: np.ndarray | None = None,
+    days_since_last_engagement: np.ndarray | None = None,
     previous_p_alive: np.ndarray | None = None,
     previous_stage: np.ndarray | None = None,
     days_since_previous_run: int | None = None,
@@ -184,15 +197,23 @@ def assign(
     lapse_ratio = np.where(repeat, t.lapse_ratio, t.new_lapse_ratio)
     lost = (overdue_ratio >= t.lost_ratio) | (known_alive & (p_alive < t.lost_p_alive))
     lapsed = ~lost & ((overdue_ratio >= lapse_ratio) | (known_alive & (p_alive < t.lapsed_p_alive)))
+    if days_since_last_engagement is not None:
+        quiet = np.asarray(days_since_last_engagement, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            gone_quiet = lapsed & np.isfinite(quiet) & (quiet >= t.quiet_days)
+        lost |= gone_quiet
+        lapsed &= ~gone_quiet
     fell = np.zeros(n, dtype=bool)
     if previous_p_alive is not None:
         before = np.asarray(previous_p_alive, dtype=np.float64)
         since = np.inf if days_since_previous_run is None else days_since_previous_run
         fell = known_alive & np.isfinite(before) & (before - p_alive > t.p_alive_drop)
         fell &= recency >= since  # no stay in between
-    slipping = ~lost & ~lapsed & ((overdue_ratio >= t.slip_ratio) | fell)
+    unhappy = np.zeros(n, dtype=bool)
     if bad_experience is not None:
-        slipping |= ~lost & ~lapsed & np.asarray(bad_experience, dtype=bool)
+        unhappy = np.asarray(bad_experience, dtype=bool)
+    overdue_slip = overdue_ratio >= t.slip_ratio
+    slipping = ~lost & ~lapsed & (overdue_slip | fell | unhappy)
 
     back = np.zeros(n, dtype=bool)
     if last_gap_days is not None and gap_before_last is not None:
@@ -213,6 +234,10 @@ def assign(
     stage[booked & (lapsed | lost)] = "reactivated"
     stage[booked & slipping] = np.where(stays[booked & slipping] >= 2, "active", "new")
     stage[no_stay] = "prospect"
+    reason = np.full(n, None, dtype=object)
+    for name, sign in zip(SLIPPING_REASONS[::-1], (overdue_slip, fell, unhappy), strict=True):
+        reason[sign] = name  # weakest first, so the strongest sign wins
+    reason[stage != "slipping"] = None
 
     next_in = gap - recency
     lapses_in = lapse_ratio * gap - recency
@@ -222,14 +247,29 @@ def assign(
         next_stay_in_days=np.where(no_stay, np.nan, np.round(next_in)),
         lapses_in_days=np.where(no_stay, np.nan, np.round(lapses_in)),
         days_overdue=overdue.astype(np.int64),
+        slipping_reason=reason,
     )
 
 
-def bad_experience(*, service_failures: np.ndarray, last_nps: np.ndarray) -> np.ndarray:
-    """A service failure on record, or a detractor (0-6) latest review; missing: no."""
-    failures = np.nan_to_num(np.asarray(service_failures, dtype=np.float64)) > 0
+def recent_bad_experience(
+    *,
+    days_since_last_stay: np.ndarray,
+    days_since_last_service_failure: np.ndarray,
+    last_nps: np.ndarray,
+    within_days: float,
+) -> np.ndarray:
+    """The latest stay had a service failure, at most ``within_days`` ago, not forgiven.
+
+    Forgiven: the guest's latest review is a passive or promoter one (NPS 7 or more), so the
+    failure was put right or did not matter to them. A failure at an earlier stay that the
+    guest came back after is not one either (they came back). Missing values: no.
+    """
+    recency = np.asarray(days_since_last_stay, dtype=np.float64)
+    failure = np.asarray(days_since_last_service_failure, dtype=np.float64)
     nps = np.asarray(last_nps, dtype=np.float64)
-    return failures | (np.isfinite(nps) & (nps <= 6))
+    with np.errstate(invalid="ignore"):
+        latest_failed = np.isfinite(failure) & (failure <= recency) & (recency <= within_days)
+        return latest_failed & ~(np.isfinite(nps) & (nps >= 7))
 
 
 def value_at_risk(

@@ -17,8 +17,16 @@ Artifact formats (every one is readable without xgboost or scikit-learn):
 ``churn.json``      xgboost JSON model (``Booster.save_raw("json")``), ``binary:logistic``:
                     raw P(churn) = sigmoid(base_score margin + sum of tree leaves) over trees
                     ``[0, churn_best_iteration]``. Missing values follow ``default_left``.
-``clv.json``        xgboost JSON model, ``reg:tweedie``: CLV = exp(margin) over trees
-                    ``[0, clv_best_iteration]``, floored at 0.
+``clv.json``        xgboost JSON model, ``reg:tweedie``: exp(margin) over trees
+                    ``[0, clv_best_iteration]``, floored at 0; with the manifest's
+                    ``clv_blend`` (``{"method": "geometric_with_churn",
+                    "mean_return_revenue": m}``) CLV = sqrt(that x (1 - P(churn)) x m)
+                    (``clv.blend_with_churn``); without it, that alone.
+``*_validated.json`` ``churn_validated.json``, ``calibration_validated.json``,
+                    ``clv_validated.json``: where the boosters above were refitted one snapshot
+                    fresher after validation (the manifest's ``validated``: their best
+                    iterations and ``clv_blend``), the ones the validation figures and the
+                    report's curves come from; scoring never applies them.
 ``calibration.json`` ``{"method": "isotonic", "x": [...], "y": [...]}`` (piecewise-linear
                     interpolation, clipped at the ends) or ``{"method": "platt", "a", "b"}``
                     (sigmoid(a * logit(p) + b)); see ``churn.apply_calibration``.
@@ -38,7 +46,7 @@ Artifact formats (every one is readable without xgboost or scikit-learn):
 
 The manifest's ``churn_source`` / ``clv_source`` (``classifier``, ``btyd``, ``survival``,
 ``blend``) say which candidate scoring applies to each task, ``next_stay_model`` which hazard
-model gives ``p_no_stay_horizon`` and ``expected_next_stay_date``, and ``selection`` the
+model gives ``p_no_stay_horizon`` and ``next_stay_date_if_return``, and ``selection`` the
 rolling-origin backtest that chose them (``training.selection``).
 
 In ``mode = "btyd"`` (too little labeled history) there is no ``churn.json`` / ``clv.json``:

@@ -11,7 +11,11 @@
    normalised Gini, totals;
 4. when the data are a synthetic world with its truth file, adds the oracle's churn AUC (the
    best anyone could do without the future) and the model's share of it;
-5. appends the figures to ``model_evaluation`` in the state file (copied into every published
+5. learns the recommendations as of ``D`` too and judges them on each returning guest's first
+   stay after it: hit@3 and NDCG@5 of its property and room type, AUC of each extra bought on
+   it, next to the most-popular and last-time baselines (and, on a synthetic world, the share
+   of returning guests whose top property is of the kind the truth says they prefer);
+6. appends the figures to ``model_evaluation`` in the state file (copied into every published
    gold; the published gold is refreshed at once when there is one) and prints them.
 """
 
@@ -70,6 +74,8 @@ class BacktestResult:
     mode: str
     churn: dict[str, dict[str, float]] = field(default_factory=dict)
     clv: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: task (property, room_type, extra:<id>, extras, taste) -> model -> metric
+    recommendations: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     def rows(self) -> list[tuple[str, str, str, float]]:
@@ -78,6 +84,10 @@ class BacktestResult:
             for model, values in table.items():
                 for metric, value in values.items():
                     out.append((task, model, metric, float(value)))
+        for task, table in self.recommendations.items():
+            for model, values in table.items():
+                for metric, value in values.items():
+                    out.append((f"recommend_{task}", model, metric, float(value)))
         return out
 
     def to_dict(self) -> dict[str, object]:
@@ -91,6 +101,7 @@ class BacktestResult:
             "mode": self.mode,
             "churn": self.churn,
             "clv": self.clv,
+            "recommendations": self.recommendations,
             "notes": self.notes,
         }
 
@@ -109,8 +120,25 @@ class BacktestResult:
                 cells = "".join(f"{_fmt(table[m].get(metric)):>14}" for m in models)
                 lines.append(f"  {metric:<12}{cells}")
             lines.append("")
+        if self.recommendations:
+            lines += _render_recommendations(self.recommendations)
         lines += [f"note: {note}" for note in self.notes]
         return "\n".join(lines).rstrip()
+
+
+def _render_recommendations(table: dict[str, dict[str, dict[str, float]]]) -> list[str]:
+    """Next stay after as_of: hit@3 / NDCG@5 (property, room type), AUC (extras)."""
+    models = ("model", "most_popular", "last_time")
+    lines = ["recommendations" + "".join(f"{m:>14}" for m in models)]
+    for task, values in table.items():
+        metrics_of = ("hit_at_3", "ndcg_at_5") if task in ("property", "room_type") else ("auc",)
+        if task == "taste":
+            metrics_of = tuple(values.get("model", {}))
+        for metric in metrics_of:
+            cells = "".join(f"{_fmt(values.get(m, {}).get(metric)):>14}" for m in models)
+            lines.append(f"  {task + ' ' + metric:<28}"[:30] + cells)
+    lines.append("")
+    return lines
 
 
 def _fmt(value: float | None) -> str:
@@ -206,6 +234,12 @@ def _run_in_scratch(
     trained = train_models(scratch, run_settings)
     report(f"[backtest] trained {trained.version} ({trained.mode}); scoring ...")
     score_current(scratch, run_settings)
+    report("[backtest] recommendations ...")
+    from guestloyalty.scoring.recommendations import score_recommendations
+
+    recommended = score_recommendations(
+        scratch, run_settings, evaluate_until=as_of + dt.timedelta(days=settings.horizon_days)
+    )
     report("[backtest] comparing with what happened after as_of ...")
     from guestloyalty.models.baseline import stays_relation
 
@@ -236,11 +270,13 @@ def _run_in_scratch(
         mode=trained.mode,
         churn=result["churn"],
         clv=result["clv"],
+        recommendations=dict(recommended.evaluation),
     )
     if trained.mode == "btyd":
         backtest.notes.append(f"models fell back to the baseline: {trained.note}")
     elif trained.mode != "xgboost":
         backtest.notes.append(f"promoted {trained.mode}: {trained.note}")
+    _add_taste(layout, backtest, recommended.top_property)
     _add_oracle(
         layout,
         backtest,
@@ -367,6 +403,34 @@ def _add_oracle(
     )
     if known.sum() < len(p):
         result.notes.append(f"oracle covers {int(known.sum())} of {len(p)} scored guests")
+
+
+def _add_taste(layout: Layout, result: BacktestResult, top: object) -> None:
+    """Share of returning guests (two stays or more by as_of) whose top recommended property
+    is of the kind the synthetic truth says they prefer; the last stay's kind beside it."""
+    truth_path = getattr(layout, "truth_path", None)
+    if top is None or truth_path is None or not Path(truth_path).exists():
+        return
+    import polars as pl
+
+    from guestloyalty.synth.truth import TASTE_COLUMNS
+
+    truth = pl.read_parquet(truth_path)
+    if not set(TASTE_COLUMNS) <= set(truth.columns):
+        result.notes.append("taste skipped: the truth file has no preferred property kind")
+        return
+    joined = top.join(  # type: ignore[attr-defined]
+        truth.select("guest_id", "preferred_property_kind"), on="guest_id"
+    ).filter(pl.col("stays") >= 2)
+    if joined.height == 0:
+        return
+    share = (pl.col("property_kind") == pl.col("preferred_property_kind")).mean()
+    last = (pl.col("last_property_kind") == pl.col("preferred_property_kind")).mean()
+    figures = joined.select(share.alias("model"), last.alias("last_time")).row(0, named=True)
+    result.recommendations["taste"] = {
+        name: {"preferred_kind_share": float(value), "returning_guests": float(joined.height)}
+        for name, value in figures.items()
+    }
 
 
 def _save(layout: Layout, result: BacktestResult) -> None:

@@ -564,6 +564,7 @@ def _rebuild_gold(layout: Layout, settings: Settings, report: Reporter) -> None:
         RunReport,
         stage_post_scoring,
         stage_publish,
+        stage_recommend,
         stage_score,
         stage_transform,
     )
@@ -571,6 +572,7 @@ def _rebuild_gold(layout: Layout, settings: Settings, report: Reporter) -> None:
     report("rebuilding silver and gold without the person (promoted model, no retraining)")
     stage_transform(layout, settings)
     stage_score(layout, settings)
+    stage_recommend(layout, settings)
     stage_post_scoring(layout, settings)
     stage_publish(layout, RunReport(run_id="forget"))
 

@@ -1,7 +1,8 @@
 """The nightly run, stage by stage, with timings and a run log.
 
     generate (when the landing folder is empty) -> ingest -> dbt pre-scoring (silver + gold
-    marts into the build file) -> train -> score -> dbt post-scoring -> gate -> publish gold
+    marts into the build file) -> train -> score -> recommend -> dbt post-scoring -> gate
+    -> publish gold
 
 Gold is only replaced at the very end, by a rename; a run that fails anywhere leaves the
 published gold as it was. When no model can be trained (one stay per guest, one class), the
@@ -254,6 +255,14 @@ def stage_score(layout: Layout, settings: Settings) -> dict[str, object]:
     return score_current(layout, settings).details()
 
 
+def stage_recommend(layout: Layout, settings: Settings) -> dict[str, object]:
+    """Learn item co-occurrence from the stays up to as_of; write ``guest_recommendations``."""
+    from guestloyalty.scoring.recommendations import score_recommendations
+
+    _require_build(layout)
+    return score_recommendations(layout, settings).details()
+
+
 def stage_no_scores(layout: Layout, reason: str) -> dict[str, object]:
     """No model could be trained: empty score tables, so the marts that need none still build."""
     from guestloyalty.scoring.score import write_empty_scores
@@ -380,6 +389,7 @@ def run_pipeline(
             else:
                 reason = run.scores_missing
                 _timed(run, "score", report, lambda: stage_no_scores(layout, reason))
+            _timed(run, "recommend", report, lambda: stage_recommend(layout, settings))
             _timed(run, "post_scoring", report, lambda: stage_post_scoring(layout, settings))
             _timed(
                 run,
@@ -438,6 +448,7 @@ def _spark_stages(
     else:
         reason = run.scores_missing
         _timed(run, "score", report, lambda: spark.stage_no_scores(layout, settings, reason))
+    _timed(run, "recommend", report, lambda: spark.stage_recommend(layout, settings))
     _timed(run, "post_scoring", report, lambda: spark.stage_post_scoring(layout, settings))
     _timed(
         run,

@@ -39,6 +39,22 @@ MODEL_SILVER = ("int_stays_enriched",)
 MODEL_GOLD = ("guest_feature_snapshots", "run_context")
 GATE_GOLD = ("run_context", "guest_scores", "business_metrics", "quarantine_rules")
 GATE_SILVER = ("base_bronze__stays", "quarantine")
+RECOMMEND_SILVER = (
+    "int_stays_enriched",
+    "int_bookings_enriched",
+    "int_guests_unified",
+    "int_loyalty_transactions_resolved",
+    "int_special_requests_resolved",
+)
+RECOMMEND_GOLD = (
+    "run_context",
+    "offer_catalog",
+    "properties",
+    "room_types",
+    "recommendation_extras",
+    "recommendation_offers",
+    "topic_mentions",
+)
 SENTIMENT_TABLES = ("review_sentiment", "topic_mentions")
 SCORE_TABLES = (
     "guest_scores",
@@ -133,6 +149,25 @@ def stage_score(layout: Layout, settings: Settings) -> dict[str, object]:
     warehouse.copy_to_spark(
         spark, scratch.gold_build_path, list(SCORE_TABLES), warehouse.gold_build_schema(layout)
     )
+    return details
+
+
+def stage_recommend(layout: Layout, settings: Settings) -> dict[str, object]:
+    """The recommendation stage over copies of what it reads; guest_recommendations goes back
+    into the gold build schema."""
+    from guestloyalty.scoring.recommendations import score_recommendations
+
+    spark = spark_session(layout, settings)
+    build = warehouse.gold_build_schema(layout)
+    scratch = warehouse.scratch_layout(layout)
+    warehouse.copy_to_duckdb(
+        spark, {name: f"{S}.{name}" for name in RECOMMEND_SILVER}, scratch.silver_path
+    )
+    warehouse.copy_to_duckdb(
+        spark, {name: f"{build}.{name}" for name in RECOMMEND_GOLD}, scratch.gold_build_path
+    )
+    details = score_recommendations(scratch, settings).details()
+    warehouse.copy_to_spark(spark, scratch.gold_build_path, ["guest_recommendations"], build)
     return details
 
 

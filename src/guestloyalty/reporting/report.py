@@ -99,6 +99,11 @@ class ReportData:
     rows_after_as_of: int | None = None
     #: (insight_kind, subject, value, sentence) rows of run_insights, in reading order.
     insights: list[tuple[str, str, float, str]] = field(default_factory=list)
+    #: campaign_results treatment rows with attributed revenue beside them (dicts)
+    campaigns: list[dict[str, object]] = field(default_factory=list)
+    #: what-if rows (guestloyalty.campaigns.whatif.WhatIf) and the model behind them
+    what_if: list[object] = field(default_factory=list)
+    what_if_note: str = ""
 
 
 # ------------------------------------------------------------------------------------------
@@ -136,6 +141,7 @@ def collect(layout: Layout, settings: Settings) -> ReportData:
         _monthly(con, data)
         _reviews(con, data)
         _data_quality(con, data)
+        _campaigns(con, data)
         if "run_insights" in tables:
             data.insights = con.sql(
                 "select insight_kind, subject, insight_value, sentence from run_insights "
@@ -146,7 +152,64 @@ def collect(layout: Layout, settings: Settings) -> ReportData:
                 "select feature, psi from feature_drift where status = 'warn' order by psi desc"
             ).fetchall()
     data.validation, data.validation_note = _validation(layout, settings, data)
+    if data.campaigns:
+        _what_if(layout, data)
     return data
+
+
+def _campaigns(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
+    """Each campaign's holdout-measured lift, with the revenue attribution gives it."""
+    if "campaign_results" not in data.tables:
+        return
+    attributed = "campaign_attribution" in data.tables
+    rel = con.sql(
+        f"""
+        with attributed as (
+            {
+            "select campaign_id, attribution_model, sum(attributed_revenue) as revenue "
+            "from campaign_attribution group by all"
+            if attributed
+            else "select null as campaign_id, null as attribution_model, 0.0 as revenue where false"
+        }
+        )
+        select results.campaign_id, results.guests, results.lift, results.lift_lower_95,
+            results.lift_upper_95, results.significance, results.incremental_revenue,
+            results.incremental_revenue_lower_95, results.incremental_revenue_upper_95,
+            results.offer_cost, results.roi, results.is_window_complete,
+            max(case when attributed.attribution_model = 'last_touch' then attributed.revenue end)
+                as last_touch_revenue,
+            max(case when attributed.attribution_model = 'linear' then attributed.revenue end)
+                as linear_revenue
+        from campaign_results as results
+        left join attributed on results.campaign_id = attributed.campaign_id
+        where results.assigned_group = 'treatment'
+        group by all
+        order by results.campaign_id
+        """
+    )
+    data.campaigns = [dict(zip(rel.columns, row, strict=True)) for row in rel.fetchall()]
+
+
+def _what_if(layout: Layout, data: ReportData) -> None:
+    """What 10% of the contactable guests in offers would bring, by targeting."""
+    from guestloyalty.campaigns.simulate import simulate_budgets
+    from guestloyalty.campaigns.targeting import contactable_ids
+    from guestloyalty.errors import GuestLoyaltyError
+
+    try:
+        with connect(layout.gold_path, read_only=True) as con:
+            budget = max(1, len(contactable_ids(con)) // 10)
+        result = simulate_budgets(layout, [budget], draws=3)
+    except (GuestLoyaltyError, duckdb.Error) as error:
+        data.what_if_note = f"No what-if: {error}"
+        return
+    data.what_if = result.rows
+    data.what_if_note = (
+        f"{budget:,} offers (10% of the {result.candidates:,} guests we may contact); uplift "
+        f"model {result.learner} learned from {result.training_members:,} members of "
+        f"{result.campaigns} campaigns. Intervals: refits on resampled members and the chance "
+        "in who returns. guestloyalty campaign simulate --budget N for other budgets."
+    )
 
 
 def _kpis(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
@@ -470,12 +533,14 @@ def _predict_validation(layout, settings, bundle, snapshot_text) -> Validation |
         base_churn = np.nan_to_num(full.column("btyd_p_no_stay").astype(np.float64), nan=1.0)
         base_clv = np.nan_to_num(full.column("btyd_expected_spend").astype(np.float64), nan=0.0)
     if bundle.manifest.get("mode", "xgboost") == "xgboost":
-        booster, calibration, names = score.load_churn(bundle)
+        booster, calibration, names = score.load_churn(bundle, validated=True)
         probability = churn.apply_calibration(
             calibration, churn.raw_churn(booster, full.select(names))
         )
-        clv_booster, clv_names = score.load_clv(bundle)
-        value = clv.predict_clv(clv_booster, full.select(clv_names))
+        clv_booster, clv_names, blend = score.load_clv(bundle, validated=True)
+        value = clv.apply_blend(
+            clv.predict_clv(clv_booster, full.select(clv_names)), probability, blend
+        )
         source = "promoted model"
     elif base_churn is not None:
         probability, value, source = base_churn, base_clv, "buy-till-you-die (promoted)"
@@ -678,6 +743,7 @@ def render(data: ReportData) -> str:
     parts.append(_scores_section(data))
     parts.append(_business_section(data))
     parts.append(_reviews_section(data))
+    parts.append(_campaigns_section(data))
     parts.append(_data_quality_section(data))
     if data.drift:
         rows = [[feature, f"{psi:.2f}"] for feature, psi in data.drift]
@@ -926,13 +992,44 @@ def _quality_section(data: ReportData) -> str:
         out.append(f'<div class="cards">{"".join(charts)}</div>')
     if data.backtest:
         rows = [
-            [task, model, metric, _metric(value)] for task, model, metric, value in data.backtest
+            [task, model, metric, _metric(value)]
+            for task, model, metric, value in data.backtest
+            if not task.startswith(RECOMMEND_TASK)
         ]
         out.append(
             "<h2>Latest backtest</h2>"
             + _card(_table(["task", "model", "metric", "value"], rows, {3}), data.backtest_label)
         )
+        recommend_rows = _recommendation_rows(data.backtest)
+        if recommend_rows:
+            out.append(
+                "<h2>Recommendations on the next stay</h2>"
+                + _card(
+                    _table(["task", "metric", *RECOMMEND_MODELS], recommend_rows, {2, 3, 4}),
+                    "the first stay after as_of of guests with a history: hit@3 and NDCG@5 of its "
+                    "property and room type, AUC of buying each extra on it; taste: share of "
+                    "returning guests whose top property is of their preferred kind (synthetic "
+                    f"truth); {data.backtest_label}",
+                )
+            )
     return "".join(out)
+
+
+RECOMMEND_TASK = "recommend_"
+RECOMMEND_MODELS = ("model", "most_popular", "last_time")
+_RECOMMEND_METRICS = ("hit_at_3", "ndcg_at_5", "auc", "preferred_kind_share")
+
+
+def _recommendation_rows(backtest: list[tuple[str, str, str, float]]) -> list[list[object]]:
+    """The backtest's recommendation figures, one row per task and metric, models side by side."""
+    cells: dict[tuple[str, str], dict[str, float]] = {}
+    for task, model, metric, value in backtest:
+        if task.startswith(RECOMMEND_TASK) and metric in _RECOMMEND_METRICS:
+            cells.setdefault((task.removeprefix(RECOMMEND_TASK), metric), {})[model] = value
+    return [
+        [task, metric, *(_metric(values[m]) if m in values else "" for m in RECOMMEND_MODELS)]
+        for (task, metric), values in cells.items()
+    ]
 
 
 def _scores_section(data: ReportData) -> str:
@@ -1159,6 +1256,84 @@ def _reviews_section(data: ReportData) -> str:
     if not cards:
         return ""
     return f'<h2>What guests write</h2><div class="cards">{"".join(cards)}</div>'
+
+
+def _campaigns_section(data: ReportData) -> str:
+    if not data.campaigns:
+        return ""
+
+    def money(value: object) -> str:
+        return "" if value is None else f"{float(value):,.0f}"
+
+    rows = []
+    for c in data.campaigns:
+        interval = (
+            ""
+            if c["lift"] is None
+            else f"{c['lift']:+.3f} [{c['lift_lower_95']:+.3f}, {c['lift_upper_95']:+.3f}]"
+        )
+        rows.append(
+            [
+                c["campaign_id"] + ("" if c["is_window_complete"] else " (open)"),
+                f"{c['guests']:,}",
+                interval,
+                c["significance"] or "",
+                f"{money(c['incremental_revenue'])} [{money(c['incremental_revenue_lower_95'])}, "
+                f"{money(c['incremental_revenue_upper_95'])}]",
+                money(c["last_touch_revenue"]),
+                money(c["linear_revenue"]),
+                money(c["offer_cost"]),
+                "" if c["roi"] is None else f"{float(c['roi']):+.0%}",
+            ]
+        )
+    cards = [
+        _card(
+            _table(
+                [
+                    "campaign",
+                    "contacted",
+                    "lift in return rate [95%]",
+                    "",
+                    "incremental revenue [95%] (holdout)",
+                    "attributed, last touch",
+                    "attributed, linear",
+                    "offer cost",
+                    "ROI",
+                ],
+                rows,
+                {1, 4, 5, 6, 7, 8},
+            ),
+            "campaign_results (treatment against the randomized holdout) beside "
+            "campaign_attribution: attribution credits every stay a campaign touched, only the "
+            "holdout says what the campaign changed.",
+        )
+    ]
+    if data.what_if:
+        what_rows = [
+            [
+                r.strategy,
+                f"{r.offers:,}",
+                f"{r.incremental_stays:.1f} [{r.incremental_stays_lower_95:.1f}, "
+                f"{r.incremental_stays_upper_95:.1f}]",
+                f"{money(r.incremental_revenue)} [{money(r.incremental_revenue_lower_95)}, "
+                f"{money(r.incremental_revenue_upper_95)}]",
+            ]
+            for r in data.what_if
+        ]
+        cards.append(
+            _card(
+                _table(
+                    ["targeting", "offers", "incremental stays [95%]", "incremental revenue [95%]"],
+                    what_rows,
+                    {1, 2, 3},
+                ),
+                "What-if: " + data.what_if_note,
+            )
+        )
+    elif data.what_if_note:
+        cards.append(_card(f"<p>{_esc(data.what_if_note)}</p>"))
+    title = "Campaigns: measured lift, attribution, what-if"
+    return f'<h2>{title}</h2><div class="cards">{"".join(cards)}</div>'
 
 
 def _nan(value: object) -> float:

@@ -52,6 +52,7 @@ create or replace table guest_scores (
     churn_probability double not null,
     churn_risk varchar not null,
     lifecycle_stage varchar not null,
+    slipping_reason varchar,
     previous_lifecycle_stage varchar,
     expected_next_stay_date date,
     lapses_on date,
@@ -69,7 +70,7 @@ create or replace table guest_scores (
     clv_btyd double,
     p_alive_btyd double,
     p_no_stay_horizon double,
-    predicted_next_stay_date date,
+    next_stay_date_if_return date,
     reason_1 varchar,
     reason_2 varchar,
     reason_3 varchar,
@@ -215,28 +216,47 @@ class ScoreResult:
 # ----------------------------------------------------------------------------------------------
 
 
-def _booster(bundle: registry.ModelBundle, name: str, best_key: str):  # noqa: ANN202
+def _booster(bundle: registry.ModelBundle, name: str, best_iteration: object):  # noqa: ANN202
     import xgboost as xgb
 
     booster = xgb.Booster()
     booster.load_model(bytearray(bundle.path(name).read_bytes()))
     booster.set_param({"nthread": 1})  # the batch score sets Settings.model_threads
-    booster.best_iteration = int(bundle.manifest[best_key])
+    booster.best_iteration = int(best_iteration)  # type: ignore[call-overload]
     return booster
 
 
-def load_churn(bundle: registry.ModelBundle):  # noqa: ANN201
-    """(booster, calibration, feature names) of a bundle's churn model."""
+def _validated(bundle: registry.ModelBundle, validated: bool) -> dict[str, object] | None:
+    """The manifest's ``validated`` entry when asked for and present (a refitted bundle)."""
+    entry = bundle.manifest.get("validated") if validated else None
+    return entry if isinstance(entry, dict) else None
+
+
+def load_churn(bundle: registry.ModelBundle, *, validated: bool = False):  # noqa: ANN201
+    """(booster, calibration, feature names) of a bundle's churn model; ``validated``: the
+    boosters the validation figures come from, where scoring's were refitted after them."""
     if bundle.manifest.get("mode") != "xgboost":
         raise ModelNotFoundError(f"{bundle.folder}: no xgboost churn model (baseline-only run)")
-    booster = _booster(bundle, "churn.json", "churn_best_iteration")
-    calibration = registry.read_json(bundle, "calibration.json")
+    entry = _validated(bundle, validated)
+    if entry is not None:
+        booster = _booster(bundle, "churn_validated.json", entry["churn_best_iteration"])
+        calibration = registry.read_json(bundle, "calibration_validated.json")
+    else:
+        booster = _booster(bundle, "churn.json", bundle.manifest["churn_best_iteration"])
+        calibration = registry.read_json(bundle, "calibration.json")
     return booster, calibration, list(bundle.manifest["churn_features"])
 
 
-def load_clv(bundle: registry.ModelBundle):  # noqa: ANN201
-    booster = _booster(bundle, "clv.json", "clv_best_iteration")
-    return booster, list(bundle.manifest["clv_features"])
+def load_clv(bundle: registry.ModelBundle, *, validated: bool = False):  # noqa: ANN201
+    """(booster, feature names, ``clv_blend`` entry) of a bundle's CLV model."""
+    entry = _validated(bundle, validated)
+    if entry is not None:
+        booster = _booster(bundle, "clv_validated.json", entry["clv_best_iteration"])
+        blend = entry.get("clv_blend")
+    else:
+        booster = _booster(bundle, "clv.json", bundle.manifest["clv_best_iteration"])
+        blend = bundle.manifest.get("clv_blend")
+    return booster, list(bundle.manifest["clv_features"]), blend
 
 
 def baseline_params(bundle: registry.ModelBundle):  # noqa: ANN201
@@ -282,7 +302,7 @@ def score_frame(
         import xgboost as xgb
 
         churn_booster, calibration, churn_names = load_churn(bundle)
-        clv_booster, clv_names = load_clv(bundle)
+        clv_booster, clv_names, blend = load_clv(bundle)
         for booster in (churn_booster, clv_booster):  # prediction and path attributions
             booster.set_param({"nthread": settings.model_threads})
         churn_frame = full.select(churn_names)
@@ -294,6 +314,7 @@ def score_frame(
             full.select(clv_names),
             matrix=churn_matrix if list(clv_names) == list(churn_names) else None,
         )
+        value = clv.apply_blend(value, prob, blend)
         if explain_reasons and n:
             exact = explain.exact_rows(
                 prob,
@@ -402,6 +423,8 @@ def with_lifecycle(
         lost_p_alive=cut.lost_p_alive,
         p_alive_drop=cut.p_alive_drop,
         rhythm_prior_stays=cut.rhythm_prior_stays,
+        bad_experience_days=cut.bad_experience_days,
+        quiet_days=cut.quiet_days,
     )
 
     def column(name: str) -> np.ndarray:
@@ -437,9 +460,13 @@ def with_lifecycle(
             prior_stays=thresholds.rhythm_prior_stays,
         ),
         has_upcoming_booking=column("upcoming_bookings"),
-        bad_experience=lifecycle.bad_experience(
-            service_failures=column("service_failures_count"), last_nps=column("last_nps")
+        bad_experience=lifecycle.recent_bad_experience(
+            days_since_last_stay=column("days_since_last_stay"),
+            days_since_last_service_failure=column("days_since_last_service_failure"),
+            last_nps=column("last_nps"),
+            within_days=thresholds.bad_experience_days,
         ),
+        days_since_last_engagement=column("days_since_last_engagement"),
         previous_p_alive=None if previous is None else previous.p_alive,
         previous_stage=None if previous is None else previous.stage,
         days_since_previous_run=None if previous is None else previous.days_before,
@@ -463,6 +490,7 @@ def _lifecycle_columns(scored: Scored, as_of: dt.date) -> dict[str, pa.Array]:
             next_stay_in_days=np.full(n, np.nan),
             lapses_in_days=np.full(n, np.nan),
             days_overdue=np.zeros(n, dtype=np.int64),
+            slipping_reason=np.full(n, None, dtype=object),
         )
     at_risk = scored.value_at_risk if scored.value_at_risk is not None else np.zeros(n)
 
@@ -474,6 +502,7 @@ def _lifecycle_columns(scored: Scored, as_of: dt.date) -> dict[str, pa.Array]:
 
     return {
         "lifecycle_stage": _strings(life.stage),
+        "slipping_reason": _strings(life.slipping_reason),
         "previous_lifecycle_stage": _strings(
             scored.previous_stage
             if scored.previous_stage is not None
@@ -517,6 +546,7 @@ def score_current(layout: Layout, settings: Settings) -> ScoreResult:
     horizon = int(bundle.manifest.get("horizon_days", settings.horizon_days))
     with connect(layout.gold_build_path, read_only=True) as con:
         frame = features.load_current(con)
+        lifecycle_inputs = features.load_current_columns(con)
         as_of = features.as_of_date(con)
     stays = baseline.load_stays_from_layout(layout)
     bg, gg = baseline_params(bundle)
@@ -535,7 +565,13 @@ def score_current(layout: Layout, settings: Settings) -> ScoreResult:
         ),
     )
     previous = _previous_run(layout, as_of, scored.guest_id)
-    with_lifecycle(scored, full, settings, horizon_days=horizon, previous=previous)
+    with_lifecycle(
+        scored,
+        full.with_columns(features.LIFECYCLE_INPUTS, lifecycle_inputs),
+        settings,
+        horizon_days=horizon,
+        previous=previous,
+    )
     scored_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     table = scores_table(scored, as_of=as_of, scored_at=scored_at)
     drift_rows = _drift(bundle, full, as_of)
@@ -658,7 +694,7 @@ def scores_table(scored: Scored, *, as_of: dt.date, scored_at: dt.datetime) -> p
             "p_no_stay_horizon": nullable(
                 np.full(n, np.nan) if scored.p_no_stay_horizon is None else scored.p_no_stay_horizon
             ),
-            "predicted_next_stay_date": _next_stay_dates(scored.next_stay_days, as_of, n),
+            "next_stay_date_if_return": _next_stay_dates(scored.next_stay_days, as_of, n),
             **reason_cols,
             "model_version": pa.array([scored.model_version] * n, pa.string()),
             "model_mode": pa.array([scored.mode] * n, pa.string()),

@@ -31,6 +31,7 @@ from guestloyalty.models.phrases import same_as_typical
 from guestloyalty.serving import light
 from guestloyalty.serving.light import BASELINE_COLUMNS
 from guestloyalty.serving.nba import NextAction
+from guestloyalty.serving.recommendations import Recommendation, stored_recommendations
 from guestloyalty.warehouse import Layout, connect
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 
     from guestloyalty.models.registry import ModelBundle
 
-SCHEMA_VERSION = "2.1"
+SCHEMA_VERSION = "2.2"
 REASONS = 3
 #: Inputs of the rule-based fallbacks (segments, and the reasons of the baseline mode).
 _RULE_INPUTS = ("days_since_last_stay", "stays_count", "avg_stay_revenue")
@@ -92,15 +93,16 @@ class GuestProfile(BaseModel):
 
 
 class GuestScore(BaseModel):
-    """What ``guestloyalty score-guest --json`` prints (schema version 2.1).
+    """What ``guestloyalty score-guest --json`` prints (schema version 2.2).
 
     2.0: ``days_until_lost`` gave way to ``lifecycle_stage``, ``expected_next_stay_date``,
     ``lapses_on``, ``days_overdue`` and ``value_at_risk`` (from last night's run).
     2.1: ``status`` and ``profile``; a ``scored`` guest's document is otherwise as in 2.0. For
     ``no_stay_yet`` the scores (churn, CLV, segment, model) are null and reasons empty.
+    2.2: ``recommendations`` (the top three of last night's ``guest_recommendations``).
     """
 
-    schema_version: Literal["2.1"] = SCHEMA_VERSION
+    schema_version: Literal["2.2"] = SCHEMA_VERSION
     guest_id: str
     requested_id: str = Field(description="The id as given (ours or a source system's).")
     matched_by: str = Field(description="guest_id, or source:<system> through the identity map.")
@@ -133,6 +135,10 @@ class GuestScore(BaseModel):
     segment: str | None
     reasons: list[Reason]
     next_action: NextAction | None
+    recommendations: list[Recommendation] = Field(
+        default_factory=list,
+        description="Top three of last night's guest_recommendations (empty without any).",
+    )
     profile: GuestProfile | None = Field(
         default=None, description="What gold knows of a guest with no stay yet."
     )
@@ -488,6 +494,9 @@ def score_one_guest(
             calibration = _read_json(bundle, "calibration.json")
             probability = light.calibrate(raw, calibration) if calibration else raw
             clv = max(_ensemble(bundle, "clv").predict([values[n] for n in clv_names]), 0.0)
+            blend = manifest.get("clv_blend")
+            if isinstance(blend, dict):
+                clv = light.blend_with_churn(clv, probability, float(blend["mean_return_revenue"]))
             contributions = churn_model.contributions(churn_row)[: len(churn_names)]
             reason_names, reason_values = churn_names, churn_row
         else:  # buy-till-you-die fallback: its own outputs, reasons from recency/frequency/spend
@@ -538,6 +547,7 @@ def score_one_guest(
                 clv_tier=tier,
                 clv_horizon=clv,
             )
+        recommended = stored_recommendations(con, resolved, tables=tables)
     return GuestScore(
         guest_id=resolved,
         requested_id=guest_id,
@@ -557,6 +567,7 @@ def score_one_guest(
         segment=segment,
         reasons=reasons,
         next_action=action,
+        recommendations=recommended,
         model_version=bundle.version,
         scored_at=dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
     )
@@ -596,6 +607,12 @@ def render_text(score: GuestScore) -> str:
             f"  timing         {action.timing}",
             f"  price x        {action.price_multiplier:.2f}",
             f"  why            {action.rationale}",
+        ]
+    if score.recommendations:
+        lines.append("recommended")
+        lines += [
+            f"  {item.rank}. {item.item_name} ({item.item_kind}, {item.score:.0%}): {item.reason}"
+            for item in score.recommendations
         ]
     return "\n".join(lines)
 

@@ -2,8 +2,9 @@
 
 Mirrors, for a single guest, what the batch code does with numpy:
 :func:`calibrate` = ``churn.apply_calibration``, :func:`assign_segment` = ``segments.assign``,
-:func:`clv_tier` = ``clv.clv_tier``. ``score-guest`` uses these so it starts in well under a
-second; unit tests check that both paths agree.
+:func:`clv_tier` = ``clv.clv_tier``, :func:`blend_with_churn` = ``clv.blend_with_churn``.
+``score-guest`` uses these so it starts in well under a second; unit tests check that both
+paths agree.
 """
 
 from __future__ import annotations
@@ -46,6 +47,12 @@ def calibrate(raw: float, calibration: dict[str, object]) -> float:
     else:
         out = raw
     return min(max(out, 0.0), 1.0)
+
+
+def blend_with_churn(value: float, churn_probability: float, mean_return_revenue: float) -> float:
+    """CLV blended with the churn model (see ``clv.blend_with_churn``)."""
+    back = 1.0 - min(max(churn_probability, 0.0), 1.0)
+    return math.sqrt(max(value, 0.0) * back * max(mean_return_revenue, 0.0))
 
 
 def assign_segment(values: dict[str, float | None], doc: dict[str, object]) -> tuple[int, str]:

@@ -224,7 +224,8 @@ def _yyyymm(days: np.ndarray) -> np.ndarray:
 
 
 def campaign_ids(code: pl.Expr) -> pl.Expr:
-    """Campaign code -> ``NL-202401`` / ``PUSH-…`` / ``SURVEY-…`` / ``SMS-…`` (null for -1)."""
+    """Campaign code -> ``NL-202401`` / ``PUSH-…`` / ``SURVEY-…`` / ``SMS-…`` / ``RET-…``
+    (a retention wave, :mod:`guestloyalty.synth.campaigns`; null for -1)."""
     kind = code % 10
     month = (code // 10).cast(pl.Utf8)
     return (
@@ -236,5 +237,7 @@ def campaign_ids(code: pl.Expr) -> pl.Expr:
         .then("PUSH-" + month)
         .when(kind == 3)
         .then("SURVEY-" + month)
+        .when(kind == 5)
+        .then("RET-" + month)
         .otherwise("SMS-" + month)
     )

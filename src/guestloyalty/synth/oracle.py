@@ -28,6 +28,11 @@ Trip timing is a Poisson process and cancellations are independent per trip, so 
 stays are Poisson with rate ``r`` (check-in days snap forward up to three days to preferred
 weekdays, which the formula ignores). What the oracle
 does not know, and a model may: bookings already on the books at ``as_of``.
+
+Past campaigns (:mod:`guestloyalty.synth.campaigns`): a trip an offer made someone take is
+in the truth (``campaign_stay_days``), so a window holding one has ``p = 0``; a contacted
+sleeping dog's dropout is in ``dropout_date`` (known once it is on or before ``as_of``; one
+inside the window is the approximation left).
 """
 
 from __future__ import annotations
@@ -81,6 +86,17 @@ def oracle_churn_probability(
         horizon_days=horizon_days,
         pieces=_shock_pieces(known, as_of, horizon_days),
     )
+    if "campaign_stay_days" in known.columns:
+        # a trip a campaign's offer made the person take (synth.campaigns) is a stay in the
+        # window for sure: the hazard process does not know about offers
+        first, last = as_of + dt.timedelta(days=1), as_of + dt.timedelta(days=horizon_days)
+        persuaded = known.select(
+            pl.col("campaign_stay_days")
+            .list.eval((pl.element() >= first) & (pl.element() <= last))
+            .list.any()
+            .fill_null(False)
+        ).to_series()
+        p = np.where(persuaded.to_numpy(), 0.0, p)
     return known.select("guest_id", "person_id").with_columns(
         state=pl.Series(
             np.array(["active", "disengaging", "dropped"])[

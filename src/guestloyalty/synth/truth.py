@@ -39,6 +39,26 @@ TRUTH_COLUMNS: tuple[str, ...] = (
 #: The world's shock (:mod:`guestloyalty.synth.change`), the same on every row; optional when
 #: reading (a truth file written before them has no shock).
 CHANGE_COLUMNS: tuple[str, ...] = ("shock_start", "shock_end", "shock_trip_factor")
+#: What the person likes (property kind they mostly travel to, and their favourite property of
+#: that kind), for judging recommendations; optional when reading, like the shock.
+TASTE_COLUMNS: tuple[str, ...] = ("preferred_property_kind", "preferred_property_id")
+#: The past campaigns (:mod:`guestloyalty.synth.campaigns`), per person (the same on each of
+#: their profiles): the campaigns they were in, their group and both potential outcomes
+#: (returned in the window without / with the offer), the days of the trips an offer made
+#: them take (``campaign_stay_days``), and how they answer an offer at the
+#: world's end (type, probabilities, return anyway, expected uplift). Optional when reading.
+CAMPAIGN_COLUMNS: tuple[str, ...] = (
+    "campaign_ids",
+    "campaign_treated",
+    "campaign_y0",
+    "campaign_y1",
+    "campaign_stay_days",
+    "campaign_response",
+    "persuade_probability",
+    "deter_probability",
+    "returns_after_end",
+    "true_uplift_at_end",
+)
 
 
 class TruthError(GuestLoyaltyError):

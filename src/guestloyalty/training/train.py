@@ -238,7 +238,7 @@ def _stay_stage(
 
 
 def _next_stay_model(stage: StayStage, choice: selection.Choice) -> str | None:
-    """The hazard model behind ``p_no_stay_horizon`` / ``expected_next_stay_date``."""
+    """The hazard model behind ``p_no_stay_horizon`` / ``next_stay_date_if_return``."""
     names = list(stage.final.hazard)
     if not names:
         return None
@@ -403,7 +403,10 @@ def _train_xgboost(
     )
 
     clv_booster = clv.train_clv(split, seed=settings.seed, threads=settings.model_threads)
-    clv_valid = clv.predict_clv(clv_booster, split.valid)
+    return_revenue = clv.mean_return_revenue(split.calib)
+    clv_valid = clv.blend_with_churn(
+        clv.predict_clv(clv_booster, split.valid), valid_prob, return_revenue
+    )
     clv_scores = clv.clv_metrics(split.valid.future_revenue, clv_valid)
     base_clv = clv.clv_metrics(
         split.valid.future_revenue, _fill(split.valid.column("btyd_expected_spend"), 0.0)
@@ -432,15 +435,38 @@ def _train_xgboost(
     note = f"{choice.note}; classifier gate: {gate_note}"
     if split.calib_is_valid:
         note += "; only 2 labeled snapshots: calibration and validation share the latest one"
+    # The recipe is validated; the boosters scoring applies are refitted one snapshot fresher.
+    refit = churn.refit_split(split)
+    validated = (churn_booster, calibration, clv_booster, return_revenue)
+    if refit is split or "classifier" not in (choice.churn, choice.clv):
+        refit = split
+    else:
+        churn_booster = churn.train_churn(refit, seed=settings.seed, threads=settings.model_threads)
+        calibration = churn.fit_calibration(
+            churn.raw_churn(churn_booster, refit.calib), refit.calib.churned
+        )
+        clv_booster = clv.train_clv(refit, seed=settings.seed, threads=settings.model_threads)
+        return_revenue = clv.mean_return_revenue(refit.calib)
+        note += (
+            f"; boosters refitted for scoring with {_date(split.calib_snapshot)} in training, "
+            f"stopped and calibrated on {_date(refit.calib_snapshot)}"
+        )
 
     # Tier cut-offs and drift reference from the promoted models' own view of the data.
     current_b = current.with_columns(
         baseline.BTYD_FEATURES, baseline.align(current_fit, current.guest_id)
     )
-    if choice.clv == "classifier":
-        tiers = clv.tier_cutoffs(
-            clv.predict_clv(clv_booster, current_b) if len(current_b) else clv_valid
+    if choice.clv == "classifier" and len(current_b):
+        current_prob = churn.apply_calibration(
+            calibration, churn.raw_churn(churn_booster, current_b.select(model_features))
         )
+        tiers = clv.tier_cutoffs(
+            clv.blend_with_churn(
+                clv.predict_clv(clv_booster, current_b), current_prob, return_revenue
+            )
+        )
+    elif choice.clv == "classifier":
+        tiers = clv.tier_cutoffs(clv_valid)
     else:
         tiers = clv.tier_cutoffs(_current_clv(stage, choice.clv))
     # Drift thresholds from the shift the later snapshots the model was judged on show.
@@ -458,7 +484,7 @@ def _train_xgboost(
     mode = "xgboost" if choice.churn == "classifier" else choice.churn
 
     version = registry.new_version()
-    train_snapshots = [str(_date(d)) for d in np.unique(split.train.snapshot_date)]
+    train_snapshots = [str(_date(d)) for d in np.unique(refit.train.snapshot_date)]
     valid_snapshot = _date(split.valid_snapshot)
     files = {
         "churn.json": bytes(churn_booster.save_raw("json")),
@@ -470,6 +496,21 @@ def _train_xgboost(
     }
     if segment_doc is not None:
         files["segments.json"] = _json(segment_doc)
+    validated_meta = {}
+    if refit is not split:  # the boosters the validation figures (and the report) come from
+        files["churn_validated.json"] = bytes(validated[0].save_raw("json"))
+        files["calibration_validated.json"] = _json(validated[1])
+        files["clv_validated.json"] = bytes(validated[2].save_raw("json"))
+        validated_meta = {
+            "validated": {
+                "churn_best_iteration": validated[0].best_iteration,
+                "clv_best_iteration": validated[2].best_iteration,
+                "clv_blend": {
+                    "method": "geometric_with_churn",
+                    "mean_return_revenue": validated[3],
+                },
+            }
+        }
     stay_files, stay_meta = _stay_files(stage, choice)
     files.update(stay_files)
     registry.save_bundle(
@@ -478,15 +519,17 @@ def _train_xgboost(
         files,
         meta={
             **stay_meta,
+            **validated_meta,
             "mode": mode,
             "features": list(model_features),
             "churn_features": list(model_features),
             "clv_features": list(model_features),
             "churn_best_iteration": churn_booster.best_iteration,
             "clv_best_iteration": clv_booster.best_iteration,
+            "clv_blend": {"method": "geometric_with_churn", "mean_return_revenue": return_revenue},
             "horizon_days": settings.horizon_days,
             "valid_snapshot": str(valid_snapshot),
-            "calib_snapshot": str(_date(split.calib_snapshot)),
+            "calib_snapshot": str(_date(refit.calib_snapshot)),
             "metrics": {
                 "churn": churn_scores,
                 "clv": clv_scores,
@@ -500,14 +543,14 @@ def _train_xgboost(
         "features": list(model_features),
         "train_snapshots": train_snapshots,
         "valid_snapshot": valid_snapshot,
-        "train_rows": len(split.train),
+        "train_rows": len(refit.train),
         "valid_rows": len(split.valid),
         "training_seconds": seconds,
         "trained_at": _now(),
         "is_promoted": True,
         "note": note,
     }
-    window = {"calib_snapshot": str(_date(split.calib_snapshot))}
+    window = {"calib_snapshot": str(_date(refit.calib_snapshot))}
     churn_row = {
         **common,
         "model_name": "churn",
@@ -523,8 +566,12 @@ def _train_xgboost(
     clv_row = {
         **common,
         "model_name": "clv",
-        "algorithm": "xgboost reg:tweedie",
-        "parameters": {**clv.CLV_PARAMS, "best_iteration": clv_booster.best_iteration},
+        "algorithm": "xgboost reg:tweedie, geometric mean with P(return) x mean return revenue",
+        "parameters": {
+            **clv.CLV_PARAMS,
+            "best_iteration": clv_booster.best_iteration,
+            "mean_return_revenue": return_revenue,
+        },
         "metrics": {**clv_scores, **{f"btyd_{k}": v for k, v in base_clv.items()}},
     }
     rows = [
@@ -591,7 +638,7 @@ def _classifier_at(
     value = clv.predict_clv(
         clv.train_clv(split, seed=settings.seed, threads=settings.model_threads), split.valid
     )
-    return prob, value
+    return prob, clv.blend_with_churn(value, prob, clv.mean_return_revenue(split.calib))
 
 
 def _train_baseline_only(

@@ -1,10 +1,12 @@
 {#
-  The guests worth a retention call, most value at risk first: slipping guests (still
-  customers, but overdue against their own rhythm, with a fall in P(alive), or after a bad
-  experience) and valuable lapsed ones (PLATINUM / GOLD, lapsed within
-  var('at_risk_lapsed_within_days')). Capped at var('at_risk_max_share') of the customer base
-  (new, active, slipping, reactivated guests) so that a team can work the whole list. With
-  when the next stay was due, the reasons, what to do, and whether we may contact them.
+  The guests worth a retention call: slipping guests (still customers, but after a bad
+  experience, with a fall in P(alive), or overdue against their own rhythm) and valuable
+  lapsed ones (PLATINUM / GOLD, lapsed within var('at_risk_lapsed_within_days')). The
+  strongest sign of drifting off first (slipping_reason: bad_experience, then
+  return_probability_fell, then overdue and the lapsed), most value at risk first within
+  each. Capped at var('at_risk_max_share') of the customer base (new, active, slipping,
+  reactivated guests) so that a team can work the whole list. With when the next stay was
+  due, the reasons, what to do, and whether we may contact them.
 #}
 with
 scores as (select * from {{ source('scoring', 'guest_scores') }}),
@@ -21,7 +23,15 @@ candidates as (
     select
         scores.*,
         row_number() over (
-            order by scores.value_at_risk desc, scores.clv_horizon desc, scores.guest_id asc
+            order by
+                case scores.slipping_reason
+                    when 'bad_experience' then 1
+                    when 'return_probability_fell' then 2
+                    else 3
+                end asc,
+                scores.value_at_risk desc,
+                scores.clv_horizon desc,
+                scores.guest_id asc
         ) as at_risk_rank
     from scores
     where scores.lifecycle_stage = 'slipping'
@@ -37,6 +47,7 @@ final as (
         candidates.at_risk_rank,
         candidates.as_of_date,
         candidates.lifecycle_stage,
+        candidates.slipping_reason,
         candidates.value_at_risk,
         candidates.expected_next_stay_date,
         candidates.days_overdue,

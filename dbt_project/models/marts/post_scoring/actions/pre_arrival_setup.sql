@@ -1,7 +1,8 @@
 {#
   One row per upcoming booking known at as_of (arrival after as_of, not cancelled by then):
   what to prepare for the guest — their stated preferences (latest per type), what they asked
-  for on this booking and on earlier ones, complaints so far, and who they are to us.
+  for on this booking and on earlier ones, complaints so far, who they are to us, and the
+  upsells the recommendations hold for them (room types above the booked one, extras, offers).
 #}
 with
 context as (select * from {{ ref('run_context') }}),
@@ -15,6 +16,10 @@ requests as (select * from {{ ref('int_special_requests_resolved') }}),
 scores as (select * from {{ source('scoring', 'guest_scores') }}),
 
 actions as (select * from {{ ref('next_best_action') }}),
+
+recommendations as (select * from {{ source('scoring', 'guest_recommendations') }}),
+
+room_types as (select * from {{ ref('room_types') }}),
 
 upcoming as (
     select bookings.*
@@ -70,6 +75,25 @@ earlier as (
     group by upcoming.booking_id
 ),
 
+upsells as (
+    select
+        upcoming.booking_id,
+        {{ dbt.listagg('recommendations.item_name', "'; '", "order by recommendations.rank") }}
+            as recommended_upsells
+    from upcoming
+    inner join recommendations on upcoming.guest_id = recommendations.guest_id
+    left join room_types as booked on upcoming.room_type = booked.room_type
+    left join room_types as offered
+        on recommendations.item_kind = 'room_type'
+        and recommendations.item_id = offered.room_type
+    where recommendations.item_kind in ('room_type', 'extra', 'offer')
+        and not (
+            recommendations.item_kind = 'room_type'
+            and coalesce(offered.sort_order <= booked.sort_order, false)
+        )
+    group by upcoming.booking_id
+),
+
 complaints as (
     select guest_id, count(*) as past_complaints
     from known_requests
@@ -103,6 +127,7 @@ final as (
         scores.clv_tier,
         coalesce(scores.clv_tier in ('PLATINUM', 'GOLD'), false) as is_vip,
         actions.offer_name as next_best_offer,
+        upsells.recommended_upsells,
         context.as_of_date
     from upcoming
     cross join context
@@ -112,6 +137,7 @@ final as (
     left join complaints on upcoming.guest_id = complaints.guest_id
     left join scores on upcoming.guest_id = scores.guest_id
     left join actions on upcoming.guest_id = actions.guest_id
+    left join upsells on upcoming.booking_id = upsells.booking_id
 )
 
 select * from final

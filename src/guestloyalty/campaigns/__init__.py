@@ -1,0 +1,1 @@
+"""The campaign loop: exports with randomized holdouts, the uplift model, what-if."""

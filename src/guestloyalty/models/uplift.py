@@ -1,0 +1,269 @@
+"""Uplift: what an offer changes for each guest, learned from randomized campaigns.
+
+``UpliftModel().fit(X, treatment, y)`` takes a numeric feature matrix, who was treated (0/1,
+randomized) and the outcome (0/1, e.g. came back in the campaign window); ``predict(X)``
+returns the estimated uplift per row, P(outcome | treated) - P(outcome | not treated).
+
+Several meta-learners are candidates (:data:`LEARNERS`); ``fit`` scores each by Qini AUC on
+held-out data and keeps the best, refitted on everything:
+
+- with ``groups`` (one campaign id per row) and at least two campaigns, each campaign is held
+  out in turn (the model must rank guests of a campaign it never saw);
+- otherwise ``folds`` stratified folds of treatment x outcome.
+
+The scores are in ``scores_`` and the winner in ``learner_``. Pure numpy / scikit-learn: no
+warehouse, no files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from guestloyalty.evaluation.uplift_metrics import qini_auc_score
+
+#: Meta-learners, in the order they are tried (a tie keeps the earlier, simpler one).
+LEARNERS: tuple[str, ...] = (
+    "two_model_logistic",
+    "interaction_logistic",
+    "x_learner_logistic",
+    "two_model_boosting",
+    "x_learner_boosting",
+)
+#: Tried by default: the X-learner on boosted trees costs several times the others and did
+#: not rank better on Hillstrom or the synthetic campaigns (benchmarks/README.md).
+DEFAULT_LEARNERS: tuple[str, ...] = LEARNERS[:4]
+
+
+def _scaled(estimator):  # noqa: ANN001, ANN202 - scikit-learn estimators
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(StandardScaler(), estimator)
+
+
+def _logistic(c: float = 1.0):  # noqa: ANN202
+    from sklearn.linear_model import LogisticRegression
+
+    return _scaled(LogisticRegression(C=c, max_iter=500))
+
+
+def _boosting(seed: int):  # noqa: ANN202
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(
+        max_iter=120,
+        learning_rate=0.05,
+        max_depth=3,
+        min_samples_leaf=200,
+        l2_regularization=1.0,
+        random_state=seed,
+    )
+
+
+def _ridge():  # noqa: ANN202
+    from sklearn.linear_model import Ridge
+
+    return _scaled(Ridge(alpha=10.0))
+
+
+def _boosting_regressor(seed: int):  # noqa: ANN202
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    return HistGradientBoostingRegressor(
+        max_iter=100,
+        learning_rate=0.05,
+        max_depth=3,
+        min_samples_leaf=300,
+        l2_regularization=1.0,
+        random_state=seed,
+    )
+
+
+def _proba(model, X: np.ndarray) -> np.ndarray:  # noqa: ANN001
+    """P(outcome = 1); a model that saw one class only predicts that class."""
+    classes = list(model.classes_)
+    if 1 not in classes:
+        return np.zeros(len(X))
+    return model.predict_proba(X)[:, classes.index(1)]
+
+
+class _Constant:
+    """Stands in for a classifier when a group has one outcome class only."""
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+        self.classes_ = [0, 1]
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        p = np.full(len(X), self.value)
+        return np.column_stack([1 - p, p])
+
+
+def _fit_classifier(make: Callable[[], object], X: np.ndarray, y: np.ndarray):  # noqa: ANN202
+    if np.unique(y).size < 2:
+        return _Constant(float(y[0]) if y.size else 0.0)
+    return make().fit(X, y)
+
+
+@dataclass
+class _Fitted:
+    predict: Callable[[np.ndarray], np.ndarray]
+
+
+def _two_model(make: Callable[[], object], X: np.ndarray, t: np.ndarray, y: np.ndarray) -> _Fitted:
+    treated = _fit_classifier(make, X[t == 1], y[t == 1])
+    control = _fit_classifier(make, X[t == 0], y[t == 0])
+    return _Fitted(lambda Z: _proba(treated, Z) - _proba(control, Z))
+
+
+def _with_treatment(X: np.ndarray, t: np.ndarray | float) -> np.ndarray:
+    t_col = np.broadcast_to(np.asarray(t, dtype=np.float64), (len(X),))[:, None]
+    return np.hstack([X, t_col, X * t_col])
+
+
+def _interaction(X: np.ndarray, t: np.ndarray, y: np.ndarray) -> _Fitted:
+    """One logistic model on features, treatment and feature x treatment (shared shrinkage)."""
+    model = _fit_classifier(_logistic, _with_treatment(X, t), y)
+    return _Fitted(
+        lambda Z: _proba(model, _with_treatment(Z, 1.0)) - _proba(model, _with_treatment(Z, 0.0))
+    )
+
+
+def _x_learner(
+    make: Callable[[], object],
+    make_regressor: Callable[[], object],
+    X: np.ndarray,
+    t: np.ndarray,
+    y: np.ndarray,
+) -> _Fitted:
+    """Künzel et al. (2019): impute each side's effect with the other side's outcome model,
+    regress it on the features, and blend the two by the treated share."""
+    treated = _fit_classifier(make, X[t == 1], y[t == 1])
+    control = _fit_classifier(make, X[t == 0], y[t == 0])
+    effect_treated = y[t == 1] - _proba(control, X[t == 1])
+    effect_control = _proba(treated, X[t == 0]) - y[t == 0]
+    tau_treated = make_regressor().fit(X[t == 1], effect_treated)
+    tau_control = make_regressor().fit(X[t == 0], effect_control)
+    share = float(t.mean())  # randomized: the propensity is the treated share everywhere
+    return _Fitted(lambda Z: (1 - share) * tau_treated.predict(Z) + share * tau_control.predict(Z))
+
+
+def _fit_learner(name: str, X: np.ndarray, t: np.ndarray, y: np.ndarray, seed: int) -> _Fitted:
+    if name == "two_model_logistic":
+        return _two_model(_logistic, X, t, y)
+    if name == "interaction_logistic":
+        return _interaction(X, t, y)
+    if name == "x_learner_logistic":
+        return _x_learner(_logistic, _ridge, X, t, y)
+    if name == "two_model_boosting":
+        return _two_model(lambda: _boosting(seed), X, t, y)
+    if name == "x_learner_boosting":
+        return _x_learner(lambda: _boosting(seed), lambda: _boosting_regressor(seed), X, t, y)
+    raise ValueError(f"unknown uplift learner {name!r}; known: {', '.join(LEARNERS)}")
+
+
+def _check(X: np.ndarray, treatment: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2:
+        raise ValueError(f"X must be a 2-d numeric array (got {X.ndim} dimensions)")
+    t = np.asarray(treatment, dtype=np.float64).ravel()
+    outcome = np.asarray(y, dtype=np.float64).ravel()
+    if not (len(X) == t.size == outcome.size):
+        raise ValueError(f"lengths differ: X {len(X)}, treatment {t.size}, y {outcome.size}")
+    if not np.isin(np.unique(t), (0, 1)).all() or np.unique(t).size < 2:
+        raise ValueError("treatment must hold both 0 (control) and 1 (treated)")
+    if not np.isin(np.unique(outcome), (0, 1)).all():
+        raise ValueError("y must be binary (0/1)")
+    return np.nan_to_num(X), t, outcome
+
+
+def _splits(
+    t: np.ndarray, y: np.ndarray, groups: np.ndarray | None, folds: int, seed: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    if groups is not None and np.unique(groups).size >= 2:
+        return [
+            (np.flatnonzero(groups != g), np.flatnonzero(groups == g)) for g in np.unique(groups)
+        ]
+    from sklearn.model_selection import StratifiedKFold
+
+    strata = (t * 2 + y).astype(int)
+    counts = np.bincount(strata, minlength=4)
+    folds = int(max(2, min(folds, counts[counts > 0].min())))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros(len(t)), strata))
+
+
+class UpliftModel:
+    """Estimated uplift per row, by the meta-learner that ranks held-out guests best.
+
+    ``learners``: candidates (default :data:`DEFAULT_LEARNERS`, any of :data:`LEARNERS`);
+    one name skips the selection.
+    ``folds``: cross-validation folds when no ``groups`` are given. ``random_state`` seeds
+    the folds and the boosted trees.
+    """
+
+    def __init__(
+        self,
+        *,
+        learners: Sequence[str] = DEFAULT_LEARNERS,
+        folds: int = 3,
+        random_state: int = 0,
+    ) -> None:
+        unknown = [name for name in learners if name not in LEARNERS]
+        if unknown or not learners:
+            raise ValueError(f"unknown uplift learner(s) {unknown}; known: {', '.join(LEARNERS)}")
+        self.learners = tuple(learners)
+        self.folds = folds
+        self.random_state = random_state
+
+    def get_params(self, deep: bool = True) -> dict[str, object]:  # noqa: ARG002 - sklearn API
+        return {"learners": self.learners, "folds": self.folds, "random_state": self.random_state}
+
+    def fit(
+        self,
+        X: np.ndarray,
+        treatment: np.ndarray,
+        y: np.ndarray,
+        *,
+        groups: np.ndarray | None = None,
+    ) -> UpliftModel:
+        """Choose the learner by held-out Qini AUC, then refit it on all rows."""
+        X, t, outcome = _check(X, treatment, y)
+        scores: dict[str, float] = {}
+        if len(self.learners) > 1:
+            groups = None if groups is None else np.asarray(groups)
+            splits = _splits(t, outcome, groups, self.folds, self.random_state)
+            for name in self.learners:
+                per_split = []
+                for train, test in splits:
+                    if np.unique(t[train]).size < 2 or np.unique(t[test]).size < 2:
+                        continue
+                    model = _fit_learner(
+                        name, X[train], t[train], outcome[train], self.random_state
+                    )
+                    per_split.append(qini_auc_score(outcome[test], model.predict(X[test]), t[test]))
+                scores[name] = float(np.nanmean(per_split)) if per_split else float("nan")
+            ranked = [n for n in self.learners if np.isfinite(scores[n])] or list(self.learners)
+            best = max(ranked, key=lambda n: scores.get(n, float("-inf")))
+        else:
+            best = self.learners[0]
+        self.scores_ = scores
+        self.learner_ = best
+        self._model = _fit_learner(best, X, t, outcome, self.random_state)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Estimated uplift per row (treated minus untreated outcome probability)."""
+        if not hasattr(self, "_model"):
+            raise ValueError("UpliftModel is not fitted yet: call fit(X, treatment, y) first")
+        X = np.nan_to_num(np.asarray(X, dtype=np.float64))
+        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X must have {self.n_features_in_} columns like the training data "
+                f"(got shape {X.shape})"
+            )
+        return np.asarray(self._model.predict(X), dtype=np.float64)
