@@ -69,6 +69,24 @@ def spark_session(layout: Layout, settings: Settings) -> SparkSession:
     return warehouse.session(layout, master=settings.spark_master, conf=settings.spark_conf)
 
 
+def _copies(
+    spark: SparkSession,
+    layout: Layout,
+    *,
+    silver: tuple[str, ...] = (),
+    gold: tuple[str, ...] = (),
+    gold_schema: str | None = None,
+) -> warehouse.ScratchLayout:
+    """A fresh working copy holding the silver tables and the gold build's (or
+    ``gold_schema``'s, into the copy's published gold) tables a Python stage reads."""
+    scratch = warehouse.scratch_layout(layout)
+    warehouse.copy_to_duckdb(spark, {name: f"{S}.{name}" for name in silver}, scratch.silver_path)
+    source = gold_schema or warehouse.gold_build_schema(layout)
+    target = scratch.gold_path if gold_schema else scratch.gold_build_path
+    warehouse.copy_to_duckdb(spark, {name: f"{source}.{name}" for name in gold}, target)
+    return scratch
+
+
 def stage_ingest(
     layout: Layout, settings: Settings, *, report: Callable[[str], None] | None = None
 ) -> dict:
@@ -102,10 +120,7 @@ def stage_transform(layout: Layout, settings: Settings, *, run_id: str) -> dict[
     silver = run_dbt(layout, settings, selection=PRE_SCORING_SILVER)
     keep_run_results(layout, "silver")
     started = time.perf_counter()
-    scratch = warehouse.scratch_layout(layout)
-    warehouse.copy_to_duckdb(
-        spark, {name: f"{S}.{name}" for name in SENTIMENT_SILVER}, scratch.silver_path
-    )
+    scratch = _copies(spark, layout, silver=SENTIMENT_SILVER)
     scored = score_sentiment(scratch, settings)
     warehouse.copy_to_spark(spark, scratch.gold_build_path, list(SENTIMENT_TABLES), build)
     sentiment_seconds = round(time.perf_counter() - started, 2)
@@ -119,15 +134,7 @@ def stage_transform(layout: Layout, settings: Settings, *, run_id: str) -> dict[
 
 
 def _model_inputs(spark: SparkSession, layout: Layout) -> warehouse.ScratchLayout:
-    build = warehouse.gold_build_schema(layout)
-    scratch = warehouse.scratch_layout(layout)
-    warehouse.copy_to_duckdb(
-        spark, {name: f"{S}.{name}" for name in MODEL_SILVER}, scratch.silver_path
-    )
-    warehouse.copy_to_duckdb(
-        spark, {name: f"{build}.{name}" for name in MODEL_GOLD}, scratch.gold_build_path
-    )
-    return scratch
+    return _copies(spark, layout, silver=MODEL_SILVER, gold=MODEL_GOLD)
 
 
 def stage_train(layout: Layout, settings: Settings) -> dict[str, object]:
@@ -159,13 +166,7 @@ def stage_recommend(layout: Layout, settings: Settings) -> dict[str, object]:
 
     spark = spark_session(layout, settings)
     build = warehouse.gold_build_schema(layout)
-    scratch = warehouse.scratch_layout(layout)
-    warehouse.copy_to_duckdb(
-        spark, {name: f"{S}.{name}" for name in RECOMMEND_SILVER}, scratch.silver_path
-    )
-    warehouse.copy_to_duckdb(
-        spark, {name: f"{build}.{name}" for name in RECOMMEND_GOLD}, scratch.gold_build_path
-    )
+    scratch = _copies(spark, layout, silver=RECOMMEND_SILVER, gold=RECOMMEND_GOLD)
     details = score_recommendations(scratch, settings).details()
     warehouse.copy_to_spark(spark, scratch.gold_build_path, ["guest_recommendations"], build)
     return details
@@ -194,19 +195,14 @@ def gate_inputs(layout: Layout, settings: Settings) -> warehouse.ScratchLayout:
     """Copies of what the plausibility gate compares: the build's and the published gold's
     figures (and the silver tables its messages name), for ``pipeline.stage_gate``."""
     spark = spark_session(layout, settings)
-    scratch = warehouse.scratch_layout(layout)
+    published = warehouse.published_gold_schema_or_none(layout)
+    if published is None:
+        return _copies(spark, layout, gold=GATE_GOLD)
+    scratch = _copies(spark, layout, silver=GATE_SILVER, gold=GATE_GOLD, gold_schema=published)
     build = warehouse.gold_build_schema(layout)
     warehouse.copy_to_duckdb(
         spark, {name: f"{build}.{name}" for name in GATE_GOLD}, scratch.gold_build_path
     )
-    published = warehouse.published_gold_schema_or_none(layout)
-    if published is not None:
-        warehouse.copy_to_duckdb(
-            spark, {name: f"{published}.{name}" for name in GATE_GOLD}, scratch.gold_path
-        )
-        warehouse.copy_to_duckdb(
-            spark, {name: f"{S}.{name}" for name in GATE_SILVER}, scratch.silver_path
-        )
     return scratch
 
 
