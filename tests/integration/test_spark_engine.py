@@ -42,6 +42,20 @@ SCORE_TOLERANCE = 1e-6
 #: Float columns of the deterministic tables: sums over rows in another order differ in the
 #: last bits.
 FLOAT_TOLERANCE = 1e-9
+#: The scorecard's 0-100 components, rounded to 0.1 from means of doubles: the same mean
+#: summed in another order can land on the other side of a .x5 tie, so these may differ by one
+#: unit of the last digit kept, on at most ``MAX_TIE_SHARE`` of the values (measured: 5 of
+#: 9,120 on this world, satisfaction and advocacy).
+ROUNDED_SCORES = {
+    "engagement_score",
+    "loyalty_component_score",
+    "value_score",
+    "satisfaction_score",
+    "advocacy_score",
+    "loyalty_score",
+}
+TIE_TOLERANCE = 0.1 + 1e-9
+MAX_TIE_SHARE = 0.01
 #: Columns that differ by construction: when the run happened, which run and which model
 #: version (a timestamp) produced a row, and where the data dir is.
 RUN_COLUMNS = {
@@ -194,13 +208,20 @@ def _same(left: object, right: object, tolerance: float) -> bool:
 def _differences(con, name: str, duck: str, spark: str, tolerance: float) -> list[str]:  # noqa: ANN001
     columns = _comparable_columns(con, duck, spark)
     left, right = _rows(con, duck, columns), _rows(con, spark, columns)
-    problems = []
+    problems, ties, values = [], 0, 0
     for row_left, row_right in zip(left, right, strict=True):
         for column, a, b in zip(columns, row_left, row_right, strict=True):
-            if not _same(a, b, tolerance):
-                problems.append(f"{name}.{column}: DuckDB {a!r}, Spark {b!r}")
+            values += 1
+            if _same(a, b, tolerance):
+                continue
+            if column in ROUNDED_SCORES and abs(float(a) - float(b)) <= TIE_TOLERANCE:
+                ties += 1
+                continue
+            problems.append(f"{name}.{column}: DuckDB {a!r}, Spark {b!r}")
         if len(problems) > 5:
             break
+    if ties > MAX_TIE_SHARE * values:
+        problems.append(f"{name}: {ties:,} of {values:,} rounded scores differ by 0.1")
     return problems
 
 
