@@ -4,7 +4,7 @@ from pathlib import Path
 
 import yaml
 
-from guestloyalty.models.features import FEATURES
+from guestloyalty.models.features import FEATURES, LIFECYCLE_INPUTS
 
 MARTS = Path(__file__).parents[2] / "dbt_project" / "models" / "marts" / "_marts__models.yml"
 
@@ -17,7 +17,8 @@ def _snapshot_columns() -> list[str]:
 
 def test_every_feature_is_a_documented_snapshot_column():
     columns = _snapshot_columns()
-    assert [name for name in FEATURES if name not in columns] == []
+    assert [name for name in (*FEATURES, *LIFECYCLE_INPUTS) if name not in columns] == []
+    assert not set(FEATURES) & set(LIFECYCLE_INPUTS)
 
 
 def test_features_are_unique_and_exclude_keys_and_labels():

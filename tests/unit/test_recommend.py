@@ -164,3 +164,15 @@ def test_rank_columns_puts_minus_infinity_last():
     scores = np.array([[0.1, -np.inf, 0.5], [0.3, 0.2, 0.1]])
     out = recommend.rank_columns(scores, np.array([0, 1, 2]), top=3)
     assert out.tolist() == [[2, 0, 1], [0, 1, 2]]
+
+
+def test_a_guest_without_stays_gets_the_popularity_without_a_warning():
+    import warnings
+
+    data = interactions([(0, [0, 3]), (0, [1]), (2, [2])], ITEMS, n_guests=3)
+    model = recommend.fit(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scores = recommend.predict(model, data)
+    k = model.prior_weight
+    np.testing.assert_allclose(scores[1], k * model.popularity / k, rtol=1e-6)

@@ -82,3 +82,19 @@ def test_report_without_gold_is_a_clear_message(tmp_path):
     assert result.exit_code != 0
     assert "guestloyalty pipeline" in result.output
     assert "Traceback" not in result.output
+
+
+def test_recommendation_figures_get_their_own_table_models_side_by_side():
+    from guestloyalty.reporting.report import _recommendation_rows
+
+    rows = _recommendation_rows(
+        [
+            ("churn", "model", "auc", 0.9),
+            ("recommend_property", "model", "hit_at_3", 0.81),
+            ("recommend_property", "last_time", "hit_at_3", 0.68),
+            ("recommend_property", "model", "guests", 2328.0),
+            ("recommend_extras", "model", "auc", 0.73),
+        ]
+    )
+    assert [row[:2] for row in rows] == [["property", "hit_at_3"], ["extras", "auc"]]
+    assert rows[0][2:] == ["0.810", "", "0.680"]

@@ -29,7 +29,6 @@ FEATURES: tuple[str, ...] = (
     "relative_daily_rate",
     "upgrade_share",
     "service_failures_count",
-    "days_since_last_service_failure",
     "days_since_last_stay",
     "days_since_first_stay",
     "mean_days_between_stays",
@@ -75,6 +74,11 @@ FEATURES: tuple[str, ...] = (
     "special_requests_count",
     "age_years",
 )
+
+
+#: Snapshot columns the lifecycle stages read beside FEATURES; no model sees them
+#: (:func:`load_current_columns`).
+LIFECYCLE_INPUTS: tuple[str, ...] = ("days_since_last_service_failure",)
 
 
 @dataclass(frozen=True)
@@ -241,6 +245,21 @@ def load_current(
         where += f" and {row_sample_sql(seed)} < {float(fraction)!r}"
     table = con.sql(_select_sql(where, labels=False), params=params).to_arrow_table()
     return _frame_from_arrow(table, labels=False)
+
+
+def load_current_columns(
+    con: duckdb.DuckDBPyConnection, names: tuple[str, ...] = LIFECYCLE_INPUTS
+) -> np.ndarray:
+    """Columns of the current snapshot beside FEATURES, rows in :func:`load_current`'s order."""
+    columns = ", ".join(f"cast({name} as double) as {name}" for name in names)
+    table = con.sql(
+        f"select {columns} from guest_feature_snapshots where not is_labeled "
+        "order by snapshot_date, guest_id"
+    ).to_arrow_table()
+    out = np.empty((table.num_rows, len(names)), dtype=np.float64)
+    for j, name in enumerate(names):
+        out[:, j] = table.column(name).to_numpy(zero_copy_only=False)
+    return out
 
 
 def as_of_date(con: duckdb.DuckDBPyConnection) -> dt.date:

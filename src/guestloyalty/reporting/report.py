@@ -992,13 +992,44 @@ def _quality_section(data: ReportData) -> str:
         out.append(f'<div class="cards">{"".join(charts)}</div>')
     if data.backtest:
         rows = [
-            [task, model, metric, _metric(value)] for task, model, metric, value in data.backtest
+            [task, model, metric, _metric(value)]
+            for task, model, metric, value in data.backtest
+            if not task.startswith(RECOMMEND_TASK)
         ]
         out.append(
             "<h2>Latest backtest</h2>"
             + _card(_table(["task", "model", "metric", "value"], rows, {3}), data.backtest_label)
         )
+        recommend_rows = _recommendation_rows(data.backtest)
+        if recommend_rows:
+            out.append(
+                "<h2>Recommendations on the next stay</h2>"
+                + _card(
+                    _table(["task", "metric", *RECOMMEND_MODELS], recommend_rows, {2, 3, 4}),
+                    "the first stay after as_of of guests with a history: hit@3 and NDCG@5 of its "
+                    "property and room type, AUC of buying each extra on it; taste: share of "
+                    "returning guests whose top property is of their preferred kind (synthetic "
+                    f"truth); {data.backtest_label}",
+                )
+            )
     return "".join(out)
+
+
+RECOMMEND_TASK = "recommend_"
+RECOMMEND_MODELS = ("model", "most_popular", "last_time")
+_RECOMMEND_METRICS = ("hit_at_3", "ndcg_at_5", "auc", "preferred_kind_share")
+
+
+def _recommendation_rows(backtest: list[tuple[str, str, str, float]]) -> list[list[object]]:
+    """The backtest's recommendation figures, one row per task and metric, models side by side."""
+    cells: dict[tuple[str, str], dict[str, float]] = {}
+    for task, model, metric, value in backtest:
+        if task.startswith(RECOMMEND_TASK) and metric in _RECOMMEND_METRICS:
+            cells.setdefault((task.removeprefix(RECOMMEND_TASK), metric), {})[model] = value
+    return [
+        [task, metric, *(_metric(values[m]) if m in values else "" for m in RECOMMEND_MODELS)]
+        for (task, metric), values in cells.items()
+    ]
 
 
 def _scores_section(data: ReportData) -> str:

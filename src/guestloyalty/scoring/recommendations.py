@@ -35,6 +35,8 @@ from guestloyalty.models import recommend
 from guestloyalty.warehouse import Layout, connect
 
 TOP_N = 5
+KINDS_PROPERTY = recommend.KINDS.index("property")
+KINDS_ROOM = recommend.KINDS.index("room_type")
 #: Candidates of each kind that compete for the list (interleaved by round).
 PER_KIND = 2
 
@@ -48,8 +50,7 @@ create or replace table guest_recommendations (
     score double not null,
     reason varchar not null,
     model_version varchar not null,
-    as_of_date date not null,
-    primary key (guest_id, rank)
+    as_of_date date not null
 )
 """
 
@@ -107,6 +108,7 @@ select
     datediff('day', check_in_date, $as_of) as age_days,
     datediff('day', coalesce(check_out_date, check_in_date), $as_of) as checkout_age
 from chosen
+order by stay_row
 """
 
 _ITEMS_SQL = """
@@ -216,37 +218,56 @@ def load_stays(con, as_of: dt.date, *, until: dt.date | None = None) -> StayData
     """Stays up to as_of as item sets (and the first stay in ``(as_of, until]`` per guest);
     ``con`` is the gold build with silver attached as ``silver``."""
     con.execute(_STAYS_SQL, {"as_of": as_of, "until": until or as_of})
+    # integers cross into Python; strings only for the guest and item dictionaries
+    con.execute(
+        "create or replace temp table rec_items as " + _ITEMS_SQL.replace("$as_of", "$1"),
+        [as_of],
+    )
+    con.execute(
+        """
+        create or replace temp table rec_columns as
+        select item_kind, item_id, row_number() over (order by item_kind, item_id) - 1 as col
+        from (
+            select distinct items.item_kind, items.item_id
+            from rec_items as items
+            inner join rec_stays as stays on items.stay_row = stays.stay_row
+            where not stays.is_target
+        )
+        """
+    )
     stays = con.sql(
-        "select stay_row, guest_id, is_target, age_days, checkout_age from rec_stays "
-        "order by stay_row"
-    ).pl()
-    items = con.sql(_ITEMS_SQL, params={"as_of": as_of}).pl()
+        "select stay_row, dense_rank() over (order by guest_id) - 1 as guest_code, is_target, "
+        "age_days, checkout_age from rec_stays order by stay_row"
+    ).fetchnumpy()
+    guest_ids = con.sql("select distinct guest_id from rec_stays order by guest_id").pl()[
+        "guest_id"
+    ]
+    columns = con.sql("select item_kind, item_id from rec_columns order by col").fetchall()
+    coded = con.sql(  # items never seen before as_of have no column
+        "select items.stay_row, columns.col from rec_items as items "
+        "inner join rec_columns as columns "
+        "on items.item_kind = columns.item_kind and items.item_id = columns.item_id"
+    ).fetchnumpy()
+    con.execute("drop table rec_items")
+    con.execute("drop table rec_columns")
     con.execute("drop table rec_stays")
 
-    # stay_row follows guest_id: run-length ids are the guest codes, in guest_id order
-    guest_codes = stays["guest_id"].rle_id().to_numpy().astype(np.int64)
-    guest_ids = stays["guest_id"].unique(maintain_order=True)
-    is_target = stays["is_target"].to_numpy().astype(bool)
-    items = items.with_columns(key=pl.col("item_kind") + pl.lit("\x1f") + pl.col("item_id"))
-    history_keys = (
-        items.join(stays.filter(~pl.col("is_target")).select("stay_row"), on="stay_row")
-        .select(pl.col("key").unique().sort())
-        .with_row_index("column")
-    )
-    coded = items.join(history_keys, on="key")  # items never seen before as_of: no column
+    n_stays = len(stays["stay_row"])
+    guest_codes = np.asarray(stays["guest_code"], dtype=np.int64)
+    is_target = np.asarray(stays["is_target"], dtype=bool)
     matrix = sp.csr_matrix(
         (
-            np.ones(coded.height, dtype=np.float32),
-            (coded["stay_row"].to_numpy(), coded["column"].to_numpy()),
+            np.ones(len(coded["stay_row"]), dtype=np.float32),
+            (np.asarray(coded["stay_row"]), np.asarray(coded["col"])),
         ),
-        shape=(stays.height, history_keys.height),
+        shape=(n_stays, len(columns)),
     )
     matrix.sum_duplicates()
     matrix.data[:] = 1.0
-    split = history_keys["key"].str.split_exact("\x1f", 1).struct.unnest()
-    item_kind = split["field_0"].to_numpy().astype(str)
-    item_id = split["field_1"].to_numpy().astype(str)
-    age = stays["age_days"].to_numpy().astype(np.float64)
+    item_kind = np.array([kind for kind, _ in columns], dtype=str)
+    item_id = np.array([item for _, item in columns], dtype=str)
+    stays = {name: np.asarray(values) for name, values in stays.items()}
+    age = stays["age_days"].astype(np.float64)
 
     def part(mask: np.ndarray) -> recommend.Interactions:
         return recommend.Interactions(
@@ -262,7 +283,7 @@ def load_stays(con, as_of: dt.date, *, until: dt.date | None = None) -> StayData
         as_of=as_of,
         guest_ids=guest_ids,
         history=part(~is_target),
-        history_checkout_age=stays["checkout_age"].to_numpy()[~is_target].astype(np.float64),
+        history_checkout_age=stays["checkout_age"][~is_target].astype(np.float64),
         targets=part(is_target),
         target_stays=int(is_target.sum()),
     )
@@ -346,7 +367,7 @@ def score_recommendations(
     first stay in ``(as_of, evaluate_until]``; the figures are in ``result.evaluation``.
     """
     seconds: dict[str, float] = {}
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     with connect(layout.gold_build_path) as con:
         con.execute(f"attach '{layout.silver_path}' as silver (read_only)")
         try:
@@ -356,17 +377,19 @@ def score_recommendations(
         finally:
             con.execute("detach silver")
         seconds["read"] = round(time.perf_counter() - began, 2)
+        seconds["read_cpu"] = round(time.process_time() - cpu, 2)
 
-        step = time.perf_counter()
+        step, cpu = time.perf_counter(), time.process_time()
         blend, tuning = tune(data.history, data.history_checkout_age, settings.horizon_days)
         model = replace(recommend.fit(data.history), blend=blend)
         scores = recommend.predict(model, data.history)
         seconds["learn"] = round(time.perf_counter() - step, 2)
+        seconds["learn_cpu"] = round(time.process_time() - cpu, 2)
         version = f"cooccurrence-{as_of:%Y%m%d}" + "".join(
             f"-{kind}-k{k:g}-hl{half_life:g}" for kind, (k, half_life) in sorted(blend.items())
         )
 
-        step = time.perf_counter()
+        step, cpu = time.perf_counter(), time.process_time()
         table, kinds = recommendation_table(data, model, scores, catalog, version=version)
         con.execute(RECOMMENDATIONS_DDL)
         con.register("recommendations_arrow", table)
@@ -377,6 +400,7 @@ def score_recommendations(
         finally:
             con.unregister("recommendations_arrow")
         seconds["write"] = round(time.perf_counter() - step, 2)
+        seconds["write_cpu"] = round(time.process_time() - cpu, 2)
 
     result = RecommendResult(
         guests=int(len(set(table.column("guest_id").to_pylist()))) if table.num_rows else 0,
@@ -542,7 +566,7 @@ def _pairs_mask(
 def _top(values: np.ndarray, allowed: np.ndarray, top: int) -> tuple[np.ndarray, np.ndarray]:
     """Per row, the positions of the ``top`` best allowed values and whether each is allowed
     (ties: the first column; one argmax pass per place, cheaper than a sort of every row)."""
-    masked = np.where(allowed, values, -np.inf).astype(np.float64)
+    masked = np.where(allowed, values, np.float32(-np.inf))
     rows = np.arange(len(values))
     order = np.zeros((len(values), min(top, values.shape[1])), dtype=np.int64)
     ok = np.zeros(order.shape, dtype=bool)
@@ -581,17 +605,17 @@ def recommendation_table(
     def add(
         kind: str,
         cols: np.ndarray,
-        order: np.ndarray,
-        ok: np.ndarray,
-        item: np.ndarray,
-        score: np.ndarray,
-        source: np.ndarray,
+        rank_by: np.ndarray,
+        allowed: np.ndarray,
+        values: np.ndarray,
     ) -> None:
-        del cols
+        """The best PER_KIND allowed of ``cols`` (by ``rank_by``) into the kind's slots; an
+        offer's item is its row in ``offers``, anything else its item column."""
+        order, ok = _top(rank_by, allowed, PER_KIND)
         k, width = recommend.KINDS.index(kind), order.shape[1]
-        slot_item[:, :width, k] = item
-        slot_source[:, :width, k] = source  # the item column whose history explains it
-        slot_score[:, :width, k] = score
+        slot_item[:, :width, k] = order if kind == "offer" else cols[order]
+        slot_source[:, :width, k] = cols[order]  # the item column whose history explains it
+        slot_score[:, :width, k] = np.take_along_axis(values, order, axis=1)
         slot_ok[:, :width, k] = ok & has_history[:, None]
 
     # property: every known property but those with an unresolved complaint
@@ -602,17 +626,7 @@ def recommendation_table(
             data, catalog.complaints, "guest_id", "property_id", prop_index, len(prop_cols)
         )
         values = scores[:, prop_cols]
-        order, ok = _top(values, ~blocked, PER_KIND)
-        chosen = prop_cols[order]
-        add(
-            "property",
-            prop_cols,
-            order,
-            ok,
-            chosen,
-            np.take_along_axis(values, order, axis=1),
-            chosen,
-        )
+        add("property", prop_cols, values, ~blocked, values)
 
     # room type: upgrades on the guest's usual room, likelier than on the average stay
     room_cols = hist.columns("room_type")
@@ -626,34 +640,14 @@ def recommendation_table(
         upsell = (room_rank[None, :] > usual_order[:, None]) & (room_rank[None, :] >= 0)
         values = scores[:, room_cols]
         upsell &= values > popularity[room_cols]  # likelier than on the average stay
-        order, ok = _top(values, upsell, PER_KIND)
-        chosen = room_cols[order]
-        add(
-            "room_type",
-            room_cols,
-            order,
-            ok,
-            chosen,
-            np.take_along_axis(values, order, axis=1),
-            chosen,
-        )
+        add("room_type", room_cols, values, upsell, values)
 
     # extras: more likely than on the average stay, by lift
     extra_cols = hist.columns("extra")
     if len(extra_cols):
         values = scores[:, extra_cols]
         lift = values / popularity[extra_cols]
-        order, ok = _top(lift, lift > 1.0, PER_KIND)
-        chosen = extra_cols[order]
-        add(
-            "extra",
-            extra_cols,
-            order,
-            ok,
-            chosen,
-            np.take_along_axis(values, order, axis=1),
-            chosen,
-        )
+        add("extra", extra_cols, lift, lift > 1.0, values)
 
     # offers: consent, not redeemed, following an item the guest is likely to take
     column_of = {(hist.item_kind[c], hist.item_id[c]): c for c in range(hist.n_items)}
@@ -682,18 +676,7 @@ def recommendation_table(
         if is_room.any():
             follow_rank = np.array([catalog.room_order.get(hist.item_id[c], -1) for c in follows])
             allowed &= ~is_room[None, :] | (follow_rank[None, :] > usual_order[:, None])
-        order, ok = _top(lift, allowed, PER_KIND)
-        add(
-            "offer",
-            follows,
-            order,
-            ok,
-            order,
-            np.take_along_axis(values, order, axis=1),
-            follows[order],
-        )
-    else:
-        offers = catalog.offers
+        add("offer", follows, lift, allowed, values)
 
     # an offer is the sellable form of the item it follows: that item is not listed twice
     offer = recommend.KINDS.index("offer")
@@ -775,6 +758,10 @@ def _with_reasons(
         same_kind[has_kind] = per_kind[guest[has_kind], kind_of_col[source][has_kind]]
     label_index = np.where(kind_of_col[source] >= 0, kind_of_col[source], len(kind_names))
 
+    kind_code = np.array(
+        [recommend.KINDS.index(k) if k in recommend.KINDS else -1 for k in hist.item_kind],
+        dtype=np.int64,
+    )
     frame = pl.DataFrame(
         {
             "guest_id": data.guest_ids.gather(guest),
@@ -789,14 +776,14 @@ def _with_reasons(
         {
             "row": np.arange(len(guest), dtype=np.int64),
             "source": source.astype(np.int64),
-            "source_kind": hist.item_kind[source] if len(source) else np.array([], dtype=str),
+            "source_kind": kind_code[source] if len(source) else np.array([], dtype=np.int64),
             "own": own,
             "stays": stays[guest].astype(np.int64),
             "same_kind": same_kind,
             "label": label_index.astype(np.int64),
             "pct": np.round(cand["score"].astype(np.float64) * 100).astype(np.int64),
         }
-    ).with_columns(pl.col("source_kind").cast(pl.Categorical))
+    )
     reasons = _reasons(facts, source_names, [*kind_names, ""])
     frame = frame.with_columns(reason=reasons)
     reason = pl.col("reason")
@@ -818,7 +805,8 @@ def _with_reasons(
 def _reasons(facts: pl.DataFrame, source_names: list[str], kind_labels: list[str]) -> pl.Series:
     """One sentence per row of ``facts``; each template formatted only for the rows it fits.
 
-    Columns: row, source (item column), source_kind, own (the guest's stays with it), stays,
+    Columns: row, source (item column), source_kind (index into ``recommend.KINDS``), own (the
+    guest's stays with it), stays,
     same_kind (stays at properties of its kind), label (index into ``kind_labels``), pct.
     """
     own_, n_ = pl.col("own"), pl.col("stays")
@@ -826,7 +814,8 @@ def _reasons(facts: pl.DataFrame, source_names: list[str], kind_labels: list[str
     label = pl.col("label").replace_strict(dict(enumerate(kind_labels)), return_dtype=pl.Utf8)
     pct, same_kind = pl.col("pct"), pl.col("same_kind")
     like = "guests with stays like yours"
-    prop, room = pl.col("source_kind") == "property", pl.col("source_kind") == "room_type"
+    kind = pl.col("source_kind")
+    prop, room = kind == KINDS_PROPERTY, kind == KINDS_ROOM
     one, owned, kind_seen = n_ == 1, own_ > 0, same_kind > 0
     # (condition, sentence): the first that holds
     cases = [

@@ -546,6 +546,7 @@ def score_current(layout: Layout, settings: Settings) -> ScoreResult:
     horizon = int(bundle.manifest.get("horizon_days", settings.horizon_days))
     with connect(layout.gold_build_path, read_only=True) as con:
         frame = features.load_current(con)
+        lifecycle_inputs = features.load_current_columns(con)
         as_of = features.as_of_date(con)
     stays = baseline.load_stays_from_layout(layout)
     bg, gg = baseline_params(bundle)
@@ -564,7 +565,13 @@ def score_current(layout: Layout, settings: Settings) -> ScoreResult:
         ),
     )
     previous = _previous_run(layout, as_of, scored.guest_id)
-    with_lifecycle(scored, full, settings, horizon_days=horizon, previous=previous)
+    with_lifecycle(
+        scored,
+        full.with_columns(features.LIFECYCLE_INPUTS, lifecycle_inputs),
+        settings,
+        horizon_days=horizon,
+        previous=previous,
+    )
     scored_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     table = scores_table(scored, as_of=as_of, scored_at=scored_at)
     drift_rows = _drift(bundle, full, as_of)
