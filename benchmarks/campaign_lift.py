@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     ratio = uplift_sum / risk_sum if risk_sum > 0 else float("inf")
     targeting_met = uplift_sum > 0 and uplift_sum >= 1.5 * max(risk_sum, 0.0)
     lines = [
-        "| seed | campaign | members | true effect | measured lift [95%] | covered |",
+        "| seed | campaign | treatment guests | true effect | measured lift [95%] | covered |",
         "|---|---|---|---|---|---|",
     ]
     for r in results:

@@ -382,3 +382,28 @@ def test_the_stationary_world_has_no_shock_in_its_truth():
     world = generate_world(WorldSpec(guests=300, seed=2, dirty_rate=0.0))
     assert world.truth["shock_start"].is_null().all()
     assert (world.truth["shock_trip_factor"] == 1.0).all()
+
+
+def test_campaigns_change_only_the_guests_they_touch(monkeypatch):
+    import guestloyalty.synth.world as world_module
+
+    spec = WorldSpec(guests=1_500, seed=11, dirty_rate=0.0)
+    touched = generate_world(spec)
+    monkeypatch.setattr(world_module, "plan_campaigns", lambda *args: [])
+    untouched = generate_world(spec)
+    assert untouched.frames["campaign_members"].height == 0
+    assert touched.frames["campaign_members"].height > 0
+    stays_with, stays_without = touched.frames["stays"], untouched.frames["stays"]
+    added = stays_with.join(stays_without, on="stay_id", how="anti")
+    removed = stays_without.join(stays_with, on="stay_id", how="anti")
+    # the offers' extra stays carry their own ids; the only stays gone are the deterred's,
+    # whose dropout the truth moved to the campaign's day
+    assert added.height > 0 and added["stay_id"].str.starts_with("SC").all()
+    moved = (
+        touched.truth.select("guest_id", "dropout_date")
+        .join(untouched.truth.select("guest_id", "dropout_date"), on="guest_id", suffix="_was")
+        .filter(pl.col("dropout_date") != pl.col("dropout_date_was").fill_null(dt.date(9999, 1, 1)))
+    )
+    assert set(removed["guest_id"]) <= set(moved["guest_id"])
+    kept = stays_with.filter(~pl.col("stay_id").str.starts_with("SC"))
+    assert kept.equals(stays_without.filter(pl.col("stay_id").is_in(kept["stay_id"].implode())))

@@ -16,10 +16,11 @@ before) and holds a random share of them out. Each person answers an offer in on
 
 Both potential outcomes are drawn for every member (returned in the window without the
 offer, ``y0``, and with it, ``y1``); only the treatment group's ``y1`` becomes real trips (an
-extra trip for the persuaded, every later trip removed for the deterred), before bookings
-and stays are built from the trips. The truth file keeps ``y0``/``y1`` per campaign, so a
-campaign's true effect is the mean of ``y1 - y0`` over its members, and each person's type
-and expected uplift if contacted at the world's end.
+extra trip for the persuaded, every later trip removed for the deterred). The world is built
+from the natural trips and these changes are applied to its finished rows, so a person no
+campaign changed has the same rows as in a world without campaigns. The truth file keeps
+``y0``/``y1`` per campaign, so a campaign's true effect is the mean of ``y1 - y0`` over its
+members, and each person's type and expected uplift if contacted at the world's end.
 """
 
 from __future__ import annotations
@@ -140,6 +141,9 @@ class CampaignOutcome:
     plans: list[CampaignPlan]
     #: The trips the persuaded made because of an offer: person, time.
     added: dict[str, np.ndarray]
+    #: Those trips in full (the world books them), and who left when contacted: person, day.
+    added_trips: Trips
+    left: dict[str, np.ndarray]
 
 
 def run_campaigns(
@@ -157,6 +161,8 @@ def run_campaigns(
         k: [] for k in ("person", "campaign", "treated", "y0", "y1", "kind")
     }
     added: dict[str, list[np.ndarray]] = {"person": [], "time": []}
+    added_parts: list[dict[str, np.ndarray]] = []
+    left: dict[str, list[np.ndarray]] = {"person": [], "day": []}
     for index, plan in enumerate(plans):
         day, stop = float(plan.day), float(plan.day + plan.window_days)
         honoured = trips.honoured & (trips.time < day)
@@ -179,6 +185,8 @@ def run_campaigns(
         leave = chosen[treated & deterred]
         add = chosen[treated & ~y0 & y1]
         if leave.size:
+            left["person"].append(leave)
+            left["day"].append(np.full(leave.size, day))
             trips = _take(trips, ~(np.isin(trips.person, leave) & (trips.time >= day)))
             fates.disengaged_at[leave] = np.minimum(fates.disengaged_at[leave], day)
             fates.dropout_at[leave] = np.minimum(fates.dropout_at[leave], day)
@@ -190,18 +198,17 @@ def run_campaigns(
             when = day + rng.uniform(3.0, plan.window_days - 10.0, add.size)
             added["person"].append(add)
             added["time"].append(when)
-            trips = _concat(
-                trips,
-                {
-                    "person": add,
-                    "time": when,
-                    "first": np.zeros(add.size, dtype=bool),
-                    "phase": np.ones(add.size, dtype=np.int8),
-                    "tier": tier,
-                    "hazard_after": np.full(add.size, np.nan),
-                    **attrs,
-                },
-            )
+            part = {
+                "person": add,
+                "time": when,
+                "first": np.zeros(add.size, dtype=bool),
+                "phase": np.ones(add.size, dtype=np.int8),
+                "tier": tier,
+                "hazard_after": np.full(add.size, np.nan),
+                **attrs,
+            }
+            added_parts.append(part)
+            trips = _concat(trips, part)
         for key, value in (
             ("person", chosen),
             ("campaign", np.full(chosen.size, index)),
@@ -219,7 +226,17 @@ def run_campaigns(
         key: np.concatenate(parts) if parts else np.zeros(0, dtype=np.float64)
         for key, parts in added.items()
     }
-    return CampaignOutcome(trips=trips, members=members, plans=plans, added=extra)
+    empty = _take(trips, np.zeros(len(trips), dtype=bool))
+    added_trips = empty
+    for part in added_parts:
+        added_trips = _concat(added_trips, part)
+    gone = {
+        key: np.concatenate(parts) if parts else np.zeros(0, dtype=np.float64)
+        for key, parts in left.items()
+    }
+    return CampaignOutcome(
+        trips=trips, members=members, plans=plans, added=extra, added_trips=added_trips, left=gone
+    )
 
 
 def campaign_events(

@@ -54,7 +54,7 @@ from guestloyalty.synth.reviews import (
     review_source,
     review_text,
 )
-from guestloyalty.synth.stays import _year_of, nps_from_satisfaction, simulate_trips
+from guestloyalty.synth.stays import Fates, _year_of, nps_from_satisfaction, simulate_trips
 from guestloyalty.synth.truth import (
     CAMPAIGN_COLUMNS,
     CHANGE_COLUMNS,
@@ -224,12 +224,16 @@ def build_chunk(spec: WorldSpec, chunk: int, cat: Catalog | None = None) -> Worl
     trips, fates = simulate_trips(
         rng, cat, people, until_day=end_day + 1 + FUTURE_DAYS, change=change
     )
-    # past retention campaigns with holdouts: their effect is in the trips (own stream)
+    # Past retention campaigns with holdouts (their own random stream). The world is built
+    # from the natural trips exactly as without campaigns; what the offers changed (extra
+    # stays of the persuaded, the later rows of the deterred) is applied to the finished
+    # frames (_campaign_effects), so nobody else's rows move. ``fates`` becomes the truth's
+    # (deterred dropouts moved), ``natural`` drives engagement as before.
+    natural = Fates(disengaged_at=fates.disengaged_at.copy(), dropout_at=fates.dropout_at.copy())
     campaign_rng = np.random.default_rng([spec.seed, chunk, 2])
     campaigns = run_campaigns(
         campaign_rng, cat, people, fates, trips, plan_campaigns(spec.seed, start_day, end_day)
     )
-    trips = campaigns.trips
     folios = build_folios(rng, cat, people, trips)
     o = folios.order
     person = trips.person[o]
@@ -237,7 +241,6 @@ def build_chunk(spec: WorldSpec, chunk: int, cat: Catalog | None = None) -> Worl
     on_dup = route_trips(rng, cat, identities, person, channel)
     system = np.where(on_dup, identities.duplicate_system[person], 0).astype(np.int64)
     guest_id = profile_ids(people.person[person], system)
-    honoured = ~(trips.cancelled[o] | trips.no_show[o])
     booked = folios.booked_at < end_day + 1
     m = o.size
     # Trip rows in (person, time) order; ids are per chunk.
@@ -260,72 +263,19 @@ def build_chunk(spec: WorldSpec, chunk: int, cat: Catalog | None = None) -> Worl
         duplicate_created_at=_dt(dup_created),
     )
 
-    # ---- bookings
-    cancelled_known = trips.cancelled[o] & (folios.cancelled_at < end_day + 1)
-    arrived = folios.arrival <= end_day
-    departed = folios.departure <= end_day
-    status = np.select(
-        [cancelled_known, trips.no_show[o] & arrived, honoured & departed],
-        [0, 1, 2],
-        3,
+    # ---- bookings and stays (stays: honoured trips that checked out by the end)
+    bookings, stays, s = _trip_frames(
+        cat,
+        trips,
+        folios,
+        people,
+        guest_id=guest_id,
+        system=system,
+        booking_id=booking_id,
+        stay_id=stay_id,
+        end_day=end_day,
     )
-    status_name = np.array(["cancelled", "no_show", "checked_out", "confirmed"])
-    amount = np.round(folios.room_revenue, 2)
     purpose = people.purpose[person]
-    bookings = pl.DataFrame(
-        {
-            "booking_id": booking_id,
-            "guest_id": guest_id,
-            "source_system": pl.Series(["pms", "crm", "ota"]).gather(system),
-            "property_id": pl.Series(cat.property_id).gather(trips.property[o]),
-            "booked_at": _dt(folios.booked_at),
-            "arrival_date": _date(folios.arrival),
-            "departure_date": _date(folios.departure),
-            "room_type": pl.Series(cat.room_types).gather(folios.room_type),
-            "rate_plan": pl.Series(cat.rate_plans).gather(folios.rate_plan),
-            "channel": pl.Series(cat.channels).gather(channel),
-            "adults": folios.adults.astype(np.int32),
-            "children": folios.children.astype(np.int32),
-            "status": pl.Series(status_name).gather(status),
-            "cancelled_at": _dt(np.where(cancelled_known, folios.cancelled_at, np.nan)),
-            "amount": amount,
-            "currency": "EUR",
-            "purpose": pl.Series(P.PURPOSES).gather(purpose),
-            "booking_changes": folios.changes.astype(np.int32),
-        }
-    ).filter(pl.Series(booked))
-
-    # ---- stays: honoured trips that checked out by the end.
-    is_stay = honoured & departed
-    s = np.flatnonzero(is_stay)
-    total = np.round(
-        folios.room_revenue[s]
-        + folios.fnb_revenue[s]
-        + folios.spa_revenue[s]
-        + folios.other_revenue[s],
-        2,
-    )
-    stays = pl.DataFrame(
-        {
-            "stay_id": stay_id.gather(s),
-            "booking_id": booking_id.gather(s),
-            "guest_id": guest_id.gather(s),
-            "source_system": pl.Series(["pms", "crm", "ota"]).gather(system[s]),
-            "property_id": pl.Series(cat.property_id).gather(trips.property[o][s]),
-            "check_in_date": _date(folios.arrival[s]),
-            "check_out_date": _date(folios.departure[s]),
-            "nights": trips.nights[o][s].astype(np.int32),
-            "room_type": pl.Series(cat.room_types).gather(folios.room_type[s]),
-            "room_revenue": folios.room_revenue[s],
-            "fnb_revenue": folios.fnb_revenue[s],
-            "spa_revenue": folios.spa_revenue[s],
-            "other_revenue": folios.other_revenue[s],
-            "total_revenue": total,
-            "currency": "EUR",
-            "is_upgraded": trips.upgraded[o][s],
-            "had_service_failure": trips.failure[o][s],
-        }
-    )
     stay_person = person[s]
     checkout = folios.departure[s] + 0.45
     satisfaction = trips.satisfaction[o][s]
@@ -411,7 +361,7 @@ def build_chunk(spec: WorldSpec, chunk: int, cat: Catalog | None = None) -> Worl
     events = build_events(
         rng,
         people,
-        fates,
+        natural,
         created=np.minimum(created, end_day + 0.9),
         end_day=end_day,
         stay_person=stay_person,
@@ -546,6 +496,19 @@ def build_chunk(spec: WorldSpec, chunk: int, cat: Catalog | None = None) -> Worl
         "special_requests": requests,
         "campaign_members": members,
     }
+    frames = _campaign_effects(
+        frames,
+        campaigns,
+        campaign_rng,
+        cat,
+        people,
+        chunk=chunk,
+        end_day=end_day,
+        trip_person=person,
+        trip_time=trips.time[o],
+        booking_id=booking_id,
+        stay_id=stay_id,
+    )
     frames = {entity: _contract_order(entity, frame) for entity, frame in frames.items()}
     if spec.dirty_rate > 0:
         dirty_rng = np.random.default_rng([spec.seed, chunk, 1])
@@ -556,7 +519,7 @@ def build_chunk(spec: WorldSpec, chunk: int, cat: Catalog | None = None) -> Worl
     truth = _truth(
         people,
         identities,
-        trips,
+        campaigns.trips,
         fates,
         spec,
         end_day,
@@ -564,6 +527,169 @@ def build_chunk(spec: WorldSpec, chunk: int, cat: Catalog | None = None) -> Worl
         truth_columns(people, fates, campaigns, end_day),
     )
     return World(frames=frames, truth=truth)
+
+
+#: Engagement a deterred guest still receives after leaving (the hotel keeps sending).
+_SENDS = ("email_send", "sms_send", "push_send")
+
+
+def _campaign_effects(  # noqa: ANN001
+    frames: dict[str, pl.DataFrame],
+    campaigns,
+    rng: np.random.Generator,
+    cat: Catalog,
+    people,
+    *,
+    chunk: int,
+    end_day: int,
+    trip_person: np.ndarray,
+    trip_time: np.ndarray,
+    booking_id: pl.Series,
+    stay_id: pl.Series,
+) -> dict[str, pl.DataFrame]:
+    """What the campaigns' offers changed, on the finished frames: the persuaded gain the
+    booking and stay of their extra trip (ids ``BC…`` / ``SC…``, on their primary profile);
+    a deterred guest's trips from the campaign's day on are gone with their requests,
+    reviews and loyalty rows, and so are their engagement events after it but sends."""
+    left = campaigns.left
+    if left["person"].size:
+        cut = np.full(len(people), np.inf)
+        np.minimum.at(cut, left["person"].astype(np.int64), left["day"])
+        gone = trip_time >= cut[trip_person]
+        gone_bookings = booking_id.filter(pl.Series(gone)).implode()
+        gone_stays = stay_id.filter(pl.Series(gone)).implode()
+        who = np.flatnonzero(np.isfinite(cut))
+        cutoffs = pl.DataFrame(
+            {
+                "guest_id": profile_ids(people.person[who], np.zeros(who.size, dtype=np.int64)),
+                "_cut": _dt(cut[who]),
+            }
+        )
+
+        def after_cut(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+            joined = frame.join(cutoffs, on="guest_id", how="left", maintain_order="left")
+            return joined.with_columns(_after=pl.col(column) >= pl.col("_cut")).drop("_cut")
+
+        frames["bookings"] = frames["bookings"].filter(~pl.col("booking_id").is_in(gone_bookings))
+        frames["stays"] = frames["stays"].filter(~pl.col("stay_id").is_in(gone_stays))
+        frames["special_requests"] = frames["special_requests"].filter(
+            ~pl.col("booking_id").is_in(gone_bookings)
+        )
+        frames["reviews"] = frames["reviews"].filter(~pl.col("stay_id").is_in(gone_stays))
+        loyalty = after_cut(frames["loyalty_transactions"], "occurred_at")
+        frames["loyalty_transactions"] = loyalty.filter(
+            ~pl.col("_after").fill_null(False)
+            & ~pl.col("stay_id").is_in(gone_stays).fill_null(False)
+        ).drop("_after")
+        events = after_cut(frames["engagement_events"], "occurred_at")
+        frames["engagement_events"] = events.filter(
+            ~pl.col("_after").fill_null(False) | pl.col("event_type").is_in(_SENDS)
+        ).drop("_after")
+    added = campaigns.added_trips
+    if len(added):
+        folios = build_folios(rng, cat, people, added)
+        person = added.person[folios.order]
+        primary = np.zeros(person.size, dtype=np.int64)
+        bookings, stays, _ = _trip_frames(
+            cat,
+            added,
+            folios,
+            people,
+            guest_id=profile_ids(people.person[person], primary),
+            system=primary,
+            booking_id=_ids("BC", chunk, person.size),
+            stay_id=_ids("SC", chunk, person.size),
+            end_day=end_day,
+        )
+        frames["bookings"] = pl.concat([frames["bookings"], bookings], how="vertical_relaxed")
+        frames["stays"] = pl.concat([frames["stays"], stays], how="vertical_relaxed")
+    return frames
+
+
+def _trip_frames(
+    cat: Catalog,
+    trips,  # noqa: ANN001 - synth.stays.Trips
+    folios,  # noqa: ANN001 - synth.bookings.Folios
+    people,  # noqa: ANN001 - synth.guests.People
+    *,
+    guest_id: pl.Series,
+    system: np.ndarray,
+    booking_id: pl.Series,
+    stay_id: pl.Series,
+    end_day: int,
+) -> tuple[pl.DataFrame, pl.DataFrame, np.ndarray]:
+    """The bookings and stays of trips (every array in ``folios.order``), and the positions
+    of the stays among the trips. No random draws: the same trips give the same rows."""
+    o = folios.order
+    person = trips.person[o]
+    channel = trips.channel[o]
+    honoured = ~(trips.cancelled[o] | trips.no_show[o])
+    booked = folios.booked_at < end_day + 1
+    cancelled_known = trips.cancelled[o] & (folios.cancelled_at < end_day + 1)
+    arrived = folios.arrival <= end_day
+    departed = folios.departure <= end_day
+    status = np.select(
+        [cancelled_known, trips.no_show[o] & arrived, honoured & departed],
+        [0, 1, 2],
+        3,
+    )
+    status_name = np.array(["cancelled", "no_show", "checked_out", "confirmed"])
+    amount = np.round(folios.room_revenue, 2)
+    purpose = people.purpose[person]
+    bookings = pl.DataFrame(
+        {
+            "booking_id": booking_id,
+            "guest_id": guest_id,
+            "source_system": pl.Series(["pms", "crm", "ota"]).gather(system),
+            "property_id": pl.Series(cat.property_id).gather(trips.property[o]),
+            "booked_at": _dt(folios.booked_at),
+            "arrival_date": _date(folios.arrival),
+            "departure_date": _date(folios.departure),
+            "room_type": pl.Series(cat.room_types).gather(folios.room_type),
+            "rate_plan": pl.Series(cat.rate_plans).gather(folios.rate_plan),
+            "channel": pl.Series(cat.channels).gather(channel),
+            "adults": folios.adults.astype(np.int32),
+            "children": folios.children.astype(np.int32),
+            "status": pl.Series(status_name).gather(status),
+            "cancelled_at": _dt(np.where(cancelled_known, folios.cancelled_at, np.nan)),
+            "amount": amount,
+            "currency": "EUR",
+            "purpose": pl.Series(P.PURPOSES).gather(purpose),
+            "booking_changes": folios.changes.astype(np.int32),
+        }
+    ).filter(pl.Series(booked))
+
+    is_stay = honoured & departed
+    s = np.flatnonzero(is_stay)
+    total = np.round(
+        folios.room_revenue[s]
+        + folios.fnb_revenue[s]
+        + folios.spa_revenue[s]
+        + folios.other_revenue[s],
+        2,
+    )
+    stays = pl.DataFrame(
+        {
+            "stay_id": stay_id.gather(s),
+            "booking_id": booking_id.gather(s),
+            "guest_id": guest_id.gather(s),
+            "source_system": pl.Series(["pms", "crm", "ota"]).gather(system[s]),
+            "property_id": pl.Series(cat.property_id).gather(trips.property[o][s]),
+            "check_in_date": _date(folios.arrival[s]),
+            "check_out_date": _date(folios.departure[s]),
+            "nights": trips.nights[o][s].astype(np.int32),
+            "room_type": pl.Series(cat.room_types).gather(folios.room_type[s]),
+            "room_revenue": folios.room_revenue[s],
+            "fnb_revenue": folios.fnb_revenue[s],
+            "spa_revenue": folios.spa_revenue[s],
+            "other_revenue": folios.other_revenue[s],
+            "total_revenue": total,
+            "currency": "EUR",
+            "is_upgraded": trips.upgraded[o][s],
+            "had_service_failure": trips.failure[o][s],
+        }
+    )
+    return bookings, stays, s
 
 
 def _vector_requests(purpose: np.ndarray, choice: np.ndarray) -> pl.Series:
