@@ -155,3 +155,39 @@ def test_clv_switches_from_the_baseline_only_when_every_rolling_origin_agrees():
     assert choice.clv == "btyd"
     assert "but not at 2025-05-02" in choice.note
     assert choice.churn == "blend"  # churn is judged at the latest origin
+
+
+def _clv_row(candidate: str, origin: str, kind: str, mae: float, spearman: float) -> dict:
+    return {
+        "candidate": candidate,
+        "origin": origin,
+        "kind": kind,
+        "churn_auc": 0.8,
+        "mae": mae,
+        "spearman": spearman,
+        "capture_top10": 0.5,
+    }
+
+
+@pytest.mark.parametrize(
+    ("blend_mae", "plain_mae", "blended"),
+    [(9.0, 9.5, True), (11.0, 9.0, False), (11.0, 12.0, True)],
+)
+def test_the_blended_clv_gives_way_to_the_regression_only_where_it_alone_loses(
+    blend_mae, plain_mae, blended
+):
+    from guestloyalty.training import train
+
+    table = [
+        _clv_row("btyd", "2024-01-01", "validation", 10.0, 0.40),
+        _clv_row("classifier", "2024-01-01", "validation", blend_mae, 0.50),
+        _clv_row("classifier_plain", "2024-01-01", "validation", plain_mae, 0.45),
+        _clv_row("btyd", "2024-06-01", "rolling", 10.0, 0.40),
+    ]
+    out, kept = train._blend_or_plain(table)
+    assert kept is blended
+    rows = [r for r in out if r["origin"] == "2024-01-01"]
+    assert sorted(r["candidate"] for r in rows) == ["btyd", "classifier"]
+    chosen = next(r for r in rows if r["candidate"] == "classifier")
+    assert chosen["mae"] == (blend_mae if blended else plain_mae)
+    assert len(out) == 3

@@ -102,13 +102,18 @@ class CooccurrenceModel:
 def guest_item_counts(
     data: Interactions, weights: np.ndarray | None = None, *, dtype: type = np.float64
 ) -> sp.csr_matrix:
-    """Guests x items: (weighted) number of stays with each item."""
-    z = data.stay_items.tocoo()
-    w = np.ones(z.nnz) if weights is None else np.asarray(weights)[z.row]
-    return sp.csr_matrix(
-        (w.astype(dtype), (data.stay_guest[z.row], z.col)),
-        shape=(data.n_guests, data.n_items),
-    )
+    """Guests x items: (weighted) number of stays with each item.
+
+    One sparse product, guests x stays (each stay's weight in its guest's row) times stays x
+    items; the guests x stays matrix is laid out directly, stays grouped by guest.
+    """
+    guest = np.asarray(data.stay_guest)
+    n = len(guest)
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
+    stays = np.argsort(guest, kind="stable")
+    indptr = np.searchsorted(guest[stays], np.arange(data.n_guests + 1))
+    per_guest = sp.csr_matrix((w[stays], stays, indptr), shape=(data.n_guests, n))
+    return (per_guest @ data.stay_items.astype(np.float64)).astype(dtype).tocsr()
 
 
 def stay_weights(age_days: np.ndarray, half_life_days: float) -> np.ndarray:

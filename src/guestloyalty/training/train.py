@@ -403,11 +403,6 @@ def _train_xgboost(
     )
 
     clv_booster = clv.train_clv(split, seed=settings.seed, threads=settings.model_threads)
-    return_revenue = clv.mean_return_revenue(split.calib)
-    clv_valid = clv.blend_with_churn(
-        clv.predict_clv(clv_booster, split.valid), valid_prob, return_revenue
-    )
-    clv_scores = clv.clv_metrics(split.valid.future_revenue, clv_valid)
     base_clv = clv.clv_metrics(
         split.valid.future_revenue, _fill(split.valid.column("btyd_expected_spend"), 0.0)
     )
@@ -422,12 +417,21 @@ def _train_xgboost(
             stays,
             selection.Origin(split.valid_snapshot, settings.horizon_days, "validation"),
             guest_ids=split.valid.guest_id,
-            extra={} if honest is None else {"classifier": honest},
+            extra={}
+            if honest is None
+            else {"classifier": (honest[0], honest[2]), _PLAIN: (honest[0], honest[1])},
             fit_fraction=plan.btyd_fit,
             seed=settings.seed,
             threads=settings.model_threads,
         )
     )
+    table, blended = _blend_or_plain(stage.table)
+    stage = StayStage(table=table, final=stage.final, current=stage.current)
+    return_revenue = clv.mean_return_revenue(split.calib) if blended else None
+    clv_valid = clv.apply_blend(
+        clv.predict_clv(clv_booster, split.valid), valid_prob, _blend_doc(return_revenue)
+    )
+    clv_scores = clv.clv_metrics(split.valid.future_revenue, clv_valid)
     choice = selection.choose(stage.table)
     gate_ok, gate_note, promoted_auc = _gate(layout, settings, split, churn_scores["auc"])
     if choice.churn == "classifier" and not gate_ok:
@@ -446,7 +450,7 @@ def _train_xgboost(
             churn.raw_churn(churn_booster, refit.calib), refit.calib.churned
         )
         clv_booster = clv.train_clv(refit, seed=settings.seed, threads=settings.model_threads)
-        return_revenue = clv.mean_return_revenue(refit.calib)
+        return_revenue = clv.mean_return_revenue(refit.calib) if blended else None
         note += (
             f"; boosters refitted for scoring with {_date(split.calib_snapshot)} in training, "
             f"stopped and calibrated on {_date(refit.calib_snapshot)}"
@@ -461,8 +465,8 @@ def _train_xgboost(
             calibration, churn.raw_churn(churn_booster, current_b.select(model_features))
         )
         tiers = clv.tier_cutoffs(
-            clv.blend_with_churn(
-                clv.predict_clv(clv_booster, current_b), current_prob, return_revenue
+            clv.apply_blend(
+                clv.predict_clv(clv_booster, current_b), current_prob, _blend_doc(return_revenue)
             )
         )
     elif choice.clv == "classifier":
@@ -505,10 +509,7 @@ def _train_xgboost(
             "validated": {
                 "churn_best_iteration": validated[0].best_iteration,
                 "clv_best_iteration": validated[2].best_iteration,
-                "clv_blend": {
-                    "method": "geometric_with_churn",
-                    "mean_return_revenue": validated[3],
-                },
+                "clv_blend": _blend_doc(validated[3]),
             }
         }
     stay_files, stay_meta = _stay_files(stage, choice)
@@ -526,7 +527,7 @@ def _train_xgboost(
             "clv_features": list(model_features),
             "churn_best_iteration": churn_booster.best_iteration,
             "clv_best_iteration": clv_booster.best_iteration,
-            "clv_blend": {"method": "geometric_with_churn", "mean_return_revenue": return_revenue},
+            "clv_blend": _blend_doc(return_revenue),
             "horizon_days": settings.horizon_days,
             "valid_snapshot": str(valid_snapshot),
             "calib_snapshot": str(_date(refit.calib_snapshot)),
@@ -566,7 +567,8 @@ def _train_xgboost(
     clv_row = {
         **common,
         "model_name": "clv",
-        "algorithm": "xgboost reg:tweedie, geometric mean with P(return) x mean return revenue",
+        "algorithm": "xgboost reg:tweedie"
+        + (", geometric mean with P(return) x mean return revenue" if blended else ""),
         "parameters": {
             **clv.CLV_PARAMS,
             "best_iteration": clv_booster.best_iteration,
@@ -604,12 +606,13 @@ def _train_xgboost(
 
 def _classifier_at(
     labeled: FeatureFrame, stays: baseline.StayLog, settings: Settings, *, max_rows: int
-) -> tuple[np.ndarray, np.ndarray] | None:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """The classifier pair as the validation snapshot would have had it: its labels may not
     reach past that snapshot. Each earlier snapshot's label window is cut at the validation
     snapshot (churned: no stay in between; revenue scaled up to the horizon), windows of at
     least half a horizon only; stopped early and calibrated on the latest of them. Returns the
-    churn probability and CLV for the validation snapshot's rows (None: too little history)."""
+    churn probability, the regression's CLV and the CLV blended with the churn model for the
+    validation snapshot's rows (None: too little history)."""
     import dataclasses
 
     dates = churn.labeled_dates(labeled)
@@ -638,7 +641,42 @@ def _classifier_at(
     value = clv.predict_clv(
         clv.train_clv(split, seed=settings.seed, threads=settings.model_threads), split.valid
     )
-    return prob, clv.blend_with_churn(value, prob, clv.mean_return_revenue(split.calib))
+    return prob, value, clv.blend_with_churn(value, prob, clv.mean_return_revenue(split.calib))
+
+
+#: The classifier's CLV without the blend with its churn model, judged beside it.
+_PLAIN = "classifier_plain"
+
+
+def _blend_or_plain(table: list[dict[str, object]]) -> tuple[list[dict[str, object]], bool]:
+    """Whether the classifier's CLV is blended with its churn model (``clv.blend_with_churn``),
+    and the table with one ``classifier`` row per origin. The blend is kept unless, on the
+    validation snapshot, it loses to the baseline on a CLV figure where the regression alone
+    does not (the blend trades a little MAE for ranking)."""
+    valid = [r for r in table if r["kind"] == "validation"]
+    latest = max((str(r["origin"]) for r in valid), default=None)
+    rows = {str(r["candidate"]): r for r in valid if r["origin"] == latest}
+    blended = True
+    if {"classifier", _PLAIN, "btyd"} <= set(rows):
+        base = rows["btyd"]
+        blended = selection.beats_baseline(
+            rows["classifier"], base, "clv"
+        ) or not selection.beats_baseline(rows[_PLAIN], base, "clv")
+    out = []
+    for row in table:
+        if row["candidate"] == _PLAIN:
+            if not blended:
+                out.append({**row, "candidate": "classifier"})
+        elif not (row["candidate"] == "classifier" and not blended and row["origin"] == latest):
+            out.append(row)
+    return out, blended
+
+
+def _blend_doc(return_revenue: float | None) -> dict[str, object] | None:
+    """The manifest's ``clv_blend`` (None: the regression alone)."""
+    if return_revenue is None:
+        return None
+    return {"method": "geometric_with_churn", "mean_return_revenue": return_revenue}
 
 
 def _train_baseline_only(
