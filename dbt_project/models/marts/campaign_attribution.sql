@@ -74,7 +74,7 @@ ranked as (
         ) as rank_from_first,
         count(*) over (partition by touched.stay_id) as touchpoints,
         power(
-            0.5, touched.days_before_booking * 1.0 / {{ var('attribution_half_life_days', 7) }}
+            0.5, touched.days_before_booking * 1e0 / {{ var('attribution_half_life_days', 7) }}
         ) as decay
     from touched
 ),
@@ -87,15 +87,15 @@ decayed as (
 ),
 
 weighted as (
-    select decayed.*, 'last_touch' as attribution_model, 1.0 as weight
+    select decayed.*, 'last_touch' as attribution_model, 1e0 as weight
     from decayed
     where decayed.rank_from_last = 1
     union all
-    select decayed.*, 'first_touch' as attribution_model, 1.0 as weight
+    select decayed.*, 'first_touch' as attribution_model, 1e0 as weight
     from decayed
     where decayed.rank_from_first = 1
     union all
-    select decayed.*, 'linear' as attribution_model, 1.0 / decayed.touchpoints as weight
+    select decayed.*, 'linear' as attribution_model, 1e0 / decayed.touchpoints as weight
     from decayed
     union all
     select decayed.*, 'time_decay' as attribution_model, decayed.decay_weight as weight

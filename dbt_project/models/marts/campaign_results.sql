@@ -25,7 +25,7 @@ groups as (
         count(*) as guests,
         sum(case when has_responded then 1 else 0 end) as responders,
         sum(case when has_returned then 1 else 0 end) as returned_guests,
-        avg(case when has_returned then 1.0 else 0.0 end) as return_rate,
+        avg(case when has_returned then 1e0 else 0e0 end) as return_rate,
         sum(stays_in_window) as stays,
         avg(cast(stays_in_window as double)) as stays_per_guest,
         coalesce(var_samp(cast(stays_in_window as double)), 0) as stays_variance,
