@@ -11,6 +11,7 @@ process and per data directory), with two shuffle partitions.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import math
 import shutil
 from dataclasses import dataclass
@@ -308,6 +309,85 @@ def test_xgboost_spark_trains_the_model_xgboost_trains(parity: Parity) -> None:
     in_process = local.inplace_predict(features)
     assert np.max(np.abs(from_spark - in_process)) < 1e-4
     assert model.get_booster().save_raw("ubj")  # the artifact the registry stores
+
+
+def test_copies_go_through_parquet_files_both_ways(parity: Parity) -> None:
+    """The Python stages' copies: a Parquet table is read from its own files (no Spark job),
+    a view through files Spark writes, and DuckDB tables go back with Spark's types
+    (timestamps as instants, 128-bit integers as decimals); values survive both ways."""
+    from pyspark.sql import SparkSession
+
+    from guestloyalty.warehouse import spark_copies
+
+    spark = SparkSession.getActiveSession()
+    scratch = spark_copies.scratch_layout(parity.spark)
+    spark.sql("create database if not exists copies_test")
+    spark.sql(
+        "create or replace table copies_test.typed using parquet as select * from values "
+        "(1, 'guest''s', cast('2024-03-01' as date), timestamp'2024-03-01 23:30:00', "
+        "cast(1.25 as decimal(12, 2)), 0.5d), "
+        "(2, null, null, null, null, null) as t(id, name, day, at, amount, share)"
+    )
+    spark.sql(
+        "create or replace table copies_test.never_written (id int, at timestamp) using parquet"
+    )
+    spark.sql(
+        "create or replace view copies_test.doubled as select id * 2 as id from copies_test.typed"
+    )
+    copied = spark_copies.copy_to_duckdb(
+        spark,
+        {
+            "typed": "copies_test.typed",
+            "never_written": "copies_test.never_written",
+            "doubled": "copies_test.doubled",
+            "missing": "copies_test.missing",
+        },
+        scratch.silver_path,
+        exports=scratch.exports,
+    )
+    assert copied == ["typed", "never_written", "doubled"]
+    assert (scratch.exports / "in" / "doubled").is_dir()  # the view went through files
+    assert not (scratch.exports / "in" / "typed").exists()  # the table was read in place
+    with duckdb.connect(str(scratch.silver_path)) as con:
+        rows = con.execute("select * from typed order by id").fetchall()
+        types = dict(
+            con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_name = 'typed'"
+            ).fetchall()
+        )
+        assert con.execute("select count(*) from never_written").fetchone()[0] == 0
+        assert sorted(con.execute("select id from doubled").fetchall()) == [(2,), (4,)]
+        con.execute("create table back as select *, sum(id) over () as total from typed")
+    assert rows[0] == (
+        1,
+        "guest's",
+        dt.date(2024, 3, 1),
+        dt.datetime(2024, 3, 1, 23, 30),  # UTC wall time, as on the DuckDB engine
+        decimal.Decimal("1.25"),
+        0.5,
+    )
+    assert rows[1] == (2, None, None, None, None, None)
+    assert types["at"] == "TIMESTAMP" and types["amount"] == "DECIMAL(12,2)"
+
+    written = spark_copies.copy_to_spark(
+        spark, scratch.silver_path, ["back", "absent"], "copies_test", exports=scratch.exports
+    )
+    assert written == ["back"]
+    fields = {
+        field.name: field.dataType.simpleString()
+        for field in spark.table("copies_test.back").schema
+    }
+    assert fields["at"] == "timestamp" and fields["total"] == "decimal(38,0)"
+    assert fields["amount"] == "decimal(12,2)" and fields["day"] == "date"
+    back = spark.sql(
+        "select id, name, cast(at as string) as at, amount, total from copies_test.back order by id"
+    ).collect()
+    assert [tuple(row) for row in back] == [
+        (1, "guest's", "2024-03-01 23:30:00", decimal.Decimal("1.25"), 3),
+        (2, None, None, None, 3),
+    ]
+    spark.sql("drop database copies_test cascade")
 
 
 def test_publish_switches_one_pointer(parity: Parity, monkeypatch: pytest.MonkeyPatch) -> None:

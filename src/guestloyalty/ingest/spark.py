@@ -15,6 +15,8 @@ a mapping is refused here, so nothing loads without the checks it would get ther
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -158,58 +160,62 @@ def _append(
     contract = contract_for(entity)
     known = contract.columns()
     extras = [c for c in frame.columns if c not in known and not c.startswith("_")]
-    numbered = _numbered(frame)
-    columns = [
-        (F.col(f"`{c}`") if c in frame.columns else F.lit(None)).cast("string").alias(c)
-        for c in known
-    ]
-    extra = (
-        F.to_json(F.struct(*[F.col(f"`{c}`").cast("string").alias(c) for c in extras]))
-        if extras
-        else F.lit(None).cast("string")
-    )
-    table = f"{BRONZE_SCHEMA}.{entity}"
-    out = numbered.select(
-        *columns,
-        F.lit(batch_id).alias("_batch_id"),
-        F.lit(str(path.resolve())).alias("_source_file"),
-        F.col("_row_number"),
-        F.lit(now).cast("timestamp").alias("_loaded_at"),
-        extra.alias("_extra"),
-    )
-    if not has_table(spark, BRONZE_SCHEMA, entity):
-        ensure_bronze_tables(spark)
-    out.cache()
-    try:
-        rows = out.count()
+    with _numbered(frame) as (numbered, rows):
+        columns = [
+            (F.col(f"`{c}`") if c in frame.columns else F.lit(None)).cast("string").alias(c)
+            for c in known
+        ]
+        extra = (
+            F.to_json(F.struct(*[F.col(f"`{c}`").cast("string").alias(c) for c in extras]))
+            if extras
+            else F.lit(None).cast("string")
+        )
+        table = f"{BRONZE_SCHEMA}.{entity}"
+        out = numbered.select(
+            *columns,
+            F.lit(batch_id).alias("_batch_id"),
+            F.lit(str(path.resolve())).alias("_source_file"),
+            F.col("_row_number"),
+            F.lit(now).cast("timestamp").alias("_loaded_at"),
+            extra.alias("_extra"),
+        )
+        if not has_table(spark, BRONZE_SCHEMA, entity):
+            ensure_bronze_tables(spark)
         if rows:
             out.write.insertInto(table)
-    finally:
-        out.unpersist()
-    return rows
+        return rows
 
 
-def _numbered(frame: DataFrame) -> DataFrame:
+@contextmanager
+def _numbered(frame: DataFrame) -> Iterator[tuple[DataFrame, int]]:
     """``_row_number``: the row's position in its file from 1, without a one-partition
     window: Spark's ids are (partition << 33) + position in it, the partitions of one file
-    follow the file's order, so the rank is the rows of earlier partitions plus the position."""
+    follow the file's order, so the rank is the rows of earlier partitions plus the position.
+    Also the file's row count: the sum of the partition counts, so that the load is the only
+    other pass (over the cached ids, released when the block ends)."""
     from pyspark.sql import functions as F
 
     with_ids = frame.withColumn("_id", F.monotonically_increasing_id()).withColumn(
         "_part", F.spark_partition_id()
     )
     with_ids.cache()
-    counts = sorted(
-        (row["_part"], row["count"]) for row in with_ids.groupBy("_part").count().collect()
-    )
-    offsets, total = {}, 0
-    for part, count in counts:
-        offsets[part] = total
-        total += count
-    offset = F.lit(0)
-    for part, start in offsets.items():
-        offset = F.when(F.col("_part") == part, F.lit(start)).otherwise(offset)
-    first_id = F.col("_part").cast("long") * (1 << 33)
-    return with_ids.withColumn(
-        "_row_number", (offset + F.col("_id") - first_id + 1).cast("long")
-    ).drop("_id", "_part")
+    try:
+        counts = sorted(
+            (row["_part"], row["count"]) for row in with_ids.groupBy("_part").count().collect()
+        )
+        offsets, total = {}, 0
+        for part, count in counts:
+            offsets[part] = total
+            total += count
+        offset = F.lit(0)
+        for part, start in offsets.items():
+            offset = F.when(F.col("_part") == part, F.lit(start)).otherwise(offset)
+        first_id = F.col("_part").cast("long") * (1 << 33)
+        yield (
+            with_ids.withColumn(
+                "_row_number", (offset + F.col("_id") - first_id + 1).cast("long")
+            ).drop("_id", "_part"),
+            total,
+        )
+    finally:
+        with_ids.unpersist()

@@ -17,6 +17,7 @@ from guestloyalty.config import Settings
 from guestloyalty.errors import NoDataError
 from guestloyalty.warehouse import Layout, copy_state_into
 from guestloyalty.warehouse import spark as warehouse
+from guestloyalty.warehouse import spark_copies as copies
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -76,14 +77,21 @@ def _copies(
     silver: tuple[str, ...] = (),
     gold: tuple[str, ...] = (),
     gold_schema: str | None = None,
-) -> warehouse.ScratchLayout:
+) -> copies.ScratchLayout:
     """A fresh working copy holding the silver tables and the gold build's (or
     ``gold_schema``'s, into the copy's published gold) tables a Python stage reads."""
-    scratch = warehouse.scratch_layout(layout)
-    warehouse.copy_to_duckdb(spark, {name: f"{S}.{name}" for name in silver}, scratch.silver_path)
+    scratch = copies.scratch_layout(layout)
+    copies.copy_to_duckdb(
+        spark,
+        {name: f"{S}.{name}" for name in silver},
+        scratch.silver_path,
+        exports=scratch.exports,
+    )
     source = gold_schema or warehouse.gold_build_schema(layout)
     target = scratch.gold_path if gold_schema else scratch.gold_build_path
-    warehouse.copy_to_duckdb(spark, {name: f"{source}.{name}" for name in gold}, target)
+    copies.copy_to_duckdb(
+        spark, {name: f"{source}.{name}" for name in gold}, target, exports=scratch.exports
+    )
     return scratch
 
 
@@ -122,7 +130,9 @@ def stage_transform(layout: Layout, settings: Settings, *, run_id: str) -> dict[
     started = time.perf_counter()
     scratch = _copies(spark, layout, silver=SENTIMENT_SILVER)
     scored = score_sentiment(scratch, settings)
-    warehouse.copy_to_spark(spark, scratch.gold_build_path, list(SENTIMENT_TABLES), build)
+    copies.copy_to_spark(
+        spark, scratch.gold_build_path, list(SENTIMENT_TABLES), build, exports=scratch.exports
+    )
     sentiment_seconds = round(time.perf_counter() - started, 2)
     gold = run_dbt(layout, settings, selection=PRE_SCORING_GOLD)
     return {
@@ -133,7 +143,7 @@ def stage_transform(layout: Layout, settings: Settings, *, run_id: str) -> dict[
     }
 
 
-def _model_inputs(spark: SparkSession, layout: Layout) -> warehouse.ScratchLayout:
+def _model_inputs(spark: SparkSession, layout: Layout) -> copies.ScratchLayout:
     return _copies(spark, layout, silver=MODEL_SILVER, gold=MODEL_GOLD)
 
 
@@ -153,8 +163,12 @@ def stage_score(layout: Layout, settings: Settings) -> dict[str, object]:
     spark = spark_session(layout, settings)
     scratch = _model_inputs(spark, layout)
     details = score_current(scratch, settings).details()
-    warehouse.copy_to_spark(
-        spark, scratch.gold_build_path, list(SCORE_TABLES), warehouse.gold_build_schema(layout)
+    copies.copy_to_spark(
+        spark,
+        scratch.gold_build_path,
+        list(SCORE_TABLES),
+        warehouse.gold_build_schema(layout),
+        exports=scratch.exports,
     )
     return details
 
@@ -168,7 +182,9 @@ def stage_recommend(layout: Layout, settings: Settings) -> dict[str, object]:
     build = warehouse.gold_build_schema(layout)
     scratch = _copies(spark, layout, silver=RECOMMEND_SILVER, gold=RECOMMEND_GOLD)
     details = score_recommendations(scratch, settings).details()
-    warehouse.copy_to_spark(spark, scratch.gold_build_path, ["guest_recommendations"], build)
+    copies.copy_to_spark(
+        spark, scratch.gold_build_path, ["guest_recommendations"], build, exports=scratch.exports
+    )
     return details
 
 
@@ -176,10 +192,14 @@ def stage_no_scores(layout: Layout, settings: Settings, reason: str) -> dict[str
     from guestloyalty.scoring.score import write_empty_scores
 
     spark = spark_session(layout, settings)
-    scratch = warehouse.scratch_layout(layout)
+    scratch = copies.scratch_layout(layout)
     write_empty_scores(scratch)
-    warehouse.copy_to_spark(
-        spark, scratch.gold_build_path, list(SCORE_TABLES), warehouse.gold_build_schema(layout)
+    copies.copy_to_spark(
+        spark,
+        scratch.gold_build_path,
+        list(SCORE_TABLES),
+        warehouse.gold_build_schema(layout),
+        exports=scratch.exports,
     )
     return {"guests_scored": 0, "scores_missing": reason}
 
@@ -191,7 +211,7 @@ def stage_post_scoring(layout: Layout, settings: Settings) -> dict[str, int]:
     return {"dbt_nodes_passed": run_dbt(layout, settings, selection=POST_SCORING).passed}
 
 
-def gate_inputs(layout: Layout, settings: Settings) -> warehouse.ScratchLayout:
+def gate_inputs(layout: Layout, settings: Settings) -> copies.ScratchLayout:
     """Copies of what the plausibility gate compares: the build's and the published gold's
     figures (and the silver tables its messages name), for ``pipeline.stage_gate``."""
     spark = spark_session(layout, settings)
@@ -200,8 +220,11 @@ def gate_inputs(layout: Layout, settings: Settings) -> warehouse.ScratchLayout:
         return _copies(spark, layout, gold=GATE_GOLD)
     scratch = _copies(spark, layout, silver=GATE_SILVER, gold=GATE_GOLD, gold_schema=published)
     build = warehouse.gold_build_schema(layout)
-    warehouse.copy_to_duckdb(
-        spark, {name: f"{build}.{name}" for name in GATE_GOLD}, scratch.gold_build_path
+    copies.copy_to_duckdb(
+        spark,
+        {name: f"{build}.{name}" for name in GATE_GOLD},
+        scratch.gold_build_path,
+        exports=scratch.exports,
     )
     return scratch
 
@@ -212,10 +235,10 @@ def stage_publish(layout: Layout, settings: Settings) -> dict[str, object]:
 
     spark = spark_session(layout, settings)
     build = warehouse.gold_build_schema(layout)
-    scratch = warehouse.scratch_layout(layout)
+    scratch = copies.scratch_layout(layout)
     with duckdb.connect(str(scratch.gold_build_path)) as con:
         copied = copy_state_into(layout, con)
-    warehouse.copy_to_spark(spark, scratch.gold_build_path, copied, build)
+    copies.copy_to_spark(spark, scratch.gold_build_path, copied, build, exports=scratch.exports)
     counts = {
         name: spark.table(f"{build}.{name}").count() for name in warehouse.table_names(spark, build)
     }

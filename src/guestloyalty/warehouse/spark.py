@@ -7,6 +7,8 @@ Everything Spark writes lives under ``<data>/spark/``:
     metastore_db/          the catalog (Hive metastore in embedded Derby: one process at a
                            time, which the pipeline lock already guarantees)
     BUILD                  name of the gold schema the run in progress builds into
+    scratch/               the Python stages' DuckDB working copies and the Parquet files
+                           on their way between the engines (``warehouse.spark_copies``)
     GOLD                   name of the published gold schema (see :func:`publish_gold`)
 
 Tables are Parquet, not Delta: Delta Lake's jars are not part of pyspark (they would be
@@ -33,7 +35,6 @@ import os
 import re
 import shutil
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -66,6 +67,22 @@ appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n
 logger.hms.name = org.apache.hadoop.hive.metastore.RetryingHMSHandler
 logger.hms.level = off
 """
+
+
+def driver_memory() -> str:
+    """``spark.driver.memory``: $GUESTLOYALTY_SPARK_DRIVER_MEMORY, else a quarter of the
+    machine's memory, between 2 and 16 GiB. In local mode the driver JVM also runs every
+    task (dbt's joins and sorts, the Parquet writes), so its heap is the engine's working
+    memory; a quarter leaves the rest to DuckDB and xgboost in the Python process and to
+    the page cache. It is a ceiling (``-Xmx``): the JVM takes it only as it needs it."""
+    override = os.environ.get("GUESTLOYALTY_SPARK_DRIVER_MEMORY")
+    if override:
+        return override
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return "2g"
+    return f"{min(max(total // 4 // 2**30, 2), 16)}g"
 
 
 def spark_dir(layout: Layout) -> Path:
@@ -149,7 +166,7 @@ def session(
         "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
-        "spark.driver.memory": os.environ.get("GUESTLOYALTY_SPARK_DRIVER_MEMORY", "2g"),
+        "spark.driver.memory": driver_memory(),
         **(conf or {}),
     }
     # the Python workers that stream Arrow batches back run this interpreter (pyspark reads
@@ -271,156 +288,10 @@ def publish_gold(spark: SparkSession, layout: Layout) -> str:
     return build
 
 
-# -- Arrow in and out ---------------------------------------------------------------------
+# -- small results ------------------------------------------------------------------------
 
 
 def to_arrow(frame: DataFrame) -> pa.Table:
-    """A Spark DataFrame as one Arrow table (Spark sends it as Arrow record batches)."""
+    """A small Spark DataFrame as one Arrow table. It travels through the driver as task
+    results: tables go through Parquet files instead (``warehouse.spark_copies``)."""
     return frame.toArrow()
-
-
-def write_arrow(
-    spark: SparkSession, table: pa.Table, name: str, *, partitions: int | None = None
-) -> None:
-    """Replace the Spark table ``name`` (schema.table) with an Arrow table, as Parquet."""
-    frame = spark.createDataFrame(table) if table.num_rows else _empty_frame(spark, table)
-    if partitions:
-        frame = frame.repartition(partitions)
-    frame.write.mode("overwrite").format("parquet").saveAsTable(name)
-
-
-def _empty_frame(spark: SparkSession, table: pa.Table) -> DataFrame:
-    from pyspark.sql.pandas.types import from_arrow_schema
-
-    return spark.createDataFrame([], from_arrow_schema(table.schema))
-
-
-# -- the Python stages' working copy ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ScratchLayout(Layout):
-    """A layout whose silver, gold build and published gold are DuckDB working copies.
-
-    The Python stages (sentiment, train, score, gate) read and write DuckDB; on the Spark
-    engine they run unchanged against copies of the few Spark tables each one reads, streamed
-    in as Arrow record batches (:func:`copy_to_duckdb`), and what they write goes back as
-    Spark tables (:func:`copy_to_spark`). State (registry, score history, run log) and model
-    artifacts stay where they are.
-    """
-
-    scratch_dir: Path = Path("scratch")
-
-    @property
-    def silver_path(self) -> Path:
-        return self.scratch_dir / "silver.duckdb"
-
-    @property
-    def gold_build_path(self) -> Path:
-        return self.scratch_dir / "gold_build.duckdb"
-
-    @property
-    def gold_path(self) -> Path:
-        return self.scratch_dir / "gold.duckdb"
-
-
-def scratch_layout(layout: Layout) -> ScratchLayout:
-    """An empty working copy under ``<data>/spark/scratch`` (what a crashed run left is gone)."""
-    scratch = spark_dir(layout) / "scratch"
-    if scratch.exists():
-        shutil.rmtree(scratch)
-    scratch.mkdir(parents=True)
-    return ScratchLayout(layout.data_dir, scratch_dir=scratch)
-
-
-def arrow_batches(frame: DataFrame) -> pa.RecordBatchReader:
-    """A Spark DataFrame as a stream of Arrow record batches, one partition at a time: the
-    driver never holds the whole table (``spark.sql.execution.arrow.maxRecordsPerBatch`` rows
-    per batch). What ``DataFrame.__arrow_c_stream__`` does, with the session's time zone on
-    timestamp columns (pyspark 4.3's own stream fails on them)."""
-    import pyarrow as pa
-    from pyspark.sql.pandas.types import to_arrow_schema
-    from pyspark.sql.types import BinaryType, StructField, StructType
-
-    def serialized(batches):  # noqa: ANN001, ANN202 - runs in Spark's Python workers
-        import pyarrow as pa
-
-        for batch in batches:
-            sink = pa.BufferOutputStream()
-            with pa.ipc.new_stream(sink, batch.schema) as writer:
-                writer.write_batch(batch)
-            yield pa.RecordBatch.from_arrays([pa.array([sink.getvalue().to_pybytes()])], ["ipc"])
-
-    schema = to_arrow_schema(
-        frame.schema, timezone=frame.sparkSession.conf.get("spark.sql.session.timeZone")
-    )
-    blobs = frame.mapInArrow(serialized, StructType([StructField("ipc", BinaryType(), False)]))
-
-    def batches():  # noqa: ANN202
-        for row in blobs.toLocalIterator():
-            with pa.ipc.open_stream(row.ipc) as reader:
-                for batch in reader:
-                    yield batch.cast(schema) if not batch.schema.equals(schema) else batch
-
-    return pa.RecordBatchReader.from_batches(schema, batches())
-
-
-def copy_to_duckdb(spark: SparkSession, tables: dict[str, str], path: Path) -> list[str]:
-    """Copy Spark tables (``{duckdb name: spark schema.table}``) into the DuckDB file
-    ``path``, batch by batch; tables Spark does not have are left out. Returns those copied."""
-    import duckdb
-
-    copied = []
-    with duckdb.connect(str(path)) as con:
-        for name, source in tables.items():
-            schema, _, table = source.partition(".")
-            if not has_table(spark, schema, table) and not _is_view(spark, schema, table):
-                continue
-            reader = _naive_timestamps(arrow_batches(spark.table(source)))  # noqa: F841
-            con.execute(f'create or replace table "{name}" as select * from reader')
-            copied.append(name)
-    return copied
-
-
-def _is_view(spark: SparkSession, schema: str, table: str) -> bool:
-    return spark.catalog.databaseExists(schema) and any(
-        t.name == table for t in spark.catalog.listTables(schema)
-    )
-
-
-def _naive_timestamps(reader: pa.RecordBatchReader) -> pa.RecordBatchReader:
-    """Spark sends timestamps as UTC instants (its session time zone is UTC); DuckDB's tables
-    hold them as plain timestamps: drop the zone, keep the wall time in UTC."""
-    import pyarrow as pa
-
-    schema = pa.schema(
-        [
-            field.with_type(pa.timestamp(field.type.unit))
-            if pa.types.is_timestamp(field.type) and field.type.tz is not None
-            else field
-            for field in reader.schema
-        ]
-    )
-    if schema.equals(reader.schema):
-        return reader
-    return pa.RecordBatchReader.from_batches(schema, (batch.cast(schema) for batch in reader))
-
-
-def copy_to_spark(spark: SparkSession, path: Path, tables: list[str], schema: str) -> list[str]:
-    """Write DuckDB tables of ``path`` as Spark tables ``schema.<name>`` (replacing them);
-    tables the file does not have are left out. Returns those written."""
-    import duckdb
-
-    written = []
-    with duckdb.connect(str(path), read_only=True) as con:
-        present = {
-            row[0] for row in con.execute("select table_name from duckdb_tables()").fetchall()
-        }
-        for name in tables:
-            if name not in present:
-                continue
-            write_arrow(
-                spark, con.sql(f'select * from "{name}"').to_arrow_table(), f"{schema}.{name}"
-            )
-            written.append(name)
-    return written
