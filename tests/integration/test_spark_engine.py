@@ -311,7 +311,7 @@ def test_xgboost_spark_trains_the_model_xgboost_trains(parity: Parity) -> None:
     assert model.get_booster().save_raw("ubj")  # the artifact the registry stores
 
 
-def test_copies_go_through_parquet_files_both_ways(parity: Parity) -> None:
+def test_copies_go_through_parquet_files_both_ways(tmp_path: Path) -> None:
     """The Python stages' copies: a Parquet table is read from its own files (no Spark job),
     a view through files Spark writes, and DuckDB tables go back with Spark's types
     (timestamps as instants, 128-bit integers as decimals); values survive both ways."""
@@ -319,18 +319,20 @@ def test_copies_go_through_parquet_files_both_ways(parity: Parity) -> None:
 
     from guestloyalty.warehouse import spark_copies
 
-    spark = SparkSession.getActiveSession()
-    scratch = spark_copies.scratch_layout(parity.spark)
-    spark.sql("create database if not exists copies_test")
+    # the module's session when the parity world built one, else one of its own
+    spark = SparkSession.getActiveSession() or spark_warehouse.session(
+        Layout(tmp_path / "session"), conf=SPARK_CONF
+    )
+    scratch = spark_copies.scratch_layout(Layout(tmp_path))
+    spark.sql("drop database if exists copies_test cascade")
+    spark.sql("create database copies_test")
     spark.sql(
-        "create or replace table copies_test.typed using parquet as select * from values "
+        "create table copies_test.typed using parquet as select * from values "
         "(1, 'guest''s', cast('2024-03-01' as date), timestamp'2024-03-01 23:30:00', "
         "cast(1.25 as decimal(12, 2)), 0.5d), "
         "(2, null, null, null, null, null) as t(id, name, day, at, amount, share)"
     )
-    spark.sql(
-        "create or replace table copies_test.never_written (id int, at timestamp) using parquet"
-    )
+    spark.sql("create table copies_test.never_written (id int, at timestamp) using parquet")
     spark.sql(
         "create or replace view copies_test.doubled as select id * 2 as id from copies_test.typed"
     )

@@ -159,10 +159,10 @@ def _create_empty(
     import pyarrow as pa
     from pyspark.sql.pandas.types import to_arrow_schema
 
-    schema = to_arrow_schema(spark.table(source).schema)
+    schema = to_arrow_schema(spark.table(source).schema, timezone="UTC")
     empty = pa.schema(  # noqa: F841 - read by the query below
         [
-            field.with_type(pa.timestamp(field.type.unit))
+            field.with_type(pa.timestamp(field.type.unit))  # UTC wall time, as copied rows
             if pa.types.is_timestamp(field.type)
             else field
             for field in schema
