@@ -249,29 +249,40 @@ def _stored_scores(con: duckdb.DuckDBPyConnection, guest_id: str) -> dict[str, o
     return dict(zip(columns, rows[0], strict=True)) if rows else {}
 
 
-def _feature_values(
+def _snapshot_values(
     con: duckdb.DuckDBPyConnection,
     guest_id: str,
     names: list[str],
     *,
     snapshot_columns: set[str],
-    stored: dict[str, object],
 ) -> dict[str, float | None] | None:
-    """The guest's current-snapshot value of every model input in ``names``.
-
-    Snapshot columns come from ``guest_feature_snapshots``; the buy-till-you-die inputs
-    (``btyd_*``) from the guest's ``guest_scores`` row, which the scoring stage computed from
-    the same stays at the same as_of.
-    """
+    """The guest's current-snapshot row: the inputs in ``names`` that are snapshot columns
+    (None: no current row)."""
     in_snapshot = [name for name in names if name in snapshot_columns]
     columns = ", ".join(f"cast({name} as double)" for name in in_snapshot) or "1"
     rows = con.sql(
         f"select {columns} from guest_feature_snapshots where not is_labeled and guest_id = ?",
         params=[guest_id],
     ).fetchall()
-    if not rows:
+    return dict(zip(in_snapshot, rows[0], strict=False)) if rows else None
+
+
+def _feature_values(
+    snapshot: dict[str, float | None] | None,
+    names: list[str],
+    *,
+    stored: dict[str, object],
+) -> dict[str, float | None] | None:
+    """The guest's current-snapshot value of every model input in ``names``.
+
+    Snapshot columns come from ``guest_feature_snapshots`` (``snapshot``, from
+    :func:`_snapshot_values`); the buy-till-you-die inputs (``btyd_*``) from the guest's
+    ``guest_scores`` row, which the scoring stage computed from the same stays at the same
+    as_of.
+    """
+    if snapshot is None:
         return None
-    values: dict[str, float | None] = dict(zip(in_snapshot, rows[0], strict=False))
+    values = dict(snapshot)
     for name in names:
         if name not in values:
             stored_value = stored.get(BASELINE_COLUMNS.get(name, name))
@@ -511,14 +522,20 @@ def score_one_guest(
     with connect(layout.gold_path, read_only=True) as con:
         catalog = _catalog(con)
         tables = set(catalog)
-        resolved, matched_by = resolve_guest_id(
-            con, guest_id, tables=tables, source_system=source_system
-        )
         snapshot_columns = catalog.get("guest_feature_snapshots", set())
+        # our own id with a current row, the common case, costs one lookup of the snapshots
+        snapshot = None
+        if source_system is None:
+            snapshot = _snapshot_values(con, guest_id, needed, snapshot_columns=snapshot_columns)
+        if snapshot is not None:
+            resolved, matched_by = guest_id, "guest_id"
+        else:
+            resolved, matched_by = resolve_guest_id(
+                con, guest_id, tables=tables, source_system=source_system
+            )
+            snapshot = _snapshot_values(con, resolved, needed, snapshot_columns=snapshot_columns)
         stored = _stored_scores(con, resolved) if "guest_scores" in tables else {}
-        values = _feature_values(
-            con, resolved, needed, snapshot_columns=snapshot_columns, stored=stored
-        )
+        values = _feature_values(snapshot, needed, stored=stored)
         as_of = con.sql("select as_of_date from run_context").fetchall()[0][0]
         if values is None:
             return _no_stay_yet(
