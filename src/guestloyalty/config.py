@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from guestloyalty import defaults
+
 DEFAULT_HORIZON_DAYS = 365
 
 
@@ -16,9 +18,9 @@ class ChurnRiskCutoffs(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    medium: float = 0.5
-    high: float = 0.7
-    critical: float = 0.85
+    medium: float = defaults.RISK_MEDIUM
+    high: float = defaults.RISK_HIGH
+    critical: float = defaults.RISK_CRITICAL
 
     @field_validator("critical")
     @classmethod
