@@ -295,11 +295,18 @@ def stage_gate(
     return {"changes_accepted": len(result.changes), "changes": result.changes}
 
 
-def stage_post_scoring(layout: Layout, settings: Settings) -> dict[str, int]:
+def stage_post_scoring(layout: Layout, settings: Settings) -> dict[str, object]:
+    """The marts over the scores; with ``nba_targeting`` uplift, first ``guest_uplift`` (the
+    uplift model of the past campaigns) for next_best_action to rank by."""
     from guestloyalty.transform import POST_SCORING, run_dbt
 
+    details: dict[str, object] = {}
+    if settings.nba_targeting == "uplift":
+        from guestloyalty.campaigns.guest_uplift import write_guest_uplift
+
+        details["nba_targeting"] = write_guest_uplift(layout, settings)
     result = run_dbt(layout, settings, selection=POST_SCORING)
-    return {"dbt_nodes_passed": result.passed}
+    return {"dbt_nodes_passed": result.passed, **details}
 
 
 def stage_publish(layout: Layout, report: RunReport) -> dict[str, object]:
