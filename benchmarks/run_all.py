@@ -47,13 +47,13 @@ DEFAULT_SIZES = (100_000, 1_000_000)
 QUICK_SIZES = (10_000,)
 GIB = 2**30
 
-#: Targets of issue 8 (seconds / bytes).
+#: Targets of issue 22 (seconds / bytes; BTYD fit and 10M-stay ingest from issue 8).
 TARGETS = {
-    "end_to_end_s": {100_000: 30.0, 1_000_000: 180.0},
-    "peak_rss_bytes": {1_000_000: 8 * GIB},
-    "floor_ratio": {1_000_000: 6.0},
+    "end_to_end_s": {100_000: 25.0, 1_000_000: 120.0},
+    "peak_rss_bytes": {1_000_000: 6 * GIB},
+    "floor_ratio": {1_000_000: 10.0},
     "btyd_fit_s": 3.0,
-    "score_guest_p95_s": 0.5,
+    "score_guest_p95_s": 0.25,
     "ingest_10m_stays_s": 60.0,
 }
 
@@ -517,7 +517,11 @@ def run_extras(results: list[dict], *, work: Path, timeout: float | None) -> dic
         )
         found = _last_json(log)
         extras["score_guest"] = (
-            {**found, "guests_in_gold": smallest["guests"], "target_p95": 0.5}
+            {
+                **found,
+                "guests_in_gold": smallest["guests"],
+                "target_p95": TARGETS["score_guest_p95_s"],
+            }
             if rc == 0 and found
             else {"rc": rc, "error": _tail(log)}
         )
@@ -593,6 +597,7 @@ def markdown(report: dict) -> str:
         "",
     ]
     if done:
+        lines += summary_table(done, report.get("extras", {}))
         stages = list(dict.fromkeys(stage for r in done for stage in r["stages"]))
         lines += [
             "## Wall seconds per stage",
@@ -680,13 +685,15 @@ def markdown(report: dict) -> str:
             + " | ".join(f"{r.get('floor', {}).get('rows', 0):,}" for r in done)
             + " |"
         )
-        lines += ["", "## Slowest dbt nodes (seconds, pre-scoring build)", ""]
+        lines += ["", "## Slowest dbt nodes (seconds, pre-scoring builds)", ""]
         for r in done:
-            slowest = r.get("dbt_pre_scoring", {}).get("slowest", [])
-            lines.append(
-                f"- {r['guests']:,} guests: "
-                + ", ".join(f"{n['node']} {n['seconds']:.1f}" for n in slowest[:5])
-            )
+            for build in ("dbt_silver_build", "dbt_pre_scoring"):
+                slowest = r.get(build, {}).get("slowest", [])
+                which = "silver build" if build == "dbt_silver_build" else "gold build"
+                lines.append(
+                    f"- {r['guests']:,} guests, {which}: "
+                    + ", ".join(f"{n['node']} {n['seconds']:.1f}" for n in slowest[:6])
+                )
             by_type = r.get("dbt_pre_scoring", {}).get("by_type", {})
             lines.append(
                 "  - node seconds summed by kind (2 threads run them): "
@@ -722,6 +729,81 @@ def markdown(report: dict) -> str:
     lines += ["", "## Targets", "", "| target | measured | met |", "|---|---:|:---:|"]
     lines += [f"| {name} | {value} | {met} |" for name, value, met in targets(report)]
     return "\n".join(lines) + "\n"
+
+
+#: Wall-clock rows of the stage table that one CPU figure covers (dbt runs in the transform
+#: stage, with the sentiment stage between its two builds).
+_CPU_OF = {"dbt start-up": "transform"}
+_PART_OF_TRANSFORM = ("dbt silver", "sentiment", "dbt gold")
+
+
+def summary_table(done: list[dict], extras: dict) -> list[str]:
+    """Issue 22's table: wall and CPU seconds per stage for every size, peak RSS, the floor,
+    the ratio and score-guest's p95, beside the load average they were measured at."""
+    header = "| stage | " + " | ".join(
+        f"{r['guests']:,} wall s | {r['guests']:,} CPU s" for r in done
+    )
+    lines = [
+        "## Summary (issue 22)",
+        "",
+        "CPU seconds are user + system of every thread and worker; the dbt stage's CPU is "
+        "one figure for start-up, silver, sentiment and gold (one process, two builds).",
+        "",
+        header + " |",
+        "|---|" + "---:|---:|" * len(done),
+    ]
+    stages = list(dict.fromkeys(stage for r in done for stage in r["stages"]))
+    for stage in stages:
+        cells = []
+        for r in done:
+            cpu = r.get("stage_cpu_seconds", {})
+            if stage in _PART_OF_TRANSFORM:
+                cpu_cell = "↑"
+            else:
+                cpu_cell = _num(cpu.get(_CPU_OF.get(stage, stage)))
+            cells.append(f"{_num(r['stages'].get(stage))} | {cpu_cell}")
+        label = "dbt start-up (CPU: whole transform)" if stage == "dbt start-up" else stage
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines.append(
+        "| **end to end** | "
+        + " | ".join(
+            f"**{r['end_to_end_seconds']:.1f}** | **{sum(r.get('stages_cpu', {}).values()):.1f}**"
+            for r in done
+        )
+        + " |"
+    )
+    lines.append(
+        "| peak RSS, process tree | "
+        + " | ".join(f"{r['peak_rss_bytes'] / GIB:.2f} GiB | " for r in done)
+        + " |"
+    )
+    lines.append(
+        "| floor: SQL features + 1 xgboost fit | "
+        + " | ".join(
+            f"{_num(r.get('floor', {}).get('total_seconds'))} | "
+            f"{_num(r.get('floor', {}).get('total_cpu_seconds'))}"
+            for r in done
+        )
+        + " |"
+    )
+    lines.append(
+        "| pipeline without generate / floor | "
+        + " | ".join(
+            f"{_num(r.get('floor_ratio'), '{:.1f}×')} | {_num(r.get('floor_cpu_ratio'), '{:.1f}×')}"
+            for r in done
+        )
+        + " |"
+    )
+    sg = extras.get("score_guest", {})
+    if "p95_s" in sg:
+        lines.append(
+            f"| score-guest p95 (p50), {sg['guests_in_gold']:,}-guest gold, 100 processes | "
+            f"{sg['p95_s']:.3f} ({sg['p50_s']:.3f}) | {sg['cpu_p95_s']:.3f} |"
+            + " |"
+            * (2 * len(done) - 2)
+        )
+    lines.append("")
+    return lines
 
 
 def _failure(result: dict) -> str:
@@ -773,12 +855,13 @@ def targets(report: dict) -> list[tuple[str, str, str]]:
         fit = extras["btyd_fit_1m"]["seconds"]
         rows.append(("BTYD fit, 1M customers < 3 s", f"{fit:.2f} s", _yes(fit < 3.0)))
     if "p95_s" in extras.get("score_guest", {}):
-        sg = extras["score_guest"]
+        sg, limit = extras["score_guest"], TARGETS["score_guest_p95_s"]
         rows.append(
             (
-                f"score-guest p95 < 0.5 s ({sg['guests_in_gold']:,}-guest gold)",
-                f"{sg['p95_s']:.3f} s",
-                _yes(sg["p95_s"] < 0.5),
+                f"score-guest p95 ≤ {limit} s ({sg['guests_in_gold']:,}-guest gold, "
+                "100 fresh processes)",
+                f"{sg['p95_s']:.3f} s (p50 {sg['p50_s']:.3f}, CPU p95 {sg['cpu_p95_s']:.3f})",
+                _yes(sg["p95_s"] <= limit),
             )
         )
     ingest = extras.get("ingest_10m_stays", {})

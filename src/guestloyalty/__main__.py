@@ -1,3 +1,3 @@
-from guestloyalty.cli import main
+from guestloyalty.console import main
 
 main()

@@ -726,12 +726,12 @@ def score_guest(
     ] = False,
 ) -> None:
     """Score one guest live: churn risk, CLV, segment, reasons and the next best action."""
-    from guestloyalty.serving.guest import render_text, score_one_guest
+    from guestloyalty.serving.guest import render_text, score_one_guest, to_json
 
     result = score_one_guest(
         Layout(data_dir), _settings(data_dir), guest_id, source_system=source_system
     )
-    typer.echo(result.model_dump_json(indent=2) if as_json else render_text(result))
+    typer.echo(to_json(result) if as_json else render_text(result))
 
 
 @app.command()

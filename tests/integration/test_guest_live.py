@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import subprocess
 import sys
 
@@ -11,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from guestloyalty.cli import app
-from guestloyalty.serving.guest import SCHEMA_VERSION, GuestScore, score_one_guest
+from guestloyalty.serving.guest import SCHEMA_VERSION, GuestScore, from_document, score_one_guest
 
 pytestmark = pytest.mark.integration
 
@@ -55,9 +57,12 @@ def test_cli_json_follows_the_versioned_schema(small_run, scored):
     assert result.exit_code == 0, result.output
     document = json.loads(result.output)
     assert document["schema_version"] == SCHEMA_VERSION
-    parsed = GuestScore.model_validate(document)
+    parsed = from_document(document)
     assert parsed.guest_id == guest_id
-    assert set(document) == set(GuestScore.model_fields)
+    assert set(document) == {field.name for field in dataclasses.fields(GuestScore)}
+    broken = {**document, "churn_probability": 1.5}
+    with pytest.raises(ValueError, match="less than or equal to 1"):
+        from_document(broken)
 
 
 @pytest.mark.parametrize("unknown", ["G9999999", "' or 1=1 --", ""])
@@ -125,4 +130,58 @@ def test_cli_card_and_json_for_a_guest_with_no_stay_yet(small_run, unscored):
     assert result.exit_code == 0, result.output
     document = json.loads(result.output)
     assert document["status"] == "no_stay_yet" and document["churn_probability"] is None
-    assert GuestScore.model_validate(document).profile is not None
+    assert from_document(document).profile is not None
+
+
+def _console(data_dir, *args: str) -> subprocess.CompletedProcess[str]:
+    """``guestloyalty ARGS`` through the console script's entry (``python -m guestloyalty``)."""
+    env = {**os.environ, "GUESTLOYALTY_DATA_DIR": str(data_dir)}
+    return subprocess.run(
+        [sys.executable, "-m", "guestloyalty", *args], capture_output=True, text=True, env=env
+    )
+
+
+def _without_clock(text: str) -> dict:
+    document = json.loads(text)
+    document.pop("scored_at")
+    return document
+
+
+@pytest.mark.parametrize("which", ["scored", "unscored"])
+def test_console_fast_path_prints_what_the_typer_app_prints(small_run, scored, unscored, which):
+    guest_id = scored[0][0] if which == "scored" else unscored[0]
+    data_dir = small_run.layout.data_dir
+    typer_card = CliRunner().invoke(app, ["score-guest", guest_id, "--data-dir", str(data_dir)])
+    fast_card = _console(data_dir, "score-guest", guest_id)
+    assert fast_card.returncode == 0, fast_card.stderr
+    assert fast_card.stdout == typer_card.output
+    typer_json = CliRunner().invoke(
+        app, ["score-guest", guest_id, "--json", "--data-dir", str(data_dir)]
+    )
+    fast_json = _console(data_dir, "score-guest", "--json", f"--data-dir={data_dir}", guest_id)
+    assert fast_json.returncode == 0, fast_json.stderr
+    assert _without_clock(fast_json.stdout) == _without_clock(typer_json.output)
+
+
+def test_console_fast_path_errors_are_one_line(small_run):
+    result = _console(small_run.layout.data_dir, "score-guest", "G9999999")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: no guest with id 'G9999999' in the published gold"
+    ]
+
+
+def test_console_fast_path_imports_neither_typer_nor_pydantic(small_run, scored):
+    code = (
+        "import sys; from guestloyalty.console import main; "
+        f"sys.argv = ['guestloyalty', 'score-guest', {scored[0][0]!r}]\n"
+        "try:\n    main()\nexcept SystemExit as stop:\n    assert stop.code == 0, stop.code\n"
+        "print(','.join(m for m in ('typer', 'pydantic', 'click') if m in sys.modules), "
+        "file=sys.stderr)"
+    )
+    env = {**os.environ, "GUESTLOYALTY_DATA_DIR": str(small_run.layout.data_dir)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert "churn" in out.stdout
+    assert out.stderr.strip() == ""

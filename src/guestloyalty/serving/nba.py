@@ -13,9 +13,10 @@ give the same action for every guest of a run.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated
 
-from pydantic import BaseModel, Field
+from annotated_types import Ge, Le
 
 if TYPE_CHECKING:
     import duckdb
@@ -23,19 +24,24 @@ if TYPE_CHECKING:
 MARKETING_CHANNELS = ("email", "sms", "push")
 
 
-class NextAction(BaseModel):
+@dataclass(kw_only=True)
+class NextAction:
     """The recommended next action, from the seed playbook (see ``next_best_action``)."""
+
+    __pydantic_config__ = {"use_attribute_docstrings": True}
 
     journey_stage: str
     offer_id: str
     offer_name: str
-    channel: str = Field(description="email, sms, push, front_desk or none (no consent).")
+    channel: str
+    """email, sms, push, front_desk or none (no consent)."""
     timing: str
-    price_multiplier: float = Field(ge=0.7, le=1.3)
+    price_multiplier: Annotated[float, Ge(0.7), Le(1.3)]
     may_contact: bool
     rule_id: str
     rationale: str
-    is_paid: bool = Field(description="Whether the offer costs the hotel anything.")
+    is_paid: bool
+    """Whether the offer costs the hotel anything."""
 
 
 def price_multiplier(clv_percentile: float, churn_probability: float) -> float:

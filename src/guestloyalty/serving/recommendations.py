@@ -6,9 +6,10 @@ recompute anything: it reads the guest's first rows (bound id, primary-key order
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated
 
-from pydantic import BaseModel, Field
+from annotated_types import Ge, Le
 
 if TYPE_CHECKING:
     import duckdb
@@ -17,14 +18,18 @@ if TYPE_CHECKING:
 SHOWN = 3
 
 
-class Recommendation(BaseModel):
+@dataclass(kw_only=True)
+class Recommendation:
     """One recommendation (see the ``guest_recommendations`` table)."""
 
+    __pydantic_config__ = {"use_attribute_docstrings": True}
+
     rank: int
-    item_kind: str = Field(description="property, room_type, extra or offer.")
+    item_kind: str
+    """property, room_type, extra or offer."""
     item_id: str
     item_name: str
-    score: float = Field(ge=0.0, le=1.0)
+    score: Annotated[float, Ge(0.0), Le(1.0)]
     reason: str
 
 
