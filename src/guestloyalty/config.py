@@ -59,11 +59,28 @@ class LifecycleSettings(BaseModel):
     rhythm_prior_stays: float = Field(
         default=1.0, ge=0.0, description="Pseudo-gaps of the typical gap in a guest's rhythm."
     )
-    bad_experience_days: int = Field(
-        default=120,
+    bad_experience_min_days: int = Field(
+        default=30,
         ge=0,
-        description="A guest whose latest stay had a service failure is slipping for this many "
-        "days after it without a booking (slipping_reason bad_experience).",
+        description="A guest whose latest stay had a service failure (no booking since, latest "
+        "review not NPS 7+) is slipping from this many days after it (slipping_reason "
+        "bad_experience): right after checkout, silence says nothing yet.",
+    )
+    bad_experience_days: int = Field(
+        default=90,
+        ge=0,
+        description="... until this many days after the stay,",
+    )
+    bad_experience_engaged_days: int = Field(
+        default=180,
+        ge=0,
+        description="... or until this many days while the guest still opened, clicked or "
+        "used the app or site in the last engaged_within_days.",
+    )
+    engaged_within_days: int = Field(
+        default=30,
+        ge=1,
+        description="An open, click, session or social action this recent counts as engaged.",
     )
     quiet_days: int = Field(
         default=365,

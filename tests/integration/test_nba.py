@@ -109,6 +109,14 @@ def test_at_risk_guests_are_slipping_or_lapsed_capped_and_ranked(gold, small_run
     assert reasons_known
     assert 0 < rows <= max(1, int(base * small_run.settings.lifecycle.at_risk_max_share))
     assert ranked
+    # with any guest slipping on a sign, being overdue alone does not pad the list
+    signed, unsigned = gold.sql(
+        "select (select count(*) from guest_scores where lifecycle_stage = 'slipping' and "
+        "slipping_reason in ('bad_experience', 'return_probability_fell')), "
+        "count(*) filter (where slipping_reason is distinct from 'bad_experience' "
+        "and slipping_reason is distinct from 'return_probability_fell') from at_risk_guests"
+    ).fetchall()[0]
+    assert signed == 0 or unsigned == 0
 
 
 def test_lost_guests_get_no_paid_offer_and_new_ones_the_second_stay(gold):

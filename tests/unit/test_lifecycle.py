@@ -138,6 +138,22 @@ def test_recent_bad_experience_is_a_failure_at_the_latest_stay_within_the_window
     assert bad.tolist() == [True, True, False, False, False, False, False]
 
 
+def test_bad_experience_waits_a_month_and_past_the_window_needs_an_engaged_guest():
+    bad = lifecycle.recent_bad_experience(
+        # failed stay 10 d ago (too soon to tell); 60 d; 150 d and engaged 5 d ago; 150 d,
+        # quiet 100 d; 150 d, no engagement on record; 200 d, engaged (past every window)
+        days_since_last_stay=np.array([10.0, 60.0, 150.0, 150.0, 150.0, 200.0]),
+        days_since_last_service_failure=np.array([10.0, 60.0, 150.0, 150.0, 150.0, 200.0]),
+        last_nps=np.full(6, NAN),
+        within_days=90,
+        min_days=30,
+        days_since_last_engagement=np.array([2.0, 70.0, 5.0, 100.0, NAN, 1.0]),
+        engaged_days=180,
+        engaged_within_days=30,
+    )
+    assert bad.tolist() == [False, True, True, False, False, False]
+
+
 def test_a_lapsed_guest_gone_quiet_is_lost():
     one = lambda *values: np.array(values, dtype=np.float64)  # noqa: E731
     out = lifecycle.assign(

@@ -12,9 +12,13 @@ from fixed day counts:
 - ``slipping`` — still a customer but with a sign of drifting off, in order of strength
   (the first that applies is the guest's ``slipping_reason``):
 
-  * ``bad_experience``: their latest stay had a service failure, it was at most
-    ``bad_experience_days`` ago, no booking followed and their latest review is not a
-    passive or promoter one (an unhappy guest drifts off within months, or not at all);
+  * ``bad_experience``: their latest stay had a service failure, no booking followed and
+    their latest review is not a passive or promoter one, and the stay was between
+    ``bad_experience_min_days`` and ``bad_experience_days`` ago, or up to
+    ``bad_experience_engaged_days`` ago while they still opened, clicked or used the app
+    or site in the last ``engaged_within_days`` (an unhappy guest drifts off within
+    months: right after checkout silence says nothing yet, and one who also went quiet
+    online after the window is more likely gone than going);
   * ``return_probability_fell``: their P(alive) fell since the last run by more than
     ``p_alive_drop`` without a stay in between;
   * ``overdue``: overdue against their own rhythm (``slip_ratio`` x the expected gap);
@@ -65,7 +69,10 @@ class Thresholds:
     lost_p_alive: float = 0.1
     p_alive_drop: float = 0.15
     rhythm_prior_stays: float = 1.0
-    bad_experience_days: float = 120.0
+    bad_experience_min_days: float = 30.0
+    bad_experience_days: float = 90.0
+    bad_experience_engaged_days: float = 180.0
+    engaged_within_days: float = 30.0
     quiet_days: float = 365.0
 
 
@@ -257,19 +264,32 @@ def recent_bad_experience(
     days_since_last_service_failure: np.ndarray,
     last_nps: np.ndarray,
     within_days: float,
+    min_days: float = 0.0,
+    days_since_last_engagement: np.ndarray | None = None,
+    engaged_days: float | None = None,
+    engaged_within_days: float = 30.0,
 ) -> np.ndarray:
-    """The latest stay had a service failure, at most ``within_days`` ago, not forgiven.
+    """The latest stay had a service failure, ``min_days`` to ``within_days`` ago, not forgiven.
 
     Forgiven: the guest's latest review is a passive or promoter one (NPS 7 or more), so the
     failure was put right or did not matter to them. A failure at an earlier stay that the
-    guest came back after is not one either (they came back). Missing values: no.
+    guest came back after is not one either (they came back). With
+    ``days_since_last_engagement`` and ``engaged_days``: also up to ``engaged_days`` after the
+    stay while the guest's latest open, click, session or social action is at most
+    ``engaged_within_days`` old (still there to win back; one quiet since is likelier gone).
+    Missing values: no.
     """
     recency = np.asarray(days_since_last_stay, dtype=np.float64)
     failure = np.asarray(days_since_last_service_failure, dtype=np.float64)
     nps = np.asarray(last_nps, dtype=np.float64)
     with np.errstate(invalid="ignore"):
-        latest_failed = np.isfinite(failure) & (failure <= recency) & (recency <= within_days)
-        return latest_failed & ~(np.isfinite(nps) & (nps >= 7))
+        latest_failed = np.isfinite(failure) & (failure <= recency) & (recency >= min_days)
+        window = recency <= within_days
+        if days_since_last_engagement is not None and engaged_days is not None:
+            quiet = np.asarray(days_since_last_engagement, dtype=np.float64)
+            engaged = np.isfinite(quiet) & (quiet <= engaged_within_days)
+            window |= engaged & (recency <= engaged_days)
+        return latest_failed & window & ~(np.isfinite(nps) & (nps >= 7))
 
 
 def value_at_risk(

@@ -423,7 +423,10 @@ def with_lifecycle(
         lost_p_alive=cut.lost_p_alive,
         p_alive_drop=cut.p_alive_drop,
         rhythm_prior_stays=cut.rhythm_prior_stays,
+        bad_experience_min_days=cut.bad_experience_min_days,
         bad_experience_days=cut.bad_experience_days,
+        bad_experience_engaged_days=cut.bad_experience_engaged_days,
+        engaged_within_days=cut.engaged_within_days,
         quiet_days=cut.quiet_days,
     )
 
@@ -465,6 +468,10 @@ def with_lifecycle(
             days_since_last_service_failure=column("days_since_last_service_failure"),
             last_nps=column("last_nps"),
             within_days=thresholds.bad_experience_days,
+            min_days=thresholds.bad_experience_min_days,
+            days_since_last_engagement=column("days_since_last_engagement"),
+            engaged_days=thresholds.bad_experience_engaged_days,
+            engaged_within_days=thresholds.engaged_within_days,
         ),
         days_since_last_engagement=column("days_since_last_engagement"),
         previous_p_alive=None if previous is None else previous.p_alive,

@@ -1,12 +1,14 @@
 {#
-  The guests worth a retention call: slipping guests (still customers, but after a bad
-  experience, with a fall in P(alive), or overdue against their own rhythm) and valuable
-  lapsed ones (PLATINUM / GOLD, lapsed within var('at_risk_lapsed_within_days')). The
-  strongest sign of drifting off first (slipping_reason: bad_experience, then
-  return_probability_fell, then overdue and the lapsed), most value at risk first within
-  each. Capped at var('at_risk_max_share') of the customer base (new, active, slipping,
-  reactivated guests) so that a team can work the whole list. With when the next stay was
-  due, the reasons, what to do, and whether we may contact them.
+  The guests worth a retention call: slipping guests with a sign of drifting off
+  (slipping_reason bad_experience, then return_probability_fell), most value at risk first
+  within each. Where no guest shows such a sign (a purchase log without service or
+  engagement data, the first run), the list falls back to the rhythm: slipping guests
+  overdue against it and valuable lapsed ones (PLATINUM / GOLD, lapsed within
+  var('at_risk_lapsed_within_days')). Being overdue alone finds drop-outs as often as
+  drifters, so it does not push signed guests off the list or pad it. Capped at
+  var('at_risk_max_share') of the customer base (new, active, slipping, reactivated
+  guests) so that a team can work the whole list. With when the next stay was due, the
+  reasons, what to do, and whether we may contact them.
 #}
 with
 scores as (select * from {{ source('scoring', 'guest_scores') }}),
@@ -17,6 +19,13 @@ customer_base as (
     select count(*) as guests
     from scores
     where lifecycle_stage in ('new', 'active', 'slipping', 'reactivated')
+),
+
+signed as (
+    select count(*) as guests
+    from scores
+    where scores.lifecycle_stage = 'slipping'
+        and scores.slipping_reason in ('bad_experience', 'return_probability_fell')
 ),
 
 candidates as (
@@ -34,8 +43,12 @@ candidates as (
                 scores.guest_id asc
         ) as at_risk_rank
     from scores
-    where scores.lifecycle_stage = 'slipping'
-        or (scores.lifecycle_stage = 'lapsed'
+    cross join signed
+    where (scores.lifecycle_stage = 'slipping'
+            and scores.slipping_reason in ('bad_experience', 'return_probability_fell'))
+        or (signed.guests = 0 and scores.lifecycle_stage = 'slipping')
+        or (signed.guests = 0
+            and scores.lifecycle_stage = 'lapsed'
             and scores.clv_tier in ('PLATINUM', 'GOLD')
             and scores.lapses_on > {{ add_days('scores.as_of_date',
                 -var('at_risk_lapsed_within_days')) }})
