@@ -65,19 +65,7 @@ def test_promoted_churn_model_is_never_worse_than_bgnbd(backtest):
     )
 
 
-#: Known regression, open under issue 15: on main at 3fe469c the promoted CLV (survival blend)
-#: captures 0.502 of the top 10% against BG/NBD x GG's 0.513 at the final as_of, though every
-#: rolling origin agreed it was at least as good (Spearman 0.326 vs 0.320 at 2024-08-30). It
-#: passed at 4c3e2db; one of this round's model or synthetic-world changes moved it. Not strict,
-#: so the fix shows as XPASS; remove the mark with the fix.
-CAPTURE_REGRESSION = pytest.mark.xfail(
-    reason="issue 15: promoted CLV capture_top10 below BG/NBD on the changing world", strict=False
-)
-
-
-@pytest.mark.parametrize(
-    "metric", ["spearman", pytest.param("capture_top10", marks=CAPTURE_REGRESSION)]
-)
+@pytest.mark.parametrize("metric", ["spearman", "capture_top10"])
 def test_promoted_clv_model_ranks_at_least_as_well_as_bgnbd(backtest, metric):
     model, base = backtest.clv["model"][metric], backtest.clv["btyd"][metric]
     assert model >= base - TOLERANCE, f"promoted {backtest.mode}: {metric} {model:.4f} < {base:.4f}"

@@ -191,3 +191,41 @@ def test_the_blended_clv_gives_way_to_the_regression_only_where_it_alone_loses(
     chosen = next(r for r in rows if r["candidate"] == "classifier")
     assert chosen["mae"] == (blend_mae if blended else plain_mae)
     assert len(out) == 3
+
+
+def test_a_clv_win_inside_the_noise_of_the_guests_keeps_the_baseline():
+    """The changing world's case: the blend's CLV ranks 0.006 better at both origins, within
+    two standard errors of the gap; the baseline (which ties with itself) stays the CLV model.
+    Churn needs no margin: its AUC win is promoted."""
+
+    def noisy(row, auc_se, spearman_se):
+        return {**row, "churn_auc_gap_se": auc_se, "spearman_gap_se": spearman_se}
+
+    table = [
+        _row("2025-09-01", "rolling", "btyd", 0.80, mae=95, spearman=0.320, capture=0.486),
+        noisy(_row("2025-09-01", "rolling", "blend", 0.805, 92, 0.326, 0.488), 0.008, 0.0044),
+        _row("2025-05-02", "rolling", "btyd", 0.78, mae=141, spearman=0.262, capture=0.410),
+        noisy(_row("2025-05-02", "rolling", "blend", 0.78, 140, 0.263, 0.411), 0.001, 0.0007),
+    ]
+    choice = selection.choose(table)
+    assert (choice.churn, choice.clv) == ("blend", "btyd")
+    assert "margin 0.0088" in choice.note
+    # the same win with a quarter of the noise (sixteen times the guests) is promoted
+    quarter = [{**r, "spearman_gap_se": r.get("spearman_gap_se", 0) / 4} for r in table]
+    assert selection.choose(quarter).clv == "blend"
+
+
+def test_gap_standard_error_shrinks_with_the_guests_and_is_zero_for_a_copy():
+    rng = np.random.default_rng(1)
+
+    def se(n):
+        truth = rng.normal(size=n)
+        score = truth + rng.normal(size=n)
+        base = truth + rng.normal(size=n) * 1.2
+        return selection.gap_se(selection.metrics.spearman, truth, score, base, seed=3)
+
+    small, large = se(1_000), se(16_000)
+    assert 0.0 < large < small
+    assert large == pytest.approx(small / 4, rel=0.35)  # 1/sqrt(n), through the scaled resample
+    truth = rng.normal(size=500)
+    assert selection.gap_se(selection.metrics.spearman, truth, truth, truth) == 0.0
