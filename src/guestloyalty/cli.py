@@ -133,7 +133,13 @@ def _settings(
     engine: Engine = Engine.duckdb,
     spark_master: str = "local[*]",
     spark_conf: list[str] | None = None,
+    nba_targeting: str = "risk",
+    nba_offer_cost: float = 0.0,
 ) -> Settings:
+    if nba_targeting not in ("risk", "uplift"):
+        raise ConfigError(f"--nba-targeting must be risk or uplift (got {nba_targeting!r})")
+    if nba_targeting == "uplift" and engine == Engine.spark:
+        raise ConfigError("--nba-targeting uplift runs on the duckdb engine only (for now)")
     pairs = {}
     for item in spark_conf or []:
         key, sep, value = item.partition("=")
@@ -149,6 +155,8 @@ def _settings(
         engine=engine.value,
         spark_master=spark_master,
         spark_conf=pairs,
+        nba_targeting=nba_targeting,
+        nba_offer_cost=nba_offer_cost,
     )
 
 
@@ -522,6 +530,22 @@ def pipeline(
     engine: EngineOption = Engine.duckdb,
     spark_master: SparkMaster = "local[*]",
     spark_conf: SparkConf = None,
+    nba_targeting: Annotated[
+        str,
+        typer.Option(
+            "--nba-targeting",
+            envvar="GUESTLOYALTY_NBA_TARGETING",
+            help="Whom next_best_action ranks first (target_rank): risk (churn probability) "
+            "or uplift (expected incremental value minus cost, learned from past campaigns "
+            "with holdouts; risk when there are too few).",
+        ),
+    ] = "risk",
+    offer_cost: Annotated[
+        float,
+        typer.Option(
+            "--offer-cost", min=0.0, help="Cost of one offer, for --nba-targeting uplift."
+        ),
+    ] = 0.0,
 ) -> None:
     """Run every stage: (generate) ingest, transform, train, score, publish gold.
 
@@ -541,6 +565,8 @@ def pipeline(
         engine=engine,
         spark_master=spark_master,
         spark_conf=spark_conf,
+        nba_targeting=nba_targeting,
+        nba_offer_cost=offer_cost,
     )
     if settings.engine == "spark":
         from guestloyalty.warehouse.spark import require_pyspark

@@ -216,6 +216,24 @@ class Settings(BaseModel):
         description="... or whose guests with scores or total revenue move by more than "
         "this share either way.",
     )
+    nba_targeting: Literal["risk", "uplift"] = Field(
+        default="risk",
+        description="Whom next_best_action ranks first for a marketing contact (its "
+        "target_rank): risk = highest churn probability; uplift = highest expected "
+        "incremental value minus cost (uplift learned from past campaigns with holdouts x "
+        "the value of a return - nba_offer_cost). next_best_action.targeting says which each "
+        "row used (risk when there is too little campaign history).",
+    )
+    nba_offer_cost: float = Field(
+        default=0.0, ge=0.0, description="Cost of one offer sent, for nba_targeting uplift."
+    )
     segment_sample_rows: int = Field(
         default=5_000, ge=100, description="Rows sampled to compute silhouette scores."
     )
+
+    @field_validator("nba_targeting")
+    @classmethod
+    def _uplift_on_duckdb(cls, targeting: str, info) -> str:  # noqa: ANN001
+        if targeting == "uplift" and info.data.get("engine") == "spark":
+            raise ValueError("nba_targeting uplift runs on the duckdb engine only (for now)")
+        return targeting

@@ -60,6 +60,7 @@ def dbt_vars(settings: Settings) -> dict[str, object]:
         "reporting_currency": settings.reporting_currency,
         "at_risk_max_share": settings.lifecycle.at_risk_max_share,
         "at_risk_lapsed_within_days": settings.lifecycle.at_risk_lapsed_within_days,
+        "nba_targeting": settings.nba_targeting,
     }
 
 

@@ -76,7 +76,7 @@ def test_a_size_that_failed_misses_its_target_and_says_why() -> None:
 
     assert rows == [
         (
-            "1,000,000 guests end to end ≤ 180 s",
+            "1,000,000 guests end to end ≤ 120 s",
             "the pipeline failed; no result was written",
             "**no**",
         )
@@ -103,3 +103,27 @@ def test_transform_splits_into_both_builds_and_the_sentiment_stage() -> None:
         "dbt gold": 5.0,
         "train": 3.0,
     }
+
+
+def test_the_summary_puts_wall_and_cpu_seconds_side_by_side() -> None:
+    run_all = _load("run_all")
+    size = {
+        "guests": 100,
+        "stages": {"dbt start-up": 1.0, "dbt silver": 4.0, "train": 3.0},
+        "stage_cpu_seconds": {"transform": 9.5, "train": 2.5},
+        "stages_cpu": {"dbt (all)": 9.5, "train": 2.5},
+        "end_to_end_seconds": 8.0,
+        "peak_rss_bytes": 2**30,
+        "floor": {"total_seconds": 0.5, "total_cpu_seconds": 0.4},
+        "floor_ratio": 16.0,
+        "floor_cpu_ratio": 30.0,
+    }
+    extras = {"score_guest": {"p95_s": 0.2, "p50_s": 0.1, "cpu_p95_s": 0.15, "guests_in_gold": 100}}
+
+    lines = run_all.summary_table([size], extras)
+
+    assert "| dbt start-up (CPU: whole transform) | 1.0 | 9.5 |" in lines
+    assert "| dbt silver | 4.0 | ↑ |" in lines
+    assert "| train | 3.0 | 2.5 |" in lines
+    assert "| **end to end** | **8.0** | **12.0** |" in lines
+    assert any(line.startswith("| score-guest p95") and "0.200 (0.100)" in line for line in lines)

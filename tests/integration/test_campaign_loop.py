@@ -109,3 +109,46 @@ def test_uplift_targeting_says_what_it_used(small_run, tmp_path):
         assert {m["selected_from"] for m in csv.DictReader(handle)} == {
             "next_best_action (targeting: uplift)"
         }
+
+
+def test_next_best_action_targets_by_uplift_when_asked(small_run, tmp_path):
+    """nba_targeting uplift: the same actions, ranked by expected incremental value minus
+    cost among the guests we may contact on a marketing channel, and it says so."""
+    from guestloyalty.operations.pipeline import stage_post_scoring
+
+    layout = Layout(tmp_path / "data")
+    shutil.copytree(
+        small_run.layout.data_dir,
+        layout.data_dir,
+        ignore=shutil.ignore_patterns(".pipeline.lock", "logs", "landing", "exports"),
+    )
+    layout.build_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(small_run.layout.gold_path, layout.gold_build_path)
+    settings = small_run.settings.model_copy(
+        update={"data_dir": layout.data_dir, "nba_targeting": "uplift", "nba_offer_cost": 2.0}
+    )
+    details = stage_post_scoring(layout, settings)
+    assert details["nba_targeting"]["targeting"] == "uplift"
+    columns = "guest_id, rule_id, offer_id, channel"
+    risk = set(_gold(small_run, f"select {columns} from next_best_action"))
+    with duckdb.connect(str(layout.gold_build_path), read_only=True) as con:
+        assert set(con.execute(f"select {columns} from next_best_action").fetchall()) == risk
+        ranked = con.execute(
+            "select targeting, expected_net_value, target_rank, may_contact, channel "
+            "from next_best_action where target_rank is not null order by target_rank"
+        ).fetchall()
+        costs = con.execute("select distinct offer_cost from guest_uplift").fetchall()
+    assert ranked and {row[0] for row in ranked} == {"uplift"}
+    assert all(row[3] and row[4] in ("email", "sms", "push") for row in ranked)
+    values = [row[1] for row in ranked]
+    assert values == sorted(values, reverse=True)
+    assert [row[2] for row in ranked] == list(range(1, len(ranked) + 1))
+    assert costs == [(2.0,)]
+    # by default the run targets by risk: churn probability first
+    by_risk = _gold(
+        small_run,
+        "select targeting, churn_probability from next_best_action "
+        "where target_rank is not null order by target_rank",
+    )
+    assert {row[0] for row in by_risk} == {"risk"}
+    assert [row[1] for row in by_risk] == sorted((row[1] for row in by_risk), reverse=True)

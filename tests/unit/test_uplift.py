@@ -83,3 +83,30 @@ def test_uplift_model_explains_bad_input():
     model = UpliftModel(learners=("two_model_logistic",)).fit(X, t, y)
     with pytest.raises(ValueError, match="3 columns"):
         model.predict(X[:, :2])
+
+
+def test_sparse_dr_keeps_the_features_that_carry_the_effect():
+    X, t, y, _ = _randomized_trial(6_000, seed=6)
+    noise = np.random.default_rng(7).normal(size=(6_000, 5))
+    X_new, t_new, y_new, effect_new = _randomized_trial(4_000, seed=8)
+    noise_new = np.random.default_rng(9).normal(size=(4_000, 5))
+    model = UpliftModel(learners=("sparse_dr",)).fit(np.hstack([X, noise]), t, y)
+    uplift = model.predict(np.hstack([X_new, noise_new]))
+    assert qini_auc_score(y_new, uplift, t_new) > 0.7 * qini_auc_score(y_new, effect_new, t_new)
+    # on the uplift scale: the mean estimate is near the mean true effect
+    assert abs(uplift.mean() - effect_new.mean()) < 0.05
+
+
+def test_uplift_model_refuses_zero_threads():
+    with pytest.raises(ValueError, match="n_threads"):
+        UpliftModel(n_threads=0)
+
+
+def test_targeting_by_uplift_is_refused_on_the_spark_engine():
+    from pydantic import ValidationError
+
+    from guestloyalty.config import Settings
+
+    assert Settings(nba_targeting="uplift").nba_targeting == "uplift"
+    with pytest.raises(ValidationError, match="duckdb engine only"):
+        Settings(engine="spark", nba_targeting="uplift")

@@ -87,9 +87,11 @@ def _candidates(con, source: str) -> list[tuple]:  # noqa: ANN001 - duckdb conne
         )
         return con.execute(sql).fetchall()
     if source == "next_best_action":
+        first = "target_rank nulls last, " if _has_column(con, source, "target_rank") else ""
         sql = (
             "select guest_id, may_contact, channel, offer_id, churn_probability, clv_horizon "
-            "from next_best_action order by churn_probability desc, clv_horizon desc, guest_id"
+            f"from next_best_action order by {first}churn_probability desc, clv_horizon desc, "
+            "guest_id"
         )
         return con.execute(sql).fetchall()
     if source.startswith("query:"):
@@ -112,6 +114,21 @@ def _candidates(con, source: str) -> list[tuple]:  # noqa: ANN001 - duckdb conne
     raise CampaignError(
         f"unknown list {source!r}; use at_risk_guests, next_best_action or query:<name>"
     )
+
+
+def _has_column(con, table: str, column: str) -> bool:  # noqa: ANN001
+    sql = "select count(*) from information_schema.columns where table_name = ? and column_name = ?"
+    return con.execute(sql, [table, column]).fetchone()[0] > 0
+
+
+def _nba_targeting(con) -> str:  # noqa: ANN001
+    """How next_best_action ranked its guests (its targeting column), in words."""
+    if not _has_column(con, "next_best_action", "targeting"):
+        return "risk"
+    used = [row[0] for row in con.execute(
+        "select targeting, count(*) from next_best_action group by all order by 2 desc"
+    ).fetchall()]  # fmt: skip
+    return " then ".join(used) if used else "risk"
 
 
 def _offer_known(con, offer_id: str) -> bool:  # noqa: ANN001
@@ -180,7 +197,12 @@ def create_campaign(
             )
         elif budget is not None:
             contactable = contactable[:budget]
-    if targeting == "risk":
+        if targeting == "risk" and source == "next_best_action":
+            notes.append(
+                f"targeting: next_best_action in its own order (target_rank by "
+                f"{_nba_targeting(con)})"
+            )
+    if targeting == "risk" and source != "next_best_action":
         notes.append(f"targeting by risk: {source} in its own order")
     if not contactable:
         raise CampaignError(

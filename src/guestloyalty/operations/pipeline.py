@@ -1,8 +1,11 @@
 """The nightly run, stage by stage, with timings and a run log.
 
     generate (when the landing folder is empty) -> ingest -> dbt pre-scoring (silver + gold
-    marts into the build file) -> train -> score -> recommend -> dbt post-scoring -> gate
-    -> publish gold
+    marts into the build file) -> recommend_read -> train -> score -> recommend -> dbt
+    post-scoring -> gate -> publish gold
+
+(the recommendations learn in a thread from ``recommend_read`` to ``recommend``, beside train
+and score; only this thread touches the database files.)
 
 Gold is only replaced at the very end, by a rename; a run that fails anywhere leaves the
 published gold as it was. When no model can be trained (one stay per guest, one class), the
@@ -23,6 +26,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -255,12 +259,33 @@ def stage_score(layout: Layout, settings: Settings) -> dict[str, object]:
     return score_current(layout, settings).details()
 
 
-def stage_recommend(layout: Layout, settings: Settings) -> dict[str, object]:
-    """Learn item co-occurrence from the stays up to as_of; write ``guest_recommendations``."""
-    from guestloyalty.scoring.recommendations import score_recommendations
+def stage_recommend(
+    layout: Layout, settings: Settings, *, learning: Future | None = None
+) -> dict[str, object]:
+    """Learn item co-occurrence from the stays up to as_of; write ``guest_recommendations``.
+
+    ``learning`` (from :func:`stage_recommend_read`): the lists learned beside train and
+    score; only the write is left.
+    """
+    from guestloyalty.scoring.recommendations import score_recommendations, write_lists
 
     _require_build(layout)
+    if learning is not None:
+        return write_lists(layout, learning.result()).details()
     return score_recommendations(layout, settings).details()
+
+
+def stage_recommend_read(
+    layout: Layout, settings: Settings, pool: ThreadPoolExecutor
+) -> tuple[dict[str, object], Future]:
+    """Read what the recommend stage needs, then learn it in ``pool`` while train and score
+    run: learning touches no database (numpy, scipy, polars), the read and the write happen
+    here, so the build file is never written by two threads."""
+    from guestloyalty.scoring.recommendations import learn_lists, read_inputs
+
+    _require_build(layout)
+    inputs = read_inputs(layout)
+    return dict(inputs.seconds), pool.submit(learn_lists, inputs, settings)
 
 
 def stage_no_scores(layout: Layout, reason: str) -> dict[str, object]:
@@ -295,11 +320,18 @@ def stage_gate(
     return {"changes_accepted": len(result.changes), "changes": result.changes}
 
 
-def stage_post_scoring(layout: Layout, settings: Settings) -> dict[str, int]:
+def stage_post_scoring(layout: Layout, settings: Settings) -> dict[str, object]:
+    """The marts over the scores; with ``nba_targeting`` uplift, first ``guest_uplift`` (the
+    uplift model of the past campaigns) for next_best_action to rank by."""
     from guestloyalty.transform import POST_SCORING, run_dbt
 
+    details: dict[str, object] = {}
+    if settings.nba_targeting == "uplift":
+        from guestloyalty.campaigns.guest_uplift import write_guest_uplift
+
+        details["nba_targeting"] = write_guest_uplift(layout, settings)
     result = run_dbt(layout, settings, selection=POST_SCORING)
-    return {"dbt_nodes_passed": result.passed}
+    return {"dbt_nodes_passed": result.passed, **details}
 
 
 def stage_publish(layout: Layout, report: RunReport) -> dict[str, object]:
@@ -379,17 +411,33 @@ def run_pipeline(
                 ),
             )
             _timed(run, "transform", report, lambda: stage_transform(layout, settings))
-            try:
-                _timed(run, "train", report, lambda: stage_train(layout, settings))
-            except TrainingError as error:
-                run.scores_missing = _first_line(error)
-                report(f"[train] no model: {run.scores_missing}")
-            if run.scores_missing is None:
-                _timed(run, "score", report, lambda: stage_score(layout, settings))
-            else:
-                reason = run.scores_missing
-                _timed(run, "score", report, lambda: stage_no_scores(layout, reason))
-            _timed(run, "recommend", report, lambda: stage_recommend(layout, settings))
+            # recommendations learn on the other core while train and score run (one thread
+            # each, mostly); the stage's read and write stay on this thread
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="recommend") as pool:
+                learning: list[Future] = []
+
+                def read() -> dict[str, object]:
+                    details, future = stage_recommend_read(layout, settings, pool)
+                    learning.append(future)
+                    return details
+
+                _timed(run, "recommend_read", report, read)
+                try:
+                    _timed(run, "train", report, lambda: stage_train(layout, settings))
+                except TrainingError as error:
+                    run.scores_missing = _first_line(error)
+                    report(f"[train] no model: {run.scores_missing}")
+                if run.scores_missing is None:
+                    _timed(run, "score", report, lambda: stage_score(layout, settings))
+                else:
+                    reason = run.scores_missing
+                    _timed(run, "score", report, lambda: stage_no_scores(layout, reason))
+                _timed(
+                    run,
+                    "recommend",
+                    report,
+                    lambda: stage_recommend(layout, settings, learning=learning[0]),
+                )
             _timed(run, "post_scoring", report, lambda: stage_post_scoring(layout, settings))
             _timed(
                 run,

@@ -358,15 +358,34 @@ def load_catalog(con, as_of: dt.date) -> Catalog:  # noqa: ANN001
 # ---- the stage ------------------------------------------------------------------------------
 
 
-def score_recommendations(
-    layout: Layout, settings: Settings, *, evaluate_until: dt.date | None = None
-) -> RecommendResult:
-    """Learn, recommend and write ``guest_recommendations`` into the gold build.
+@dataclass
+class Inputs:
+    """What the stage reads (DuckDB): the stays as item sets, the catalog and its rules."""
 
-    ``evaluate_until`` (a backtest): also judge the model and both baselines on each guest's
-    first stay in ``(as_of, evaluate_until]``; the figures are in ``result.evaluation``.
-    """
-    seconds: dict[str, float] = {}
+    as_of: dt.date
+    data: StayData
+    catalog: Catalog
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Lists:
+    """What the stage learns from :class:`Inputs` (numpy, scipy, polars; no DuckDB, so it
+    may run beside another stage): the model, every guest's scores and the table to write."""
+
+    inputs: Inputs
+    model: recommend.CooccurrenceModel
+    scores: np.ndarray
+    version: str
+    tuning: dict[str, float]
+    table: pa.Table
+    kinds: dict[str, int]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def read_inputs(layout: Layout, *, evaluate_until: dt.date | None = None) -> Inputs:
+    """The stays up to as_of (and the first after it up to ``evaluate_until``) and the
+    catalog, from silver and the gold build."""
     began, cpu = time.perf_counter(), time.process_time()
     with connect(layout.gold_build_path) as con:
         con.execute(f"attach '{layout.silver_path}' as silver (read_only)")
@@ -376,21 +395,39 @@ def score_recommendations(
             catalog = load_catalog(con, as_of)
         finally:
             con.execute("detach silver")
-        seconds["read"] = round(time.perf_counter() - began, 2)
-        seconds["read_cpu"] = round(time.process_time() - cpu, 2)
+    seconds = {
+        "read": round(time.perf_counter() - began, 2),
+        "read_cpu": round(time.process_time() - cpu, 2),
+    }
+    return Inputs(as_of=as_of, data=data, catalog=catalog, seconds=seconds)
 
-        step, cpu = time.perf_counter(), time.process_time()
-        blend, tuning = tune(data.history, data.history_checkout_age, settings.horizon_days)
-        model = replace(recommend.fit(data.history), blend=blend)
-        scores = recommend.predict(model, data.history)
-        seconds["learn"] = round(time.perf_counter() - step, 2)
-        seconds["learn_cpu"] = round(time.process_time() - cpu, 2)
-        version = f"cooccurrence-{as_of:%Y%m%d}" + "".join(
-            f"-{kind}-k{k:g}-hl{half_life:g}" for kind, (k, half_life) in sorted(blend.items())
-        )
 
-        step, cpu = time.perf_counter(), time.process_time()
-        table, kinds = recommendation_table(data, model, scores, catalog, version=version)
+def learn_lists(inputs: Inputs, settings: Settings) -> Lists:
+    """Choose k and half-life, fit, score every guest and build the ranked lists.
+
+    ``*_cpu`` seconds are the process's: beside another stage they count its work too."""
+    data, seconds = inputs.data, dict(inputs.seconds)
+    step, cpu = time.perf_counter(), time.process_time()
+    blend, tuning = tune(data.history, data.history_checkout_age, settings.horizon_days)
+    model = replace(recommend.fit(data.history), blend=blend)
+    scores = recommend.predict(model, data.history)
+    seconds["learn"] = round(time.perf_counter() - step, 2)
+    seconds["learn_cpu"] = round(time.process_time() - cpu, 2)
+    version = f"cooccurrence-{inputs.as_of:%Y%m%d}" + "".join(
+        f"-{kind}-k{k:g}-hl{half_life:g}" for kind, (k, half_life) in sorted(blend.items())
+    )
+    step, cpu = time.perf_counter(), time.process_time()
+    table, kinds = recommendation_table(data, model, scores, inputs.catalog, version=version)
+    seconds["lists"] = round(time.perf_counter() - step, 2)
+    seconds["lists_cpu"] = round(time.process_time() - cpu, 2)
+    return Lists(inputs, model, scores, version, tuning, table, kinds, seconds)
+
+
+def write_lists(layout: Layout, lists: Lists) -> RecommendResult:
+    """``guest_recommendations`` into the gold build; what the stage did."""
+    step, cpu = time.perf_counter(), time.process_time()
+    table = lists.table
+    with connect(layout.gold_build_path) as con:
         con.execute(RECOMMENDATIONS_DDL)
         con.register("recommendations_arrow", table)
         try:
@@ -399,20 +436,35 @@ def score_recommendations(
             )
         finally:
             con.unregister("recommendations_arrow")
-        seconds["write"] = round(time.perf_counter() - step, 2)
-        seconds["write_cpu"] = round(time.process_time() - cpu, 2)
-
-    result = RecommendResult(
+    seconds = {
+        **lists.seconds,
+        "write": round(time.perf_counter() - step, 2),
+        "write_cpu": round(time.process_time() - cpu, 2),
+    }
+    return RecommendResult(
         guests=int(len(set(table.column("guest_id").to_pylist()))) if table.num_rows else 0,
         rows=table.num_rows,
-        model_version=version,
+        model_version=lists.version,
         seconds=seconds,
-        tuning=tuning,
-        kinds=kinds,
+        tuning=lists.tuning,
+        kinds=lists.kinds,
     )
+
+
+def score_recommendations(
+    layout: Layout, settings: Settings, *, evaluate_until: dt.date | None = None
+) -> RecommendResult:
+    """Learn, recommend and write ``guest_recommendations`` into the gold build.
+
+    ``evaluate_until`` (a backtest): also judge the model and both baselines on each guest's
+    first stay in ``(as_of, evaluate_until]``; the figures are in ``result.evaluation``.
+    """
+    lists = learn_lists(read_inputs(layout, evaluate_until=evaluate_until), settings)
+    result = write_lists(layout, lists)
     if evaluate_until is not None:
-        result.evaluation = evaluate(data, model, scores)
-        result.top_property = top_properties(data, scores, catalog)
+        data, catalog = lists.inputs.data, lists.inputs.catalog
+        result.evaluation = evaluate(data, lists.model, lists.scores)
+        result.top_property = top_properties(data, lists.scores, catalog)
     return result
 
 

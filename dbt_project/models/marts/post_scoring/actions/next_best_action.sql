@@ -5,6 +5,10 @@
   among the channels the guest allows (see guest_contact_profile). A guest we may not contact
   gets 'front_desk' when arriving or in house and 'none' otherwise, never a marketing channel.
   guestloyalty.serving.nba.live_action applies the same rules for score-guest (a test checks).
+  target_rank orders the guests we may contact on a marketing channel: by churn probability
+  (targeting 'risk'), or with var nba_targeting = 'uplift' by the expected incremental value
+  minus cost of the pipeline's guest_uplift table (targeting 'uplift'; guests it has no
+  estimate for keep 'risk' and come after).
 #}
 with
 -- clv_percentile over every scored guest, as guestloyalty.serving.nba.live_action counts it
@@ -20,6 +24,25 @@ contact as (select * from {{ ref('guest_contact_profile') }}),
 playbook as (select * from {{ ref('nba_playbook') }}),
 
 offers as (select * from {{ ref('offer_catalog') }}),
+
+{% if var('nba_targeting', 'risk') == 'uplift' %}
+uplift as (
+    select
+        guest_id,
+        estimated_uplift,
+        expected_net_value
+    from {{ source('scoring', 'guest_uplift') }}
+),
+{% else %}
+uplift as (
+    select
+        cast(null as varchar) as guest_id,
+        cast(null as double) as estimated_uplift,
+        cast(null as double) as expected_net_value
+    from scores
+    where false
+),
+{% endif %}
 
 scored as (
     select
@@ -104,7 +127,7 @@ chosen as (
         and scored.segment is not distinct from combination_rules.segment
 ),
 
-final as (
+actions as (
     select
         chosen.guest_id,
         chosen.as_of_date,
@@ -149,6 +172,60 @@ final as (
         chosen.model_version
     from chosen
     inner join offers on chosen.offer_id = offers.offer_id
+),
+
+targeted as (
+    select
+        actions.*,
+        case when uplift.guest_id is null then 'risk' else 'uplift' end as targeting,
+        uplift.estimated_uplift,
+        uplift.expected_net_value,
+        actions.may_contact and actions.channel in ('email', 'sms', 'push') as is_marketable
+    from actions
+    left join uplift on actions.guest_id = uplift.guest_id
+),
+
+final as (
+    select
+        targeted.guest_id,
+        targeted.as_of_date,
+        targeted.journey_stage,
+        targeted.lifecycle_stage,
+        targeted.segment,
+        targeted.churn_risk,
+        targeted.churn_probability,
+        targeted.clv_horizon,
+        targeted.clv_12m,
+        targeted.clv_tier,
+        targeted.rule_id,
+        targeted.offer_id,
+        targeted.offer_name,
+        targeted.offer_type,
+        targeted.is_paid,
+        targeted.channel,
+        targeted.channel_preference,
+        targeted.most_responsive_channel,
+        targeted.may_contact,
+        targeted.timing,
+        targeted.price_multiplier,
+        targeted.rationale,
+        targeted.next_arrival_date,
+        targeted.model_version,
+        targeted.targeting,
+        targeted.estimated_uplift,
+        targeted.expected_net_value,
+        case
+            when targeted.is_marketable then row_number() over (
+                partition by targeted.is_marketable
+                order by
+                    targeted.targeting = 'uplift' desc,
+                    targeted.expected_net_value desc nulls last,
+                    targeted.churn_probability desc nulls last,
+                    targeted.clv_horizon desc nulls last,
+                    targeted.guest_id asc
+            )
+        end as target_rank
+    from targeted
 )
 
 select * from final
