@@ -36,7 +36,7 @@ uplift as (
 {% else %}
 uplift as (
     select
-        cast(null as varchar) as guest_id,
+        cast(null as {{ dbt.type_string() }}) as guest_id,
         cast(null as double) as estimated_uplift,
         cast(null as double) as expected_net_value
     from scores
